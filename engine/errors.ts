@@ -1,0 +1,43 @@
+// Engine errors carry the Level error codes (module-error), created in one place per kind, so that
+// index.ts passes them through unchanged and tests can assert on `code`.
+import ModuleError = require('module-error')
+
+export type ErrorCode =
+  | 'LEVEL_CORRUPTION'
+  | 'LEVEL_IO_ERROR'
+  | 'LEVEL_LOCKED'
+  | 'LEVEL_NOT_SUPPORTED'
+  | 'LEVEL_INVALID_ARGUMENT'
+
+export class EngineError extends ModuleError {
+  declare code: ErrorCode
+}
+
+/** Bytes on disk do not mean what the format says they must. Name the file and offset in the message. */
+export function corruption (message: string, cause?: Error): EngineError {
+  return new EngineError(`Corruption: ${message}`, { code: 'LEVEL_CORRUPTION', cause })
+}
+
+export function ioError (message: string, cause?: Error): EngineError {
+  return new EngineError(`IO error: ${message}`, { code: 'LEVEL_IO_ERROR', cause })
+}
+
+export function locked (message: string, cause?: Error): EngineError {
+  return new EngineError(`IO error: lock ${message}`, { code: 'LEVEL_LOCKED', cause })
+}
+
+export function notSupported (message: string): EngineError {
+  return new EngineError(`Not supported: ${message}`, { code: 'LEVEL_NOT_SUPPORTED' })
+}
+
+/** LevelDB's InvalidArgument status; classic-level surfaces it as an error without a Level code of its own. */
+export function invalidArgument (message: string): EngineError {
+  return new EngineError(`Invalid argument: ${message}`, { code: 'LEVEL_INVALID_ARGUMENT' })
+}
+
+/** Wraps a Node fs error (or passes an EngineError through) as LEVEL_IO_ERROR naming what was being done. */
+export function fromFsError (what: string, err: unknown): EngineError {
+  if (err instanceof EngineError) return err
+  const e = err instanceof Error ? err : new Error(String(err))
+  return ioError(`${what}: ${e.message}`, e)
+}
