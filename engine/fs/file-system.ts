@@ -1,0 +1,52 @@
+// The FileSystem seam (LevelDB's Env): every byte the engine reads or writes goes through it, so tests
+// substitute a fault-injecting implementation (EIO, ENOSPC, torn writes, crashes) and the worker thread
+// builds its own from a serialisable description.
+//
+// Calls are synchronous because getSync and recovery read synchronously; only fdatasync has an async
+// form, so that sync writers can join the next group while one runs on libuv's thread pool.
+// Errors are thrown as they come from the platform (Node's fs errors); callers wrap them as
+// LEVEL_IO_ERROR naming the file.
+
+/** A file read by position (tables, and logs during recovery). */
+export interface RandomAccessFile {
+  readonly path: string
+  /** Reads up to `length` bytes at `position` into buf[offset..]; returns the bytes read (short at EOF). */
+  read (buf: Uint8Array, offset: number, length: number, position: number): number
+  size (): number
+  close (): void
+}
+
+/** A file written sequentially (logs, the MANIFEST, tables being built). */
+export interface WritableFile {
+  readonly path: string
+  /** Appends all of buf[offset, offset + length) or throws. */
+  append (buf: Uint8Array, offset: number, length: number): void
+  /** fdatasync now, on this thread. */
+  sync (): void
+  /** fdatasync on the thread pool; resolves when the data is durable. */
+  syncAsync (): Promise<void>
+  close (): void
+}
+
+export interface FileSystem {
+  openRandomAccess (path: string): RandomAccessFile
+  /** Creates or truncates path. */
+  openWritable (path: string): WritableFile
+  readFile (path: string): Buffer
+  exists (path: string): boolean
+  readdir (dir: string): string[]
+  /** Creates dir and its parents; no error if it exists. */
+  mkdir (dir: string): void
+  rename (from: string, to: string): void
+  unlink (path: string): void
+  /** Removes an empty directory. */
+  rmdir (dir: string): void
+  /** fsyncs a directory so that renames and creations in it are durable. */
+  syncDir (dir: string): void
+  realpath (path: string): string
+}
+
+/** What a worker thread needs to rebuild the same FileSystem on its side (postMessage cannot carry objects). */
+export interface FileSystemDescription {
+  kind: 'posix'
+}

@@ -1,0 +1,122 @@
+// The default FileSystem: Node's synchronous fs calls on POSIX file descriptors.
+import fs = require('node:fs')
+import type { FileSystem, RandomAccessFile, WritableFile } from './file-system'
+
+class PosixRandomAccessFile implements RandomAccessFile {
+  readonly path: string
+  #fd: number
+
+  constructor (path: string) {
+    this.path = path
+    this.#fd = fs.openSync(path, 'r')
+  }
+
+  read (buf: Uint8Array, offset: number, length: number, position: number): number {
+    let done = 0
+    while (done < length) {
+      const n = fs.readSync(this.#fd, buf, offset + done, length - done, position + done)
+      if (n === 0) break
+      done += n
+    }
+    return done
+  }
+
+  size (): number {
+    return fs.fstatSync(this.#fd).size
+  }
+
+  close (): void {
+    if (this.#fd >= 0) {
+      fs.closeSync(this.#fd)
+      this.#fd = -1
+    }
+  }
+}
+
+class PosixWritableFile implements WritableFile {
+  readonly path: string
+  #fd: number
+
+  constructor (path: string) {
+    this.path = path
+    this.#fd = fs.openSync(path, 'w')
+  }
+
+  append (buf: Uint8Array, offset: number, length: number): void {
+    // writeSync may write less than asked (signals, full pipes); loop until all bytes are out.
+    while (length > 0) {
+      const n = fs.writeSync(this.#fd, buf, offset, length)
+      offset += n
+      length -= n
+    }
+  }
+
+  sync (): void {
+    fs.fdatasyncSync(this.#fd)
+  }
+
+  syncAsync (): Promise<void> {
+    const fd = this.#fd
+    return new Promise((resolve, reject) => {
+      fs.fdatasync(fd, (err) => { err ? reject(err) : resolve() })
+    })
+  }
+
+  close (): void {
+    if (this.#fd >= 0) {
+      fs.closeSync(this.#fd)
+      this.#fd = -1
+    }
+  }
+}
+
+export class PosixFileSystem implements FileSystem {
+  openRandomAccess (path: string): RandomAccessFile {
+    return new PosixRandomAccessFile(path)
+  }
+
+  openWritable (path: string): WritableFile {
+    return new PosixWritableFile(path)
+  }
+
+  readFile (path: string): Buffer {
+    return fs.readFileSync(path)
+  }
+
+  exists (path: string): boolean {
+    return fs.existsSync(path)
+  }
+
+  readdir (dir: string): string[] {
+    return fs.readdirSync(dir)
+  }
+
+  mkdir (dir: string): void {
+    fs.mkdirSync(dir, { recursive: true })
+  }
+
+  rename (from: string, to: string): void {
+    fs.renameSync(from, to)
+  }
+
+  unlink (path: string): void {
+    fs.unlinkSync(path)
+  }
+
+  rmdir (dir: string): void {
+    fs.rmdirSync(dir)
+  }
+
+  syncDir (dir: string): void {
+    const fd = fs.openSync(dir, 'r')
+    try {
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+  }
+
+  realpath (path: string): string {
+    return fs.realpathSync(path)
+  }
+}

@@ -1,0 +1,73 @@
+// Engine options, with LevelDB's defaults (include/leveldb/options.h) and the clamping of its
+// SanitizeOptions (db/db_impl.cc). index.ts maps classic-level's option names onto these.
+import { notSupported } from './errors'
+import type { FileSystem } from './fs/file-system'
+import { PosixFileSystem } from './fs/posix-file-system'
+
+export type Compression = 'none' | 'snappy' | 'zstd'
+
+export interface DbOptions {
+  createIfMissing: boolean
+  errorIfExists: boolean
+  /** Memtable size that triggers a flush to a table. */
+  writeBufferSize: number
+  /** Uncompressed size of a table data block. */
+  blockSize: number
+  /** Keys between restart points in data blocks. */
+  blockRestartInterval: number
+  /** Size at which compaction starts a new output table. */
+  maxFileSize: number
+  /** Table files kept open (the table cache holds maxOpenFiles - 10). */
+  maxOpenFiles: number
+  /** Bytes of uncompressed blocks kept in the block cache. */
+  cacheSize: number
+  compression: Compression
+  /** Bloom filter bits per key; 0 writes no filter. */
+  bloomBitsPerKey: number
+  fs: FileSystem
+}
+
+export interface DbOptionsInput extends Partial<Omit<DbOptions, 'compression'>> {
+  compression?: Compression | boolean
+}
+
+export const DEFAULTS = Object.freeze({
+  createIfMissing: true,
+  errorIfExists: false,
+  writeBufferSize: 4 * 1024 * 1024,
+  blockSize: 4 * 1024,
+  blockRestartInterval: 16,
+  maxFileSize: 2 * 1024 * 1024,
+  maxOpenFiles: 1000,
+  cacheSize: 8 * 1024 * 1024,
+  compression: 'snappy' as Compression,
+  bloomBitsPerKey: 10
+})
+
+function clip (value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined || !Number.isFinite(value)) return fallback
+  return Math.min(max, Math.max(min, Math.floor(value)))
+}
+
+/** Fills defaults and clamps sizes as LevelDB's SanitizeOptions does. */
+export function sanitizeOptions (input: DbOptionsInput = {}): DbOptions {
+  let compression: Compression
+  if (input.compression === undefined || input.compression === true) compression = 'snappy'
+  else if (input.compression === false) compression = 'none'
+  else if (input.compression === 'none' || input.compression === 'snappy' || input.compression === 'zstd') compression = input.compression
+  else throw notSupported(`compression ${JSON.stringify(input.compression)}: use true, false, 'snappy', 'none' or 'zstd'`)
+
+  return {
+    createIfMissing: input.createIfMissing ?? DEFAULTS.createIfMissing,
+    errorIfExists: input.errorIfExists ?? DEFAULTS.errorIfExists,
+    writeBufferSize: clip(input.writeBufferSize, DEFAULTS.writeBufferSize, 64 * 1024, 2 ** 30),
+    blockSize: clip(input.blockSize, DEFAULTS.blockSize, 1024, 4 * 1024 * 1024),
+    blockRestartInterval: clip(input.blockRestartInterval, DEFAULTS.blockRestartInterval, 1, 2 ** 31 - 1),
+    maxFileSize: clip(input.maxFileSize, DEFAULTS.maxFileSize, 1024 * 1024, 2 ** 30),
+    maxOpenFiles: clip(input.maxOpenFiles, DEFAULTS.maxOpenFiles, 64 + 10, 50000),
+    cacheSize: clip(input.cacheSize, DEFAULTS.cacheSize, 0, Number.MAX_SAFE_INTEGER),
+    compression,
+    bloomBitsPerKey: clip(input.bloomBitsPerKey, DEFAULTS.bloomBitsPerKey, 0, 64),
+    fs: input.fs ?? new PosixFileSystem()
+  }
+}
