@@ -1,0 +1,52 @@
+// A growable arena of bytes in a SharedArrayBuffer, addressed by 4-byte word offsets. The memtable's
+// skip-list nodes, keys and values all live here, so the garbage collector sees one object per
+// memtable whatever its size, memory use is exact, and a sealed memtable can be handed to the flush
+// worker without copying.
+//
+// Invariant: an offset, once returned, stays valid for the arena's life; growth copies the bytes
+// into a larger buffer (amortised doubling), so views (u8/u32/bytes) must be re-read after allocate().
+
+export class Arena {
+  u8: Uint8Array
+  u32: Uint32Array
+  /** A Buffer view of the same memory, for string decoding and copies. */
+  bytes: Buffer
+  /** Next free word. Word 0 is reserved so that offset 0 can mean "null". */
+  #top = 1
+
+  constructor (initialBytes = 64 * 1024) {
+    const sab = new SharedArrayBuffer(initialBytes)
+    this.u8 = new Uint8Array(sab)
+    this.u32 = new Uint32Array(sab)
+    this.bytes = Buffer.from(sab)
+  }
+
+  /** Bytes allocated so far. */
+  get usage (): number {
+    return this.#top * 4
+  }
+
+  get buffer (): SharedArrayBuffer {
+    return this.u8.buffer as SharedArrayBuffer
+  }
+
+  /** Allocates `bytes` (rounded up to whole words); returns the word offset. */
+  allocate (bytes: number): number {
+    const words = (bytes + 3) >>> 2
+    const at = this.#top
+    if ((at + words) * 4 > this.u8.length) this.#grow((at + words) * 4)
+    this.#top = at + words
+    return at
+  }
+
+  #grow (needBytes: number): void {
+    let size = this.u8.length * 2
+    while (size < needBytes) size *= 2
+    const sab = new SharedArrayBuffer(size)
+    const u8 = new Uint8Array(sab)
+    u8.set(this.u8.subarray(0, this.#top * 4))
+    this.u8 = u8
+    this.u32 = new Uint32Array(sab)
+    this.bytes = Buffer.from(sab)
+  }
+}

@@ -1,0 +1,277 @@
+// The memtable: a skip list (LevelDB db/skiplist.h; max height 12, branching 4) of internal keys in
+// internal-key order, every node, key and value inline in an Arena.
+//
+// Node layout, in 32-bit words from the node's offset n:
+//   n + 0                 height h (1..12)
+//   n + 1 .. n + h        next pointers, level 0 first (0 = end)
+//   n + 1 + h             prev pointer at level 0 (the head when first), so reverse iteration is O(1)
+//   n + 2 + h             internal key length (user key ‖ 8-byte tag)
+//   n + 3 + h             value length
+//   bytes from word n + 4 + h: internal key, then value
+// Invariants: nodes are never removed or moved; a node's contents never change once linked; every
+// internal key is unique (a sequence number is used once). JavaScript runs one write at a time, so
+// readers never see a half-linked node.
+import { compareBytes, putTag, ValueType, VALUE_TYPE_FOR_SEEK } from '../internal-key'
+import type { InternalIterator } from '../iterators/internal-iterator'
+import { Arena } from './arena'
+
+const MAX_HEIGHT = 12
+const HEAD = 1
+
+export const enum LookupResult {
+  NotFound = 0,
+  Found = 1,
+  Deleted = 2
+}
+
+export class MemTable {
+  readonly arena: Arena
+  #height = 1
+  #rng = 0x2545f491
+  /** The predecessor at each level found by the last search (reused, not reallocated). */
+  #prev = new Uint32Array(MAX_HEIGHT)
+  #lookup = new Uint8Array(64)
+  /** Where the value of the last successful get() is: arena.bytes[valueOff, valueOff + valueLen). */
+  valueOff = 0
+  valueLen = 0
+  entries = 0
+
+  constructor (initialBytes?: number) {
+    this.arena = new Arena(initialBytes)
+    const head = this.arena.allocate((4 + MAX_HEIGHT) * 4)
+    if (head !== HEAD) throw new Error('memtable head must be the first allocation')
+    const u32 = this.arena.u32
+    u32[HEAD] = MAX_HEIGHT
+  }
+
+  /** Bytes used (the flush trigger compares this with writeBufferSize). */
+  get approximateMemoryUsage (): number {
+    return this.arena.usage
+  }
+
+  /** Inserts (userKey, sequence, type) → value. Requires: that internal key is not present. */
+  add (
+    sequence: number, type: ValueType,
+    key: Uint8Array, keyOff: number, keyLen: number,
+    value: Uint8Array, valueOff: number, valueLen: number
+  ): void {
+    const height = this.#randomHeight()
+    const ikeyLen = keyLen + 8
+    const node = this.arena.allocate((4 + height) * 4 + ikeyLen + valueLen)
+    const arena = this.arena
+    const u32 = arena.u32
+    const u8 = arena.u8
+    u32[node] = height
+    u32[node + 2 + height] = ikeyLen
+    u32[node + 3 + height] = valueLen
+    const keyAt = (node + 4 + height) * 4
+    u8.set(key.subarray(keyOff, keyOff + keyLen), keyAt)
+    putTag(u8, keyAt + keyLen, sequence, type)
+    if (valueLen > 0) u8.set(value.subarray(valueOff, valueOff + valueLen), keyAt + ikeyLen)
+
+    this.#findGreaterOrEqual(u8, keyAt, ikeyLen, true)
+    if (height > this.#height) {
+      for (let i = this.#height; i < height; i++) this.#prev[i] = HEAD
+      this.#height = height
+    }
+    const prev = this.#prev
+    for (let i = 0; i < height; i++) {
+      const p = prev[i]
+      u32[node + 1 + i] = u32[p + 1 + i]
+      u32[p + 1 + i] = node
+    }
+    // Level-0 back link: node's successor now points back at node.
+    u32[node + 1 + height] = prev[0]
+    const succ = u32[node + 1]
+    if (succ !== 0) u32[succ + 1 + u32[succ]] = node
+    this.entries++
+  }
+
+  /**
+   * Looks up userKey as of `sequence`. Found: the value is at arena.bytes[valueOff, valueOff + valueLen).
+   */
+  get (key: Uint8Array, keyOff: number, keyLen: number, sequence: number): LookupResult {
+    if (this.#lookup.length < keyLen + 8) this.#lookup = new Uint8Array((keyLen + 8) * 2)
+    const lookup = this.#lookup
+    lookup.set(key.subarray(keyOff, keyOff + keyLen), 0)
+    putTag(lookup, keyLen, sequence, VALUE_TYPE_FOR_SEEK)
+    const node = this.#findGreaterOrEqual(lookup, 0, keyLen + 8, false)
+    if (node === 0) return LookupResult.NotFound
+    const u32 = this.arena.u32
+    const h = u32[node]
+    const ikeyLen = u32[node + 2 + h]
+    const keyAt = (node + 4 + h) * 4
+    const u8 = this.arena.u8
+    if (compareBytes(u8, keyAt, ikeyLen - 8, key, keyOff, keyLen) !== 0) return LookupResult.NotFound
+    if (u8[keyAt + ikeyLen - 8] === ValueType.Deletion) return LookupResult.Deleted
+    this.valueOff = keyAt + ikeyLen
+    this.valueLen = u32[node + 3 + h]
+    return LookupResult.Found
+  }
+
+  iterator (): MemTableIterator {
+    return new MemTableIterator(this)
+  }
+
+  /**
+   * First node whose internal key is >= target (0 if none). With recordPrev, fills #prev with the
+   * last node before target at every level (for insertion). The target may live in the arena itself.
+   */
+  #findGreaterOrEqual (target: Uint8Array, tOff: number, tLen: number, recordPrev: boolean): number {
+    const u32 = this.arena.u32
+    const u8 = this.arena.u8
+    let x = HEAD
+    let level = this.#height - 1
+    for (;;) {
+      const next = u32[x + 1 + level]
+      if (next !== 0 && compareNode(u8, u32, next, target, tOff, tLen) < 0) {
+        x = next
+      } else {
+        if (recordPrev) this.#prev[level] = x
+        if (level === 0) return next
+        level--
+      }
+    }
+  }
+
+  /** Last node whose key is < target (HEAD if none). */
+  findLessThan (target: Uint8Array, tOff: number, tLen: number): number {
+    const u32 = this.arena.u32
+    const u8 = this.arena.u8
+    let x = HEAD
+    let level = this.#height - 1
+    for (;;) {
+      const next = u32[x + 1 + level]
+      if (next !== 0 && compareNode(u8, u32, next, target, tOff, tLen) < 0) {
+        x = next
+      } else if (level === 0) {
+        return x
+      } else {
+        level--
+      }
+    }
+  }
+
+  /** Last node (HEAD if empty). */
+  findLast (): number {
+    const u32 = this.arena.u32
+    let x = HEAD
+    let level = this.#height - 1
+    for (;;) {
+      const next = u32[x + 1 + level]
+      if (next !== 0) x = next
+      else if (level === 0) return x
+      else level--
+    }
+  }
+
+  #randomHeight (): number {
+    // xorshift32; a new level with probability 1/4, as LevelDB's kBranching = 4.
+    let h = 1
+    let r = this.#rng
+    for (;;) {
+      r ^= r << 13
+      r ^= r >>> 17
+      r ^= r << 5
+      if (h >= MAX_HEIGHT || (r & 3) !== 0) break
+      h++
+    }
+    this.#rng = r
+    return h
+  }
+}
+
+/** Compares node's internal key with target (internal-key order). */
+function compareNode (u8: Uint8Array, u32: Uint32Array, node: number, t: Uint8Array, tOff: number, tLen: number): number {
+  const h = u32[node]
+  const len = u32[node + 2 + h]
+  const at = (node + 4 + h) * 4
+  // User keys bytewise, inline for speed.
+  const aLen = len - 8
+  const bLen = tLen - 8
+  const n = aLen < bLen ? aLen : bLen
+  for (let i = 0; i < n; i++) {
+    const d = u8[at + i] - t[tOff + i]
+    if (d !== 0) return d
+  }
+  if (aLen !== bLen) return aLen - bLen
+  // Tags descending: high word, then low word, unsigned.
+  const ae = at + len
+  const be = tOff + tLen
+  const ah = (u8[ae - 4] | (u8[ae - 3] << 8) | (u8[ae - 2] << 16) | (u8[ae - 1] << 24)) >>> 0
+  const bh = (t[be - 4] | (t[be - 3] << 8) | (t[be - 2] << 16) | (t[be - 1] << 24)) >>> 0
+  if (ah !== bh) return ah < bh ? 1 : -1
+  const al = (u8[ae - 8] | (u8[ae - 7] << 8) | (u8[ae - 6] << 16) | (u8[ae - 5] << 24)) >>> 0
+  const bl = (t[be - 8] | (t[be - 7] << 8) | (t[be - 6] << 16) | (t[be - 5] << 24)) >>> 0
+  return al === bl ? 0 : al < bl ? 1 : -1
+}
+
+/** Iterates a memtable in internal-key order. Holding it pins the memtable (it is a plain reference). */
+export class MemTableIterator implements InternalIterator {
+  readonly table: MemTable
+  #node = 0
+
+  constructor (table: MemTable) {
+    this.table = table
+  }
+
+  valid (): boolean {
+    return this.#node !== 0
+  }
+
+  seekToFirst (): void {
+    this.#node = this.table.arena.u32[HEAD + 1]
+  }
+
+  seekToLast (): void {
+    const last = this.table.findLast()
+    this.#node = last === HEAD ? 0 : last
+  }
+
+  seek (target: Uint8Array, off: number, len: number): void {
+    const before = this.table.findLessThan(target, off, len)
+    this.#node = this.table.arena.u32[before + 1]
+  }
+
+  next (): void {
+    this.#node = this.table.arena.u32[this.#node + 1]
+  }
+
+  prev (): void {
+    const u32 = this.table.arena.u32
+    const p = u32[this.#node + 1 + u32[this.#node]]
+    this.#node = p === HEAD ? 0 : p
+  }
+
+  get keyBuf (): Uint8Array {
+    return this.table.arena.u8
+  }
+
+  get keyOff (): number {
+    return (this.#node + 4 + this.table.arena.u32[this.#node]) * 4
+  }
+
+  get keyLen (): number {
+    const u32 = this.table.arena.u32
+    return u32[this.#node + 2 + u32[this.#node]]
+  }
+
+  get valueBuf (): Uint8Array {
+    return this.table.arena.u8
+  }
+
+  get valueOff (): number {
+    const u32 = this.table.arena.u32
+    const h = u32[this.#node]
+    return (this.#node + 4 + h) * 4 + u32[this.#node + 2 + h]
+  }
+
+  get valueLen (): number {
+    const u32 = this.table.arena.u32
+    return u32[this.#node + 3 + u32[this.#node]]
+  }
+
+  close (): void {
+    this.#node = 0
+  }
+}

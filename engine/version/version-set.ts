@@ -1,0 +1,201 @@
+// The VersionSet (LevelDB db/version_set.cc): the database's persistent state (log numbers, the file
+// counter, the last sequence, the files of each level) recovered from the MANIFEST named by CURRENT,
+// and changed only by appending a VersionEdit to the MANIFEST (fsynced) before it takes effect.
+//
+// Every open starts a new MANIFEST (numbered by the recovered next-file number, as LevelDB does)
+// holding a snapshot record and the open's edit, and then switches CURRENT to it atomically
+// (temp file, fsync, rename, directory fsync).
+import { corruption, fromFsError, invalidArgument } from '../errors'
+import type { FileSystem, WritableFile } from '../fs/file-system'
+import { LogReader } from '../log/reader'
+import { LogWriter } from '../log/writer'
+import { currentFileName, descriptorFileName, tempFileName } from './filename'
+import { NUM_LEVELS, VersionEdit, type FileMetaData } from './version-edit'
+
+export const COMPARATOR_NAME = 'leveldb.BytewiseComparator'
+
+export class VersionSet {
+  readonly dir: string
+  readonly fs: FileSystem
+  nextFileNumber = 2
+  manifestFileNumber = 0
+  logNumber = 0
+  prevLogNumber = 0
+  lastSequence = 0
+  /** Live files per level (L0 newest first once tables exist; L1+ sorted by smallest key). */
+  files: FileMetaData[][] = Array.from({ length: NUM_LEVELS }, () => [])
+  compactPointers: Array<Uint8Array | undefined> = new Array(NUM_LEVELS).fill(undefined)
+  #manifest?: { file: WritableFile, writer: LogWriter }
+
+  constructor (dir: string, fs: FileSystem) {
+    this.dir = dir
+    this.fs = fs
+  }
+
+  newFileNumber (): number {
+    return this.nextFileNumber++
+  }
+
+  markFileNumberUsed (n: number): void {
+    if (this.nextFileNumber <= n) this.nextFileNumber = n + 1
+  }
+
+  /** Writes MANIFEST-000001 and CURRENT for a new database (LevelDB's NewDB). */
+  create (): void {
+    const edit = new VersionEdit()
+    edit.comparator = COMPARATOR_NAME
+    edit.logNumber = 0
+    edit.nextFileNumber = 2
+    edit.lastSequence = 0
+    const name = descriptorFileName(this.dir, 1)
+    try {
+      const file = this.fs.openWritable(name)
+      try {
+        const record = edit.encode()
+        new LogWriter(file).addRecord(record, 0, record.length)
+        file.sync()
+      } finally {
+        file.close()
+      }
+      this.#setCurrent(1)
+    } catch (err) {
+      try { this.fs.unlink(name) } catch {}
+      throw fromFsError(`creating ${name}`, err)
+    }
+  }
+
+  /** Reads CURRENT and replays the MANIFEST it names. Changes nothing on disk. */
+  recover (): void {
+    const currentName = currentFileName(this.dir)
+    let current: string
+    try {
+      current = this.fs.readFile(currentName).toString('latin1')
+    } catch (err) {
+      throw fromFsError(`reading ${currentName}`, err)
+    }
+    if (current.length === 0 || !current.endsWith('\n')) throw corruption('CURRENT file does not end with newline')
+    const manifestName = current.slice(0, -1)
+    if (!/^MANIFEST-\d+$/.test(manifestName)) throw corruption(`CURRENT names ${JSON.stringify(manifestName)}, not a MANIFEST`)
+    const manifestPath = `${this.dir}/${manifestName}`
+    if (!this.fs.exists(manifestPath)) throw corruption('CURRENT points to a non-existent file')
+    let data: Buffer
+    try {
+      data = this.fs.readFile(manifestPath)
+    } catch (err) {
+      throw fromFsError(`reading ${manifestPath}`, err)
+    }
+
+    let logNumber: number | undefined
+    let prevLogNumber: number | undefined
+    let nextFileNumber: number | undefined
+    let lastSequence: number | undefined
+    const reader = new LogReader(data, manifestPath)
+    for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
+      const edit = VersionEdit.decode(record, `${manifestPath} record at offset ${reader.recordOffset}`)
+      if (edit.comparator !== undefined && edit.comparator !== COMPARATOR_NAME) {
+        throw invalidArgument(`${edit.comparator} does not match existing comparator ${COMPARATOR_NAME}`)
+      }
+      this.#apply(edit)
+      if (edit.logNumber !== undefined) logNumber = edit.logNumber
+      if (edit.prevLogNumber !== undefined) prevLogNumber = edit.prevLogNumber
+      if (edit.nextFileNumber !== undefined) nextFileNumber = edit.nextFileNumber
+      if (edit.lastSequence !== undefined) lastSequence = edit.lastSequence
+    }
+    if (nextFileNumber === undefined) throw corruption(`no meta-nextfile entry in descriptor ${manifestPath}`)
+    if (logNumber === undefined) throw corruption(`no meta-lognumber entry in descriptor ${manifestPath}`)
+    if (lastSequence === undefined) throw corruption(`no last-sequence-number entry in descriptor ${manifestPath}`)
+
+    this.manifestFileNumber = nextFileNumber
+    this.nextFileNumber = nextFileNumber + 1
+    this.logNumber = logNumber
+    this.prevLogNumber = prevLogNumber ?? 0
+    this.lastSequence = lastSequence
+    this.markFileNumberUsed(this.logNumber)
+    this.markFileNumberUsed(this.prevLogNumber)
+  }
+
+  /**
+   * Records `edit` in the MANIFEST (starting a new one, and switching CURRENT, on the first call after
+   * recovery), then applies it. The edit always carries the log numbers, next file and last sequence.
+   */
+  logAndApply (edit: VersionEdit): void {
+    edit.logNumber ??= this.logNumber
+    edit.prevLogNumber ??= this.prevLogNumber
+    edit.nextFileNumber = this.nextFileNumber
+    edit.lastSequence ??= this.lastSequence
+
+    let created: string | undefined
+    try {
+      if (this.#manifest === undefined) {
+        created = descriptorFileName(this.dir, this.manifestFileNumber)
+        const file = this.fs.openWritable(created)
+        const writer = new LogWriter(file)
+        this.#manifest = { file, writer }
+        const snapshot = this.#snapshotEdit().encode()
+        writer.addRecord(snapshot, 0, snapshot.length)
+      }
+      const record = edit.encode()
+      this.#manifest.writer.addRecord(record, 0, record.length)
+      this.#manifest.file.sync()
+      if (created !== undefined) {
+        this.fs.syncDir(this.dir)
+        this.#setCurrent(this.manifestFileNumber)
+      }
+    } catch (err) {
+      if (created !== undefined) {
+        this.#manifest?.file.close()
+        this.#manifest = undefined
+        try { this.fs.unlink(created) } catch {}
+      }
+      throw fromFsError('writing the MANIFEST', err)
+    }
+    this.#apply(edit)
+    this.logNumber = edit.logNumber
+    this.prevLogNumber = edit.prevLogNumber
+    this.lastSequence = Math.max(this.lastSequence, edit.lastSequence)
+  }
+
+  close (): void {
+    this.#manifest?.file.close()
+    this.#manifest = undefined
+  }
+
+  #apply (edit: VersionEdit): void {
+    for (const { level, key } of edit.compactPointers) this.compactPointers[level] = key
+    for (const [level, number] of edit.deletedFiles) {
+      this.files[level] = this.files[level].filter((f) => f.number !== number)
+    }
+    for (const { level, file } of edit.newFiles) {
+      this.files[level] = this.files[level].filter((f) => f.number !== file.number)
+      this.files[level].push(file)
+    }
+  }
+
+  /** The first record of a new MANIFEST: the comparator, compact pointers and every live file. */
+  #snapshotEdit (): VersionEdit {
+    const edit = new VersionEdit()
+    edit.comparator = COMPARATOR_NAME
+    this.compactPointers.forEach((key, level) => { if (key !== undefined) edit.compactPointers.push({ level, key }) })
+    this.files.forEach((files, level) => { for (const file of files) edit.addFile(level, file) })
+    return edit
+  }
+
+  #setCurrent (manifestNumber: number): void {
+    const temp = tempFileName(this.dir, manifestNumber)
+    const contents = Buffer.from(`MANIFEST-${String(manifestNumber).padStart(6, '0')}\n`, 'latin1')
+    try {
+      const file = this.fs.openWritable(temp)
+      try {
+        file.append(contents, 0, contents.length)
+        file.sync()
+      } finally {
+        file.close()
+      }
+      this.fs.rename(temp, currentFileName(this.dir))
+      this.fs.syncDir(this.dir)
+    } catch (err) {
+      try { this.fs.unlink(temp) } catch {}
+      throw err
+    }
+  }
+}

@@ -1,0 +1,242 @@
+// RoughLevel: the abstract-level 3 database over rough-level's engine. It maps the Level contract
+// (encodings, snapshots, iterators, batches, options under classic-level's names) onto engine.Db and
+// holds no storage logic of its own.
+import { AbstractLevel, AbstractSnapshot } from 'abstract-level'
+import type { AbstractDatabaseOptions, AbstractOpenOptions, Transcoder } from 'abstract-level'
+import ModuleError = require('module-error')
+import { Db } from './engine/db/db'
+import type { DbOptionsInput } from './engine/options'
+import type { Snapshot } from './engine/snapshot-list'
+import { decode, toBytes } from './iterator/bytes'
+import type {
+  BatchOperation, ClearOptions, Encoded, IteratorOptions, ReadOptions, SnapshotLike, WriteOptions
+} from './iterator/contract'
+import { RangeCursor } from './iterator/range-cursor'
+import { RoughIterator } from './iterator/rough-iterator'
+
+/** Options of the constructor and open(), under classic-level's names. */
+export interface RoughLevelOpenOptions extends AbstractOpenOptions {
+  /** Memtable size before it is written to a table (default 4 MiB). */
+  writeBufferSize?: number
+  /** Bytes of uncompressed blocks cached (default 8 MiB). */
+  cacheSize?: number
+  /** Uncompressed size of a table block (default 4 KiB). */
+  blockSize?: number
+  /** Table files kept open (default 1000). */
+  maxOpenFiles?: number
+  /** Keys between restart points in a block (default 16). */
+  blockRestartInterval?: number
+  /** Size of a table file written by compaction (default 2 MiB). */
+  maxFileSize?: number
+  /** Snappy compression of table blocks (default true); 'zstd' where the runtime can compress it. */
+  compression?: boolean | 'snappy' | 'zstd'
+  /** classic-level's sharing of one database between worker threads: not supported. */
+  multithreading?: boolean
+}
+
+export interface RoughLevelOptions<K, V> extends AbstractDatabaseOptions<K, V>, Omit<RoughLevelOpenOptions, 'passive'> {}
+
+/** Reads the engine snapshot a Level snapshot stands for. */
+class RoughSnapshot extends AbstractSnapshot implements SnapshotLike {
+  readonly #snapshot: Snapshot
+
+  constructor (snapshot: Snapshot, options: object) {
+    // @ts-expect-error abstract-level's types declare no constructor; its contract passes options on.
+    super(options)
+    this.#snapshot = snapshot
+  }
+
+  get sequence (): number {
+    return this.#snapshot.sequence
+  }
+
+  async _close (): Promise<void> {
+    this.#snapshot.release()
+  }
+}
+
+/** Options of approximateSize() and compactRange(). */
+export interface RangeMethodOptions {
+  keyEncoding?: Transcoder.MixedEncoding<unknown, unknown, unknown>
+}
+
+const kNotOpen = 'Database is not open'
+const CLEAR_BATCH = 1000
+
+export class RoughLevel<KDefault = string, VDefault = string>
+  extends AbstractLevel<Encoded, KDefault, VDefault> {
+  readonly #location: string
+  #db: Db | undefined
+  /** Operations that span awaits (clear); close waits for them. */
+  readonly #inFlight = new Set<Promise<unknown>>()
+
+  constructor (location: string, options?: RoughLevelOptions<KDefault, VDefault>) {
+    if (typeof location !== 'string' || location === '') {
+      throw new TypeError("The first argument 'location' must be a non-empty string")
+    }
+    super({
+      encodings: { buffer: true, utf8: true, view: true },
+      has: true,
+      createIfMissing: true,
+      errorIfExists: true,
+      explicitSnapshots: true,
+      // @ts-expect-error level-supports' IManifest lacks getSync, which abstract-level 3.1 reads.
+      getSync: true,
+      additionalMethods: { approximateSize: true, compactRange: true },
+      signals: { iterators: true }
+    }, options)
+    this.#location = location
+  }
+
+  get location (): string {
+    return this.#location
+  }
+
+  get #engine (): Db {
+    if (this.#db === undefined) throw new ModuleError(kNotOpen, { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    return this.#db
+  }
+
+  async _open (options: RoughLevelOpenOptions & { createIfMissing: boolean, errorIfExists: boolean }): Promise<void> {
+    if (options.multithreading === true) {
+      throw new ModuleError('The multithreading option is not supported: a memtable cannot be shared between isolates', { code: 'LEVEL_NOT_SUPPORTED' })
+    }
+    const engineOptions: DbOptionsInput = {
+      createIfMissing: options.createIfMissing,
+      errorIfExists: options.errorIfExists,
+      writeBufferSize: options.writeBufferSize,
+      cacheSize: options.cacheSize,
+      blockSize: options.blockSize,
+      maxOpenFiles: options.maxOpenFiles,
+      blockRestartInterval: options.blockRestartInterval,
+      maxFileSize: options.maxFileSize,
+      compression: options.compression
+    }
+    this.#db = await Db.open(this.#location, engineOptions)
+  }
+
+  async _close (): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
+    const db = this.#db
+    this.#db = undefined
+    await db?.close()
+  }
+
+  async _get (key: Encoded, options: ReadOptions): Promise<Encoded | undefined> {
+    return this._getSync(key, options)
+  }
+
+  _getSync (key: Encoded, options: ReadOptions): Encoded | undefined {
+    const db = this.#engine
+    if (!db.get(key, options.snapshot?.sequence ?? db.lastSequence)) return undefined
+    return decode(options.valueEncoding, db.valueBuf, db.valueOff, db.valueLen)
+  }
+
+  async _getMany (keys: Encoded[], options: ReadOptions): Promise<Array<Encoded | undefined>> {
+    const db = this.#engine
+    const sequence = options.snapshot?.sequence ?? db.lastSequence
+    const out = new Array<Encoded | undefined>(keys.length)
+    for (let i = 0; i < keys.length; i++) {
+      out[i] = db.get(keys[i], sequence) ? decode(options.valueEncoding, db.valueBuf, db.valueOff, db.valueLen) : undefined
+    }
+    return out
+  }
+
+  async _has (key: Encoded, options: ReadOptions): Promise<boolean> {
+    const db = this.#engine
+    return db.get(key, options.snapshot?.sequence ?? db.lastSequence)
+  }
+
+  async _hasMany (keys: Encoded[], options: ReadOptions): Promise<boolean[]> {
+    const db = this.#engine
+    const sequence = options.snapshot?.sequence ?? db.lastSequence
+    const out = new Array<boolean>(keys.length)
+    for (let i = 0; i < keys.length; i++) out[i] = db.get(keys[i], sequence)
+    return out
+  }
+
+  _put (key: Encoded, value: Encoded, options: WriteOptions): Promise<void> {
+    return this.#engine.put(key, value, options.sync === true)
+  }
+
+  _del (key: Encoded, options: WriteOptions): Promise<void> {
+    return this.#engine.del(key, options.sync === true)
+  }
+
+  _batch (operations: BatchOperation[], options: WriteOptions): Promise<void> {
+    return this.#engine.write((batch) => {
+      for (const op of operations) {
+        if (op.type === 'put') batch.put(op.key, op.value as Encoded)
+        else batch.del(op.key)
+      }
+    }, options.sync === true)
+  }
+
+  _iterator (options: IteratorOptions): RoughIterator<this> {
+    const db = this.#engine
+    const it = db.iterator(options.snapshot?.sequence ?? db.lastSequence)
+    return new RoughIterator(this, options, it)
+  }
+
+  _snapshot (options: object): RoughSnapshot {
+    return new RoughSnapshot(this.#engine.snapshot(), options)
+  }
+
+  async _clear (options: ClearOptions): Promise<void> {
+    const db = this.#engine
+    // The range is read as of the call (a snapshot), and deleted in batches.
+    const cursor = new RangeCursor(db.iterator(options.snapshot?.sequence ?? db.lastSequence), options)
+    const work = (async () => {
+      try {
+        let remaining = options.limit >= 0 ? options.limit : Infinity
+        const it = cursor.it
+        while (remaining > 0) {
+          const keys: Uint8Array[] = []
+          while (keys.length < CLEAR_BATCH && remaining > 0 && cursor.next()) {
+            keys.push(Buffer.copyBytesFrom(it.keyBuf, it.keyOff, it.keyLen))
+            remaining--
+          }
+          if (keys.length === 0) break
+          await db.write((batch) => { for (const k of keys) batch.del(k) })
+          if (keys.length < CLEAR_BATCH) break
+        }
+      } finally {
+        cursor.close()
+      }
+    })()
+    this.#inFlight.add(work)
+    try {
+      await work
+    } finally {
+      this.#inFlight.delete(work)
+    }
+  }
+
+  /** Approximate bytes on disk used by keys in [start, end). Tables do not exist yet: 0. */
+  async approximateSize (start: unknown, end: unknown, options?: RangeMethodOptions): Promise<number> {
+    if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
+    if (this.status === 'opening') return this.deferAsync(() => this.approximateSize(start, end, options))
+    if (this.status !== 'open') {
+      throw new ModuleError('Database is not open: cannot call approximateSize()', { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    }
+    this.#encodeRange(start, end, options)
+    return 0
+  }
+
+  /** Compacts the key range [start, end]. Nothing to compact before tables exist. */
+  async compactRange (start: unknown, end: unknown, options?: RangeMethodOptions): Promise<void> {
+    if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
+    if (this.status === 'opening') return this.deferAsync(() => this.compactRange(start, end, options))
+    if (this.status !== 'open') {
+      throw new ModuleError('Database is not open: cannot call compactRange()', { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    }
+    this.#encodeRange(start, end, options)
+  }
+
+  /** Encodes start and end with the key encoding in force, as the range methods take them. */
+  #encodeRange (start: unknown, end: unknown, options?: RangeMethodOptions): [Uint8Array, Uint8Array] {
+    const encoding = options?.keyEncoding === undefined ? this.keyEncoding() : this.keyEncoding(options.keyEncoding)
+    const encode = (key: unknown): Uint8Array => toBytes(encoding.encode(key as never) as Encoded)
+    return [encode(start), encode(end)]
+  }
+}
