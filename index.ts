@@ -2,7 +2,7 @@
 // (encodings, snapshots, iterators, batches, options under classic-level's names) onto engine.Db and
 // holds no storage logic of its own.
 import { AbstractLevel, AbstractSnapshot } from 'abstract-level'
-import type { AbstractDatabaseOptions, AbstractOpenOptions, Transcoder } from 'abstract-level'
+import type { AbstractBatchOperation, AbstractChainedBatch, AbstractIterator, AbstractKeyIterator, AbstractValueIterator, Transcoder } from 'abstract-level'
 import ModuleError = require('module-error')
 import { Db } from './engine/db/db'
 import type { DbOptionsInput } from './engine/options'
@@ -13,28 +13,13 @@ import type {
 } from './iterator/contract'
 import { RangeCursor } from './iterator/range-cursor'
 import { RoughIterator } from './iterator/rough-iterator'
+import type {
+  BatchOptions, ChainedBatchWriteOptions, DatabaseOptions, DelOptions, GetManyOptions, GetOptions, HasManyOptions,
+  HasOptions, IteratorOptions as PublicIteratorOptions, KeyIteratorOptions, OpenOptions, PutOptions,
+  StartEndOptions, ValueIteratorOptions
+} from './options'
 
-/** Options of the constructor and open(), under classic-level's names. */
-export interface RoughLevelOpenOptions extends AbstractOpenOptions {
-  /** Memtable size before it is written to a table (default 4 MiB). */
-  writeBufferSize?: number
-  /** Bytes of uncompressed blocks cached (default 8 MiB). */
-  cacheSize?: number
-  /** Uncompressed size of a table block (default 4 KiB). */
-  blockSize?: number
-  /** Table files kept open (default 1000). */
-  maxOpenFiles?: number
-  /** Keys between restart points in a block (default 16). */
-  blockRestartInterval?: number
-  /** Size of a table file written by compaction (default 2 MiB). */
-  maxFileSize?: number
-  /** Snappy compression of table blocks (default true); 'zstd' where the runtime can compress it. */
-  compression?: boolean | 'snappy' | 'zstd'
-  /** classic-level's sharing of one database between worker threads: not supported. */
-  multithreading?: boolean
-}
-
-export interface RoughLevelOptions<K, V> extends AbstractDatabaseOptions<K, V>, Omit<RoughLevelOpenOptions, 'passive'> {}
+export type * from './options'
 
 /** Reads the engine snapshot a Level snapshot stands for. */
 class RoughSnapshot extends AbstractSnapshot implements SnapshotLike {
@@ -55,11 +40,6 @@ class RoughSnapshot extends AbstractSnapshot implements SnapshotLike {
   }
 }
 
-/** Options of approximateSize() and compactRange(). */
-export interface RangeMethodOptions {
-  keyEncoding?: Transcoder.MixedEncoding<unknown, unknown, unknown>
-}
-
 const kNotOpen = 'Database is not open'
 const CLEAR_BATCH = 1000
 
@@ -70,7 +50,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
   /** Operations that span awaits (clear); close waits for them. */
   readonly #inFlight = new Set<Promise<unknown>>()
 
-  constructor (location: string, options?: RoughLevelOptions<KDefault, VDefault>) {
+  constructor (location: string, options?: DatabaseOptions<KDefault, VDefault>) {
     if (typeof location !== 'string' || location === '') {
       throw new TypeError("The first argument 'location' must be a non-empty string")
     }
@@ -97,7 +77,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
     return this.#db
   }
 
-  async _open (options: RoughLevelOpenOptions & { createIfMissing: boolean, errorIfExists: boolean }): Promise<void> {
+  async _open (options: OpenOptions & { createIfMissing: boolean, errorIfExists: boolean }): Promise<void> {
     if (options.multithreading === true) {
       throw new ModuleError('The multithreading option is not supported: a memtable cannot be shared between isolates', { code: 'LEVEL_NOT_SUPPORTED' })
     }
@@ -213,7 +193,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
   }
 
   /** Approximate bytes on disk used by keys in [start, end). Tables do not exist yet: 0. */
-  async approximateSize (start: unknown, end: unknown, options?: RangeMethodOptions): Promise<number> {
+  async approximateSize (start: unknown, end: unknown, options?: StartEndOptions<unknown>): Promise<number> {
     if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
     if (this.status === 'opening') return this.deferAsync(() => this.approximateSize(start, end, options))
     if (this.status !== 'open') {
@@ -224,7 +204,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
   }
 
   /** Compacts the key range [start, end]. Nothing to compact before tables exist. */
-  async compactRange (start: unknown, end: unknown, options?: RangeMethodOptions): Promise<void> {
+  async compactRange (start: unknown, end: unknown, options?: StartEndOptions<unknown>): Promise<void> {
     if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
     if (this.status === 'opening') return this.deferAsync(() => this.compactRange(start, end, options))
     if (this.status !== 'open') {
@@ -234,9 +214,49 @@ export class RoughLevel<KDefault = string, VDefault = string>
   }
 
   /** Encodes start and end with the key encoding in force, as the range methods take them. */
-  #encodeRange (start: unknown, end: unknown, options?: RangeMethodOptions): [Uint8Array, Uint8Array] {
-    const encoding = options?.keyEncoding === undefined ? this.keyEncoding() : this.keyEncoding(options.keyEncoding)
+  #encodeRange (start: unknown, end: unknown, options?: StartEndOptions<unknown>): [Uint8Array, Uint8Array] {
+    const encoding = options?.keyEncoding === undefined ? this.keyEncoding() : this.keyEncoding(options.keyEncoding as Transcoder.MixedEncoding<unknown, unknown, unknown>)
     const encode = (key: unknown): Uint8Array => toBytes(encoding.encode(key as never) as Encoded)
     return [encode(start), encode(end)]
   }
+}
+
+
+/** classic-level's typed overloads: the same calls, with rough-level's (classic-level's) extra options. */
+export interface RoughLevel<KDefault, VDefault> {
+  open (): Promise<void>
+  open (options: OpenOptions): Promise<void>
+  get (key: KDefault): Promise<VDefault | undefined>
+  get<K = KDefault, V = VDefault> (key: K, options: GetOptions<K, V>): Promise<V | undefined>
+  getSync (key: KDefault): VDefault | undefined
+  getSync<K = KDefault, V = VDefault> (key: K, options: GetOptions<K, V>): V | undefined
+  getMany (keys: KDefault[]): Promise<Array<VDefault | undefined>>
+  getMany<K = KDefault, V = VDefault> (keys: K[], options: GetManyOptions<K, V>): Promise<Array<V | undefined>>
+  has (key: KDefault): Promise<boolean>
+  has<K = KDefault> (key: K, options: HasOptions<K>): Promise<boolean>
+  hasMany (keys: KDefault[]): Promise<boolean[]>
+  hasMany<K = KDefault> (keys: K[], options: HasManyOptions<K>): Promise<boolean[]>
+  put (key: KDefault, value: VDefault): Promise<void>
+  put<K = KDefault, V = VDefault> (key: K, value: V, options: PutOptions<K, V>): Promise<void>
+  del (key: KDefault): Promise<void>
+  del<K = KDefault> (key: K, options: DelOptions<K>): Promise<void>
+  batch (operations: Array<AbstractBatchOperation<this, KDefault, VDefault>>): Promise<void>
+  batch<K = KDefault, V = VDefault> (operations: Array<AbstractBatchOperation<this, K, V>>, options: BatchOptions<K, V>): Promise<void>
+  batch (): RoughChainedBatch<this, KDefault, VDefault>
+  iterator (): AbstractIterator<this, KDefault, VDefault>
+  iterator<K = KDefault, V = VDefault> (options: PublicIteratorOptions<K, V>): AbstractIterator<this, K, V>
+  keys (): AbstractKeyIterator<this, KDefault>
+  keys<K = KDefault> (options: KeyIteratorOptions<K>): AbstractKeyIterator<this, K>
+  values (): AbstractValueIterator<this, KDefault, VDefault>
+  values<K = KDefault, V = VDefault> (options: ValueIteratorOptions<K, V>): AbstractValueIterator<this, K, V>
+  approximateSize (start: KDefault, end: KDefault): Promise<number>
+  approximateSize<K = KDefault> (start: K, end: K, options: StartEndOptions<K>): Promise<number>
+  compactRange (start: KDefault, end: KDefault): Promise<void>
+  compactRange<K = KDefault> (start: K, end: K, options: StartEndOptions<K>): Promise<void>
+}
+
+/** A chained batch whose write() takes { sync }. */
+export interface RoughChainedBatch<TDatabase, KDefault, VDefault> extends AbstractChainedBatch<TDatabase, KDefault, VDefault> {
+  write (): Promise<void>
+  write (options: ChainedBatchWriteOptions): Promise<void>
 }
