@@ -52,6 +52,7 @@ export class Db {
   #bgError: EngineError | undefined
   #closed = false
   #keyScratch = Buffer.allocUnsafe(256)
+  readonly #commitTask = (): void => this.#commit()
 
   /** After get() returns true: the value is valueBuf[valueOff, valueOff + valueLen), until the next call. */
   valueBuf: Buffer = Buffer.alloc(0)
@@ -241,7 +242,7 @@ export class Db {
     let group = this.#group
     if (group === undefined) {
       group = this.#group = new WriteGroup()
-      queueMicrotask(() => this.#commit())
+      queueMicrotask(this.#commitTask)
     }
     return group
   }
@@ -274,8 +275,8 @@ export class Db {
     this.#versions.lastSequence = sequence + batch.count - 1
     if (batch.buf.length > KEEP_BATCH_BYTES) this.#batch = new WriteBatch(4096)
     else batch.clear()
-    group.written.resolve()
-    if (group.durable !== undefined) {
+    group.written()
+    if (group.needsSync) {
       this.#syncWaiters.push(group)
       if (this.#syncing === undefined) this.#syncing = this.#syncLoop()
     }
@@ -290,12 +291,12 @@ export class Db {
         await this.#log.file.syncAsync()
       } catch (err) {
         this.#bgError ??= fromFsError(`syncing ${this.#log.file.path}`, err)
-        for (const g of waiters) g.durable?.reject(this.#bgError)
-        for (const g of this.#syncWaiters) g.durable?.reject(this.#bgError)
+        for (const g of waiters) g.fail(this.#bgError)
+        for (const g of this.#syncWaiters) g.fail(this.#bgError)
         this.#syncWaiters = []
         break
       }
-      for (const g of waiters) g.durable?.resolve()
+      for (const g of waiters) g.durable()
     }
     this.#syncing = undefined
   }

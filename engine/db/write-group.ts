@@ -1,6 +1,9 @@
 // One group of writes committed together (LevelDB's BuildBatchGroup): every write queued before the
 // commit microtask runs shares one WAL append. Writers that asked for `sync` also share one
 // fdatasync, which must have begun after their bytes were written.
+//
+// Each promise is created only when a writer asks for it, so every promise that can reject has
+// someone awaiting it (no unhandled rejections, no promise per group that nobody reads).
 
 interface Deferred {
   promise: Promise<void>
@@ -8,33 +11,41 @@ interface Deferred {
   reject: (err: Error) => void
 }
 
-function noop (): void {}
-
 function deferred (): Deferred {
   let resolve!: () => void
   let reject!: (err: Error) => void
   const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
-  // A group may fail with nobody awaiting this promise (every writer awaited the other one): mark it
-  // handled so that the failure surfaces only where someone waits.
-  promise.catch(noop)
   return { promise, resolve, reject }
 }
 
 export class WriteGroup {
-  /** Settles when the group is in the WAL and the memtable. */
-  readonly written: Deferred = deferred()
-  /** Settles when the group is durable; created only if a writer asked for sync. */
-  durable: Deferred | undefined
+  /** Settles when the group is in the WAL and the memtable; for writers without sync. */
+  #written: Deferred | undefined
+  /** Settles when the group is durable; for sync writers. */
+  #durable: Deferred | undefined
 
   /** The promise a writer awaits. */
   waitFor (sync: boolean): Promise<void> {
-    if (!sync) return this.written.promise
-    this.durable ??= deferred()
-    return this.durable.promise
+    if (sync) return (this.#durable ??= deferred()).promise
+    return (this.#written ??= deferred()).promise
+  }
+
+  get needsSync (): boolean {
+    return this.#durable !== undefined
+  }
+
+  /** The group is in the WAL and the memtable. */
+  written (): void {
+    this.#written?.resolve()
+  }
+
+  /** An fdatasync that began after the group was written has completed. */
+  durable (): void {
+    this.#durable?.resolve()
   }
 
   fail (err: Error): void {
-    this.written.reject(err)
-    this.durable?.reject(err)
+    this.#written?.reject(err)
+    this.#durable?.reject(err)
   }
 }
