@@ -52,6 +52,7 @@ export class Db {
   #bgError: EngineError | undefined
   #closed = false
   #keyScratch = Buffer.allocUnsafe(256)
+  #keyLen = 0
   readonly #commitTask = (): void => this.#commit()
 
   /** After get() returns true: the value is valueBuf[valueOff, valueOff + valueLen), until the next call. */
@@ -194,9 +195,9 @@ export class Db {
    * valueBuf[valueOff, valueOff + valueLen) until the next call.
    */
   get (key: Bytes, sequence: number): boolean {
-    const [buf, len] = this.#encodeKey(key)
+    const buf = this.#encodeKey(key)
     const mem = this.#mem
-    const r = mem.get(buf, 0, len, sequence)
+    const r = mem.get(buf, 0, this.#keyLen, sequence)
     if (r !== LookupResult.Found) return false
     this.valueBuf = mem.arena.bytes
     this.valueOff = mem.valueOff
@@ -303,11 +304,15 @@ export class Db {
 
   // --- helpers ---------------------------------------------------------------------------------
 
-  /** Bytes of key: a Uint8Array as is, a string encoded as UTF-8 into a reused scratch buffer. */
-  #encodeKey (key: Bytes): [Uint8Array, number] {
-    if (typeof key !== 'string') return [key, key.length]
+  /** Bytes of key (their count in #keyLen): a Uint8Array as is, a string as UTF-8 in a reused scratch buffer. */
+  #encodeKey (key: Bytes): Uint8Array {
+    if (typeof key !== 'string') {
+      this.#keyLen = key.length
+      return key
+    }
     if (this.#keyScratch.length < key.length * 3) this.#keyScratch = Buffer.allocUnsafe(key.length * 3)
-    return [this.#keyScratch, this.#keyScratch.write(key, 0, 'utf8')]
+    this.#keyLen = this.#keyScratch.write(key, 0, 'utf8')
+    return this.#keyScratch
   }
 
   /** Deletes files no longer needed (LevelDB's RemoveObsoleteFiles); errors are ignored. */

@@ -12,10 +12,12 @@
 // internal key is unique (a sequence number is used once). JavaScript runs one write at a time, so
 // readers never see a half-linked node.
 import { compareBytes, putTag, ValueType, VALUE_TYPE_FOR_SEEK } from '../internal-key'
+import { getFixed32 } from '../util/coding'
 import type { InternalIterator } from '../iterators/internal-iterator'
 import { Arena } from './arena'
 
 const MAX_HEIGHT = 12
+const TWO_24 = 0x1000000
 const HEAD = 1
 
 export const enum LookupResult {
@@ -30,7 +32,6 @@ export class MemTable {
   #rng = 0x2545f491
   /** The predecessor at each level found by the last search (reused, not reallocated). */
   #prev = new Uint32Array(MAX_HEIGHT)
-  #lookup = new Uint8Array(64)
   /** Where the value of the last successful get() is: arena.bytes[valueOff, valueOff + valueLen). */
   valueOff = 0
   valueLen = 0
@@ -69,7 +70,7 @@ export class MemTable {
     putTag(u8, keyAt + keyLen, sequence, type)
     if (valueLen > 0) u8.set(value.subarray(valueOff, valueOff + valueLen), keyAt + ikeyLen)
 
-    this.#findGreaterOrEqual(u8, keyAt, ikeyLen, true)
+    this.#findGreaterOrEqual(u8, keyAt, keyLen, getFixed32(u8, keyAt + keyLen + 4), getFixed32(u8, keyAt + keyLen), true)
     if (height > this.#height) {
       for (let i = this.#height; i < height; i++) this.#prev[i] = HEAD
       this.#height = height
@@ -91,11 +92,10 @@ export class MemTable {
    * Looks up userKey as of `sequence`. Found: the value is at arena.bytes[valueOff, valueOff + valueLen).
    */
   get (key: Uint8Array, keyOff: number, keyLen: number, sequence: number): LookupResult {
-    if (this.#lookup.length < keyLen + 8) this.#lookup = new Uint8Array((keyLen + 8) * 2)
-    const lookup = this.#lookup
-    lookup.set(key.subarray(keyOff, keyOff + keyLen), 0)
-    putTag(lookup, keyLen, sequence, VALUE_TYPE_FOR_SEEK)
-    const node = this.#findGreaterOrEqual(lookup, 0, keyLen + 8, false)
+    // The lookup tag (sequence, VALUE_TYPE_FOR_SEEK) as two halves: sorts before every entry <= sequence.
+    const tHi = Math.floor(sequence / TWO_24)
+    const tLo = ((sequence % TWO_24) * 256 + VALUE_TYPE_FOR_SEEK) >>> 0
+    const node = this.#findGreaterOrEqual(key, keyOff, keyLen, tHi, tLo, false)
     if (node === 0) return LookupResult.NotFound
     const u32 = this.arena.u32
     const h = u32[node]
@@ -114,17 +114,20 @@ export class MemTable {
   }
 
   /**
-   * First node whose internal key is >= target (0 if none). With recordPrev, fills #prev with the
-   * last node before target at every level (for insertion). The target may live in the arena itself.
+   * First node whose internal key is >= target (user key target[tOff, tOff + tLen), tag tHi:tLo), 0 if
+   * none. With recordPrev, fills #prev with the last node before target at every level (for insertion).
+   * The target may live in the arena itself.
    */
-  #findGreaterOrEqual (target: Uint8Array, tOff: number, tLen: number, recordPrev: boolean): number {
+  #findGreaterOrEqual (
+    target: Uint8Array, tOff: number, tLen: number, tHi: number, tLo: number, recordPrev: boolean
+  ): number {
     const u32 = this.arena.u32
     const u8 = this.arena.u8
     let x = HEAD
     let level = this.#height - 1
     for (;;) {
       const next = u32[x + 1 + level]
-      if (next !== 0 && compareNode(u8, u32, next, target, tOff, tLen) < 0) {
+      if (next !== 0 && compareNode(u8, u32, next, target, tOff, tLen, tHi, tLo) < 0) {
         x = next
       } else {
         if (recordPrev) this.#prev[level] = x
@@ -138,11 +141,14 @@ export class MemTable {
   findLessThan (target: Uint8Array, tOff: number, tLen: number): number {
     const u32 = this.arena.u32
     const u8 = this.arena.u8
+    const end = tOff + tLen
+    const tHi = getFixed32(target, end - 4)
+    const tLo = getFixed32(target, end - 8)
     let x = HEAD
     let level = this.#height - 1
     for (;;) {
       const next = u32[x + 1 + level]
-      if (next !== 0 && compareNode(u8, u32, next, target, tOff, tLen) < 0) {
+      if (next !== 0 && compareNode(u8, u32, next, target, tOff, tLen - 8, tHi, tLo) < 0) {
         x = next
       } else if (level === 0) {
         return x
@@ -181,29 +187,30 @@ export class MemTable {
   }
 }
 
-/** Compares node's internal key with target (internal-key order). */
-function compareNode (u8: Uint8Array, u32: Uint32Array, node: number, t: Uint8Array, tOff: number, tLen: number): number {
+/**
+ * Compares node's internal key with the target (user key t[tOff, tOff + tLen), tag tHi:tLo) in
+ * internal-key order, without building the target's internal key.
+ */
+function compareNode (
+  u8: Uint8Array, u32: Uint32Array, node: number, t: Uint8Array, tOff: number, tLen: number, tHi: number, tLo: number
+): number {
   const h = u32[node]
   const len = u32[node + 2 + h]
   const at = (node + 4 + h) * 4
   // User keys bytewise, inline for speed.
   const aLen = len - 8
-  const bLen = tLen - 8
-  const n = aLen < bLen ? aLen : bLen
+  const n = aLen < tLen ? aLen : tLen
   for (let i = 0; i < n; i++) {
     const d = u8[at + i] - t[tOff + i]
     if (d !== 0) return d
   }
-  if (aLen !== bLen) return aLen - bLen
+  if (aLen !== tLen) return aLen - tLen
   // Tags descending: high word, then low word, unsigned.
   const ae = at + len
-  const be = tOff + tLen
   const ah = (u8[ae - 4] | (u8[ae - 3] << 8) | (u8[ae - 2] << 16) | (u8[ae - 1] << 24)) >>> 0
-  const bh = (t[be - 4] | (t[be - 3] << 8) | (t[be - 2] << 16) | (t[be - 1] << 24)) >>> 0
-  if (ah !== bh) return ah < bh ? 1 : -1
+  if (ah !== tHi) return ah < tHi ? 1 : -1
   const al = (u8[ae - 8] | (u8[ae - 7] << 8) | (u8[ae - 6] << 16) | (u8[ae - 5] << 24)) >>> 0
-  const bl = (t[be - 8] | (t[be - 7] << 8) | (t[be - 6] << 16) | (t[be - 5] << 24)) >>> 0
-  return al === bl ? 0 : al < bl ? 1 : -1
+  return al === tLo ? 0 : al < tLo ? 1 : -1
 }
 
 /** Iterates a memtable in internal-key order. Holding it pins the memtable (it is a plain reference). */
