@@ -1,0 +1,266 @@
+// Reads one block of a table (LevelDB table/block.cc; reference §8.4). The layout is BlockBuilder's:
+// prefix-compressed entries, then fixed32 restart offsets and a fixed32 count. A Block parses and
+// checks the restart array once; BlockIterators walk it in either direction.
+//
+// The bytes are untrusted: a restart count that does not fit the block, a restart offset past the
+// entries, an entry whose lengths run past the entries, a shared prefix longer than the previous key
+// (which includes a restart entry with shared > 0) or a key shorter than the comparator needs are all
+// LEVEL_CORRUPTION naming the file and the block's offset. (LevelDB turns some of these into a silent
+// end of iteration; a damaged block must never look like a shorter one.)
+import { corruption } from '../errors'
+import type { InternalIterator } from '../iterators/internal-iterator'
+import { getFixed32 } from '../util/coding'
+
+/** Orders keys given as (buffer, offset, length): compareBytes or compareInternalKeys. */
+export type KeyComparator = (
+  a: Uint8Array, aOff: number, aLen: number, b: Uint8Array, bOff: number, bLen: number
+) => number
+
+/** The verified, uncompressed contents of one block, with its restart array located. Immutable. */
+export class Block {
+  readonly data: Uint8Array
+  /** Offset of the restart array, which is also where the entries end. */
+  readonly restartsOffset: number
+  readonly numRestarts: number
+  /** Where this block came from, for error messages. */
+  readonly fileName: string
+  readonly fileOffset: number
+
+  /** Throws LEVEL_CORRUPTION when the block is too short for its restart count. */
+  constructor (data: Uint8Array, fileName = 'block', fileOffset = 0) {
+    this.data = data
+    this.fileName = fileName
+    this.fileOffset = fileOffset
+    const size = data.length
+    if (size < 4) throw corruption(`bad block contents (${size} bytes) in ${fileName} at offset ${fileOffset}`)
+    const numRestarts = getFixed32(data, size - 4)
+    if (numRestarts > (size - 4) / 4) {
+      throw corruption(`bad block contents (${numRestarts} restarts in ${size} bytes) in ${fileName} at offset ${fileOffset}`)
+    }
+    this.numRestarts = numRestarts
+    this.restartsOffset = size - 4 * (numRestarts + 1)
+  }
+
+  /** Bytes this block holds in memory (its charge in a block cache). */
+  get size (): number {
+    return this.data.length
+  }
+
+  /** The error for a damaged entry at `at` (an offset within the block). */
+  corrupt (what: string, at: number): Error {
+    return corruption(`bad entry in block (${what}, entry at ${at}) in ${this.fileName} at offset ${this.fileOffset}`)
+  }
+}
+
+const EMPTY = new Uint8Array(0)
+
+/**
+ * Iterates a Block in `comparator` order (internal keys for data and index blocks, bytewise for the
+ * metaindex). Keys are assembled in a buffer owned by the iterator and reused for every entry; values
+ * are views into the block. Both stay valid until the next move or reset().
+ * `minKeyLength` (8 for internal keys) makes shorter keys corruption instead of garbage comparisons.
+ */
+export class BlockIterator implements InternalIterator {
+  keyBuf: Uint8Array = new Uint8Array(64)
+  readonly keyOff = 0
+  keyLen = 0
+  valueBuf: Uint8Array = EMPTY
+  valueOff = 0
+  valueLen = 0
+
+  readonly #cmp: KeyComparator
+  readonly #minKeyLength: number
+  #block: Block | undefined
+  #data: Uint8Array = EMPTY
+  #restarts = 0 // where entries end; current >= restarts means not valid
+  #numRestarts = 0
+  #current = 0
+  #restartIndex = 0
+  #next = 0 // offset just past the current entry
+
+  constructor (comparator: KeyComparator, block?: Block, minKeyLength = 0) {
+    this.#cmp = comparator
+    this.#minKeyLength = minKeyLength
+    if (block !== undefined) this.reset(block)
+  }
+
+  /** Points the iterator at another block (not positioned until a seek), reusing its key buffer. */
+  reset (block: Block): void {
+    this.#block = block
+    this.#data = block.data
+    this.valueBuf = block.data
+    this.#restarts = block.restartsOffset
+    this.#numRestarts = block.numRestarts
+    this.#invalidate()
+  }
+
+  get block (): Block | undefined {
+    return this.#block
+  }
+
+  valid (): boolean {
+    return this.#current < this.#restarts
+  }
+
+  seekToFirst (): void {
+    if (this.#numRestarts === 0) return this.#invalidate()
+    this.#seekToRestartPoint(0)
+    this.#parseNextKey()
+  }
+
+  seekToLast (): void {
+    if (this.#numRestarts === 0) return this.#invalidate()
+    this.#seekToRestartPoint(this.#numRestarts - 1)
+    while (this.#parseNextKey() && this.#next < this.#restarts) {
+      // keep going to the last entry
+    }
+  }
+
+  seek (target: Uint8Array, targetOff: number, targetLen: number): void {
+    if (this.#numRestarts === 0) return this.#invalidate()
+    // Binary search for the last restart point whose key is < target. When already positioned, the
+    // current entry narrows the range (seeks that move forward a little skip the search).
+    let left = 0
+    let right = this.#numRestarts - 1
+    let currentCompare = 0
+    if (this.valid()) {
+      currentCompare = this.#cmp(this.keyBuf, 0, this.keyLen, target, targetOff, targetLen)
+      if (currentCompare < 0) left = this.#restartIndex
+      else if (currentCompare > 0) right = this.#restartIndex
+      else return
+    }
+    const data = this.#data
+    while (left < right) {
+      const mid = (left + right + 1) >>> 1
+      const at = this.#restartOffset(mid)
+      const p = this.#decodeHeader(at)
+      if (this.#shared !== 0) throw this.#corrupt('restart entry with a shared prefix', at)
+      if (this.#cmp(data, p, this.#nonShared, target, targetOff, targetLen) < 0) left = mid
+      else right = mid - 1
+    }
+    if (!(left === this.#restartIndex && currentCompare < 0)) this.#seekToRestartPoint(left)
+    while (this.#parseNextKey()) {
+      if (this.#cmp(this.keyBuf, 0, this.keyLen, target, targetOff, targetLen) >= 0) return
+    }
+  }
+
+  next (): void {
+    this.#parseNextKey()
+  }
+
+  prev (): void {
+    // Back to the restart point before the current entry, then forward to the entry before it.
+    const original = this.#current
+    while (this.#restartOffset(this.#restartIndex) >= original) {
+      if (this.#restartIndex === 0) return this.#invalidate()
+      this.#restartIndex--
+    }
+    this.#seekToRestartPoint(this.#restartIndex)
+    while (this.#parseNextKey() && this.#next < original) {
+      // keep going until the entry that ends where the original starts
+    }
+  }
+
+  close (): void {
+    this.#invalidate()
+  }
+
+  #invalidate (): void {
+    this.#current = this.#restarts
+    this.#restartIndex = this.#numRestarts
+    this.#next = this.#restarts
+    this.keyLen = 0
+    this.valueLen = 0
+  }
+
+  /** A restart offset, checked to lie within the entries. */
+  #restartOffset (index: number): number {
+    const at = getFixed32(this.#data, this.#restarts + 4 * index)
+    if (at > this.#restarts) throw this.#corrupt(`restart ${index} points past the entries`, at)
+    return at
+  }
+
+  #seekToRestartPoint (index: number): void {
+    this.keyLen = 0
+    this.#restartIndex = index
+    this.#next = this.#restartOffset(index)
+  }
+
+  // Header of the entry decoded last by #decodeHeader.
+  #shared = 0
+  #nonShared = 0
+  #valueLength = 0
+
+  /**
+   * Decodes the three lengths of the entry at `at` into #shared, #nonShared, #valueLength, checking that
+   * the key delta and value lie before the restart array; returns the offset of the key delta.
+   */
+  #decodeHeader (at: number): number {
+    const data = this.#data
+    const limit = this.#restarts
+    let p = at
+    if (limit - p >= 3 && (data[p] | data[p + 1] | data[p + 2]) < 128) {
+      this.#shared = data[p]
+      this.#nonShared = data[p + 1]
+      this.#valueLength = data[p + 2]
+      p += 3
+    } else {
+      for (let field = 0; field < 3; field++) {
+        let v = 0
+        for (let shift = 0; ; shift += 7) {
+          if (p >= limit || shift > 28) throw this.#corrupt('bad varint', at)
+          const b = data[p++]
+          v |= (b & 0x7f) << shift
+          if (b < 128) break
+        }
+        v >>>= 0
+        if (field === 0) this.#shared = v
+        else if (field === 1) this.#nonShared = v
+        else this.#valueLength = v
+      }
+    }
+    if (this.#nonShared + this.#valueLength > limit - p) throw this.#corrupt('lengths past the end of the block', at)
+    return p
+  }
+
+  #parseNextKey (): boolean {
+    const at = this.#next
+    this.#current = at
+    if (at >= this.#restarts) {
+      this.#invalidate()
+      return false
+    }
+    const p = this.#decodeHeader(at)
+    const shared = this.#shared
+    const nonShared = this.#nonShared
+    if (shared > this.keyLen) throw this.#corrupt(`shared prefix ${shared} longer than the previous key`, at)
+    const keyLen = shared + nonShared
+    if (keyLen < this.#minKeyLength) throw this.#corrupt(`key of ${keyLen} bytes`, at)
+    if (keyLen > this.keyBuf.length) {
+      const grown = new Uint8Array(Math.max(keyLen, this.keyBuf.length * 2))
+      grown.set(this.keyBuf.subarray(0, shared))
+      this.keyBuf = grown
+    }
+    const key = this.keyBuf
+    const data = this.#data
+    if (nonShared < 32) {
+      for (let i = 0; i < nonShared; i++) key[shared + i] = data[p + i]
+    } else {
+      key.set(data.subarray(p, p + nonShared), shared)
+    }
+    this.keyLen = keyLen
+    this.valueOff = p + nonShared
+    this.valueLen = this.#valueLength
+    this.#next = this.valueOff + this.valueLen
+    while (this.#restartIndex + 1 < this.#numRestarts && this.#restartOffset(this.#restartIndex + 1) < at) {
+      this.#restartIndex++
+    }
+    return true
+  }
+
+  #corrupt (what: string, at: number): Error {
+    const block = this.#block
+    this.#invalidate()
+    return block === undefined ? corruption(`bad entry in block (${what})`) : block.corrupt(what, at)
+  }
+}

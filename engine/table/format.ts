@@ -1,0 +1,182 @@
+// The framing of a sorted table (LevelDB table/format.h, table/format.cc; reference §8.1-8.3, §8.10):
+//
+//   [block][trailer] ... [filter][trailer] [metaindex][trailer] [index][trailer] [footer: 48 bytes]
+//   BlockHandle := varint64 offset ‖ varint64 size          (size excludes the trailer; at most 20 bytes)
+//   trailer     := uint8 compression type ‖ fixed32 masked crc32c(stored bytes ‖ type byte)
+//   footer      := metaindex handle ‖ index handle ‖ zero padding to byte 40 ‖ magic 0xdb4775248b80fb57 (LE)
+//
+// Every byte read here comes from an untrusted file: handles are checked against the file size before
+// anything is read or allocated, and the block checksum is verified by default (LevelDB only does so when
+// asked; rough-level serves no unverified byte). Failures are LEVEL_CORRUPTION naming the file and offset.
+import { corruption, fromFsError } from '../errors'
+import type { RandomAccessFile } from '../fs/file-system'
+import { getFixed32, MAX_VARINT64_BYTES, putFixed32, putVarint64 } from '../util/coding'
+import { crc32c, mask, unmask } from '../util/crc32c'
+import { uncompressBlock } from './compression'
+
+/** Bytes after every block: the compression type and the masked crc32c. */
+export const BLOCK_TRAILER_SIZE = 5
+/** Longest encoding of a BlockHandle: two varint64s. */
+export const MAX_BLOCK_HANDLE_LENGTH = 2 * MAX_VARINT64_BYTES
+/** The footer is always this long: two handles padded to 40 bytes, then the 8-byte magic. */
+export const FOOTER_SIZE = 2 * MAX_BLOCK_HANDLE_LENGTH + 8
+/** kTableMagicNumber 0xdb4775248b80fb57 as two little-endian uint32 halves. */
+export const TABLE_MAGIC_LO = 0x8b80fb57
+export const TABLE_MAGIC_HI = 0xdb477524
+
+/** The type byte of one-byte arrays used to extend a block's crc32c with its type. */
+const TYPE_BYTES = [Uint8Array.of(0), Uint8Array.of(1), Uint8Array.of(2)]
+
+/** crc32c(stored bytes ‖ type), masked, as stored in a block trailer. */
+export function blockChecksum (data: Uint8Array, type: number): number {
+  const typeByte = type < TYPE_BYTES.length ? TYPE_BYTES[type] : Uint8Array.of(type)
+  return mask(crc32c(typeByte, crc32c(data, 0)))
+}
+
+/** Writes the 5-byte trailer of `data` (already stored with `type`) at buf[off]; returns the offset after it. */
+export function putBlockTrailer (buf: Uint8Array, off: number, data: Uint8Array, type: number): number {
+  buf[off] = type
+  return putFixed32(buf, off + 1, blockChecksum(data, type))
+}
+
+/**
+ * Where a block sits in its file. Mutable, so that one handle can be decoded into again and again
+ * without allocating (index entries are decoded on every table lookup).
+ */
+export class BlockHandle {
+  offset: number
+  size: number
+
+  constructor (offset = 0, size = 0) {
+    this.offset = offset
+    this.size = size
+  }
+
+  /** Writes varint64 offset ‖ varint64 size at buf[off]; returns the offset after it. */
+  encodeTo (buf: Uint8Array, off: number): number {
+    return putVarint64(buf, putVarint64(buf, off, this.offset), this.size)
+  }
+
+  /** The handle's encoding in a new array (for index values and the metaindex). */
+  encode (): Uint8Array {
+    const buf = new Uint8Array(MAX_BLOCK_HANDLE_LENGTH)
+    return buf.subarray(0, this.encodeTo(buf, 0))
+  }
+
+  /**
+   * Decodes buf[off, end) into this handle (bytes after the handle are ignored, as LevelDB does);
+   * returns the offset after it. `fileName` and `fileOffset` (where buf[off] lies in the file, or
+   * where the block holding it starts) only name the place in an error.
+   */
+  decodeFrom (buf: Uint8Array, off: number, end: number, fileName: string, fileOffset: number): number {
+    let pos = off
+    for (let field = 0; field < 2; field++) {
+      let value = 0
+      let mul = 1
+      for (let i = 0; ; i++) {
+        if (pos >= end || i === MAX_VARINT64_BYTES) throw badHandle(fileName, fileOffset)
+        const b = buf[pos++]
+        value += (b & 0x7f) * mul
+        if (b < 128) break
+        mul *= 128
+      }
+      if (value > Number.MAX_SAFE_INTEGER) throw badHandle(fileName, fileOffset)
+      if (field === 0) this.offset = value
+      else this.size = value
+    }
+    return pos
+  }
+
+  /** True when the block and its trailer lie within [0, limit). */
+  fitsWithin (limit: number): boolean {
+    return this.size <= limit && this.offset <= limit - this.size - BLOCK_TRAILER_SIZE
+  }
+}
+
+function badHandle (fileName: string, fileOffset: number): Error {
+  return corruption(`bad block handle in ${fileName} at offset ${fileOffset}`)
+}
+
+/** The 48 bytes at the end of every table: where the metaindex and index blocks are. */
+export class Footer {
+  readonly metaindexHandle: BlockHandle
+  readonly indexHandle: BlockHandle
+
+  constructor (metaindexHandle = new BlockHandle(), indexHandle = new BlockHandle()) {
+    this.metaindexHandle = metaindexHandle
+    this.indexHandle = indexHandle
+  }
+
+  /** The footer's 48 bytes. */
+  encode (): Uint8Array {
+    const buf = new Uint8Array(FOOTER_SIZE)
+    this.indexHandle.encodeTo(buf, this.metaindexHandle.encodeTo(buf, 0))
+    putFixed32(buf, FOOTER_SIZE - 8, TABLE_MAGIC_LO)
+    putFixed32(buf, FOOTER_SIZE - 4, TABLE_MAGIC_HI)
+    return buf
+  }
+
+  /**
+   * Parses a footer read from the last 48 bytes of a table of `fileSize` bytes. Checks the magic and
+   * that both handles point inside the file before the footer. The padding is not checked (LevelDB
+   * does not either).
+   */
+  static decode (buf: Uint8Array, fileName: string, fileSize: number): Footer {
+    const at = fileSize - FOOTER_SIZE
+    if (buf.length < FOOTER_SIZE) throw corruption(`file is too short to be an sstable: ${fileName}`)
+    if (getFixed32(buf, FOOTER_SIZE - 8) !== TABLE_MAGIC_LO || getFixed32(buf, FOOTER_SIZE - 4) !== TABLE_MAGIC_HI) {
+      throw corruption(`not an sstable (bad magic number) in ${fileName} at offset ${at + FOOTER_SIZE - 8}`)
+    }
+    const footer = new Footer()
+    const end = 2 * MAX_BLOCK_HANDLE_LENGTH
+    const pos = footer.metaindexHandle.decodeFrom(buf, 0, end, fileName, at)
+    footer.indexHandle.decodeFrom(buf, pos, end, fileName, at)
+    if (!footer.metaindexHandle.fitsWithin(at) || !footer.indexHandle.fitsWithin(at)) {
+      throw corruption(`footer block handle past the end of the data in ${fileName} at offset ${at}`)
+    }
+    return footer
+  }
+}
+
+/** Reads the footer of a table of `fileSize` bytes. */
+export function readFooter (file: RandomAccessFile, fileSize: number, fileName: string): Footer {
+  if (fileSize < FOOTER_SIZE) throw corruption(`file is too short to be an sstable: ${fileName} (${fileSize} bytes)`)
+  const buf = new Uint8Array(FOOTER_SIZE)
+  const n = readFully(file, buf, FOOTER_SIZE, fileSize - FOOTER_SIZE, fileName)
+  if (n < FOOTER_SIZE) throw corruption(`truncated footer read in ${fileName} at offset ${fileSize - FOOTER_SIZE}`)
+  return Footer.decode(buf, fileName, fileSize)
+}
+
+function readFully (file: RandomAccessFile, buf: Uint8Array, len: number, position: number, fileName: string): number {
+  try {
+    return file.read(buf, 0, len, position)
+  } catch (err) {
+    throw fromFsError(`read ${fileName} at offset ${position}`, err)
+  }
+}
+
+/**
+ * Reads the block at `handle`: `size + 5` bytes, verifies the checksum (unless verifyChecksums is
+ * false), and returns the block contents, decompressed per the type byte. The result is a fresh array
+ * owned by the caller (it may be cached and shared, never modified).
+ * `limit` is where blocks must end (the file size, or the footer's start).
+ */
+export function readBlock (
+  file: RandomAccessFile, handle: BlockHandle, fileName: string, limit: number = file.size(), verifyChecksums = true
+): Uint8Array {
+  const { offset, size } = handle
+  if (!handle.fitsWithin(limit)) {
+    throw corruption(`block handle (offset ${offset}, size ${size}) past the end of ${fileName} (${limit} bytes) at offset ${offset}`)
+  }
+  const n = size + BLOCK_TRAILER_SIZE
+  const buf = Buffer.allocUnsafe(n)
+  if (readFully(file, buf, n, offset, fileName) < n) throw corruption(`truncated block read in ${fileName} at offset ${offset}`)
+  const data = buf.subarray(0, size)
+  const type = buf[size]
+  if (verifyChecksums) {
+    const stored = unmask(getFixed32(buf, size + 1))
+    const actual = crc32c(TYPE_BYTES[type] ?? Uint8Array.of(type), crc32c(data, 0))
+    if (stored !== actual) throw corruption(`block checksum mismatch in ${fileName} at offset ${offset}`)
+  }
+  return uncompressBlock(type, data, fileName, offset)
+}
