@@ -2,6 +2,8 @@
 // 'rough-level'` (resolved through package.json "exports", as from an installed copy).
 import test from 'tape'
 import { execFileSync } from 'node:child_process'
+import fs = require('node:fs')
+import os = require('node:os')
 import path = require('node:path')
 import { RoughLevel } from '../../index'
 
@@ -14,10 +16,12 @@ test('require("rough-level") exports the RoughLevel class', (t) => {
 })
 
 test('an ES module can import { RoughLevel } from "rough-level"', (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-esm-'))
   const out = execFileSync(process.execPath, [
     '--input-type=module', '-e',
-    "import { RoughLevel } from 'rough-level'; const db = new RoughLevel('x'); console.log(typeof RoughLevel, db.supports.getSync, db.supports.explicitSnapshots)"
+    `import { RoughLevel } from 'rough-level'; const db = new RoughLevel(${JSON.stringify(dir)}); await db.open(); console.log(typeof RoughLevel, db.supports.getSync, db.status); await db.close()`
   ], { cwd: root, encoding: 'utf8' })
-  t.is(out.trim(), 'function true true', 'named import works and the manifest is there')
+  fs.rmSync(dir, { recursive: true, force: true })
+  t.is(out.trim(), 'function true open', 'named import works and the database opens')
   t.end()
 })
