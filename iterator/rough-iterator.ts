@@ -55,6 +55,7 @@ export class RoughIterator<TDatabase> extends AbstractIterator<TDatabase, Encode
   async _next (): Promise<Entry | undefined> {
     await this.#pause(1)
     if (!this.#cursor.next()) return undefined
+    this.#sinceYield++
     return this.#entry()
   }
 

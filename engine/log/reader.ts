@@ -14,6 +14,8 @@ export class LogReader {
   readonly data: Uint8Array
   readonly fileName: string
   #pos = 0
+  /** Header offset of the physical record #readPhysical read last (after any block trailer it skipped). */
+  #physicalStart = 0
   /** Offset of the record returned last (its first fragment's header). */
   recordOffset = 0
   /** Set when the reader stopped at a torn tail; the offset where the dropped bytes began. */
@@ -32,9 +34,9 @@ export class LogReader {
     let parts: Uint8Array[] | undefined
     let partsStart = 0
     for (;;) {
-      const at = this.#pos
       const type = this.#readPhysical()
       if (type === undefined) return undefined // end of data, or a torn tail (possibly mid-record)
+      const at = this.#physicalStart
       const payload = this.data.subarray(at + HEADER_SIZE, this.#pos)
       switch (type) {
         case RecordType.Full:
@@ -77,11 +79,12 @@ export class LogReader {
       if (pos >= data.length) return undefined
       const problem = checkPhysical(data, pos)
       if (problem === undefined) {
+        this.#physicalStart = pos
         this.#pos = pos + HEADER_SIZE + (data[pos + 4] | (data[pos + 5] << 8))
         return data[pos + 6]
       }
       // A bad record: a torn tail if nothing valid follows, damage otherwise.
-      if (validRecordAfter(data, pos)) this.#damage(pos, problem)
+      if (validRecordAfter(data, pos, problem)) this.#damage(pos, problem)
       this.tornAt = pos
       this.#pos = data.length
       return undefined
@@ -108,8 +111,17 @@ function checkPhysical (data: Uint8Array, pos: number): string | undefined {
   return undefined
 }
 
-/** True if a valid physical record starts at any block boundary after pos. */
-function validRecordAfter (data: Uint8Array, pos: number): boolean {
+/**
+ * True if a valid physical record follows the bad one at pos: right after it when only its checksum
+ * failed (its length is then plausible, and a torn write leaves nothing valid behind it), or at any
+ * later block boundary.
+ */
+function validRecordAfter (data: Uint8Array, pos: number, problem: string): boolean {
+  if (problem === 'checksum mismatch') {
+    const next = pos + HEADER_SIZE + (data[pos + 4] | (data[pos + 5] << 8))
+    const inBlock = BLOCK_SIZE - (next % BLOCK_SIZE)
+    if (inBlock >= HEADER_SIZE && next < data.length && checkPhysical(data, next) === undefined) return true
+  }
   for (let b = (Math.floor(pos / BLOCK_SIZE) + 1) * BLOCK_SIZE; b < data.length; b += BLOCK_SIZE) {
     if (checkPhysical(data, b) === undefined) return true
   }
