@@ -35,7 +35,11 @@ export class LogReader {
     let partsStart = 0
     for (;;) {
       const type = this.#readPhysical()
-      if (type === undefined) return undefined // end of data, or a torn tail (possibly mid-record)
+      if (type === undefined) {
+        // End of data, or a torn tail; a record cut short by it is dropped from its first fragment.
+        if (parts !== undefined) this.tornAt = partsStart
+        return undefined
+      }
       const at = this.#physicalStart
       const payload = this.data.subarray(at + HEADER_SIZE, this.#pos)
       switch (type) {
@@ -84,7 +88,7 @@ export class LogReader {
         return data[pos + 6]
       }
       // A bad record: a torn tail if nothing valid follows, damage otherwise.
-      if (validRecordAfter(data, pos, problem)) this.#damage(pos, problem)
+      if (validRecordAfter(data, pos)) this.#damage(pos, problem)
       this.tornAt = pos
       this.#pos = data.length
       return undefined
@@ -112,17 +116,20 @@ function checkPhysical (data: Uint8Array, pos: number): string | undefined {
 }
 
 /**
- * True if a valid physical record follows the bad one at pos: right after it when only its checksum
- * failed (its length is then plausible, and a torn write leaves nothing valid behind it), or at any
- * later block boundary.
+ * True if a valid physical record follows the bad one at pos: anywhere later in its block (a damaged
+ * length cannot say where the next record starts, so every offset is tried; a torn write leaves
+ * nothing valid behind it), or at any later block boundary.
  */
-function validRecordAfter (data: Uint8Array, pos: number, problem: string): boolean {
-  if (problem === 'checksum mismatch') {
-    const next = pos + HEADER_SIZE + (data[pos + 4] | (data[pos + 5] << 8))
-    const inBlock = BLOCK_SIZE - (next % BLOCK_SIZE)
-    if (inBlock >= HEADER_SIZE && next < data.length && checkPhysical(data, next) === undefined) return true
+function validRecordAfter (data: Uint8Array, pos: number): boolean {
+  const blockEnd = Math.min(data.length, (Math.floor(pos / BLOCK_SIZE) + 1) * BLOCK_SIZE)
+  for (let p = pos + 1; p + HEADER_SIZE <= blockEnd; p++) {
+    const type = data[p + 6]
+    // Only a plausible header is worth a CRC: types 1-4 and a length that fits the block.
+    if (type < RecordType.Full || type > RecordType.Last) continue
+    if (p + HEADER_SIZE + (data[p + 4] | (data[p + 5] << 8)) > blockEnd) continue
+    if (checkPhysical(data, p) === undefined) return true
   }
-  for (let b = (Math.floor(pos / BLOCK_SIZE) + 1) * BLOCK_SIZE; b < data.length; b += BLOCK_SIZE) {
+  for (let b = blockEnd; b < data.length; b += BLOCK_SIZE) {
     if (checkPhysical(data, b) === undefined) return true
   }
   return false

@@ -26,6 +26,7 @@ export class LogWriter {
    * written there in place and nothing is copied.
    */
   addRecord (buf: Uint8Array, off: number, len: number, headroom = false): void {
+    if (this.#blockOffset === BLOCK_SIZE) this.#blockOffset = 0 // the last record filled its block exactly
     const leftover = BLOCK_SIZE - this.#blockOffset
     if (headroom && off >= HEADER_SIZE && leftover >= HEADER_SIZE + len) {
       writeHeader(buf, off - HEADER_SIZE, RecordType.Full, buf, off, len)

@@ -14,11 +14,15 @@ export class Arena {
   /** Next free word. Word 0 is reserved so that offset 0 can mean "null". */
   #top = 1
 
-  constructor (initialBytes = 64 * 1024) {
-    const sab = new SharedArrayBuffer(initialBytes)
+  /** A new arena, or (with `usedBytes`) a view of an existing one's memory, e.g. in the flush worker. */
+  constructor (initialBytes: number | SharedArrayBuffer = 64 * 1024, usedBytes?: number) {
+    const sab = typeof initialBytes === 'number'
+      ? new SharedArrayBuffer(Math.max(1024, (initialBytes + 3) & ~3)) // whole words, and room to double from
+      : initialBytes
     this.u8 = new Uint8Array(sab)
     this.u32 = new Uint32Array(sab)
     this.bytes = Buffer.from(sab)
+    if (usedBytes !== undefined) this.#top = usedBytes >>> 2
   }
 
   /** Bytes allocated so far. */
