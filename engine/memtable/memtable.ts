@@ -26,23 +26,45 @@ export const enum LookupResult {
   Deleted = 2
 }
 
+/** A memtable's memory and skip-list height, sent by postMessage without copying the bytes. */
+export interface MemTableShape {
+  buffer: SharedArrayBuffer
+  usedBytes: number
+  height: number
+  entries: number
+}
+
 export class MemTable {
   readonly arena: Arena
   #height = 1
   #rng = 0x2545f491
   /** The predecessor at each level found by the last search (reused, not reallocated). */
   #prev = new Uint32Array(MAX_HEIGHT)
+  #target32 = new Uint32Array(16)
+  #target8 = new Uint8Array(this.#target32.buffer)
   /** Where the value of the last successful get() is: arena.bytes[valueOff, valueOff + valueLen). */
   valueOff = 0
   valueLen = 0
   entries = 0
 
-  constructor (initialBytes?: number) {
+  constructor (initialBytes?: number | MemTableShape) {
+    if (typeof initialBytes === 'object') {
+      // A read-only view of a sealed memtable's arena (the flush worker's side).
+      this.arena = new Arena(initialBytes.buffer, initialBytes.usedBytes)
+      this.#height = initialBytes.height
+      this.entries = initialBytes.entries
+      return
+    }
     this.arena = new Arena(initialBytes)
     const head = this.arena.allocate((4 + MAX_HEIGHT) * 4)
     if (head !== HEAD) throw new Error('memtable head must be the first allocation')
     const u32 = this.arena.u32
     u32[HEAD] = MAX_HEIGHT
+  }
+
+  /** What another thread needs to read this memtable (no more writes may follow). */
+  shape (): MemTableShape {
+    return { buffer: this.arena.buffer, usedBytes: this.arena.usage, height: this.#height, entries: this.entries }
   }
 
   /** Bytes used (the flush trigger compares this with writeBufferSize). */
@@ -70,7 +92,7 @@ export class MemTable {
     putTag(u8, keyAt + keyLen, sequence, type)
     if (valueLen > 0) u8.set(value.subarray(valueOff, valueOff + valueLen), keyAt + ikeyLen)
 
-    this.#findGreaterOrEqual(u8, keyAt, keyLen, getFixed32(u8, keyAt + keyLen + 4), getFixed32(u8, keyAt + keyLen), true)
+    this.#findGreaterOrEqual(u8, u32, keyAt >>> 2, keyLen, getFixed32(u8, keyAt + keyLen + 4), getFixed32(u8, keyAt + keyLen), true)
     if (height > this.#height) {
       for (let i = this.#height; i < height; i++) this.#prev[i] = HEAD
       this.#height = height
@@ -95,7 +117,8 @@ export class MemTable {
     // The lookup tag (sequence, VALUE_TYPE_FOR_SEEK) as two halves: sorts before every entry <= sequence.
     const tHi = Math.floor(sequence / TWO_24)
     const tLo = ((sequence % TWO_24) * 256 + VALUE_TYPE_FOR_SEEK) >>> 0
-    const node = this.#findGreaterOrEqual(key, keyOff, keyLen, tHi, tLo, false)
+    this.#stage(key, keyOff, keyLen)
+    const node = this.#findGreaterOrEqual(this.#target8, this.#target32, 0, keyLen, tHi, tLo, false)
     if (node === 0) return LookupResult.NotFound
     const u32 = this.arena.u32
     const h = u32[node]
@@ -114,12 +137,12 @@ export class MemTable {
   }
 
   /**
-   * First node whose internal key is >= target (user key target[tOff, tOff + tLen), tag tHi:tLo), 0 if
-   * none. With recordPrev, fills #prev with the last node before target at every level (for insertion).
-   * The target may live in the arena itself.
+   * First node whose internal key is >= target (user key of tLen bytes from word tWord of tU32, tag
+   * tHi:tLo), 0 if none. With recordPrev, fills #prev with the last node before target at every level
+   * (for insertion). The target may live in the arena itself.
    */
   #findGreaterOrEqual (
-    target: Uint8Array, tOff: number, tLen: number, tHi: number, tLo: number, recordPrev: boolean
+    tU8: Uint8Array, tU32: Uint32Array, tWord: number, tLen: number, tHi: number, tLo: number, recordPrev: boolean
   ): number {
     const u32 = this.arena.u32
     const u8 = this.arena.u8
@@ -127,7 +150,7 @@ export class MemTable {
     let level = this.#height - 1
     for (;;) {
       const next = u32[x + 1 + level]
-      if (next !== 0 && compareNode(u8, u32, next, target, tOff, tLen, tHi, tLo) < 0) {
+      if (next !== 0 && compareNode(u8, u32, next, tU8, tU32, tWord, tLen, tHi, tLo) < 0) {
         x = next
       } else {
         if (recordPrev) this.#prev[level] = x
@@ -139,16 +162,19 @@ export class MemTable {
 
   /** Last node whose key is < target (HEAD if none). */
   findLessThan (target: Uint8Array, tOff: number, tLen: number): number {
-    const u32 = this.arena.u32
-    const u8 = this.arena.u8
     const end = tOff + tLen
     const tHi = getFixed32(target, end - 4)
     const tLo = getFixed32(target, end - 8)
+    this.#stage(target, tOff, tLen - 8)
+    const tU8 = this.#target8
+    const tU32 = this.#target32
+    const u32 = this.arena.u32
+    const u8 = this.arena.u8
     let x = HEAD
     let level = this.#height - 1
     for (;;) {
       const next = u32[x + 1 + level]
-      if (next !== 0 && compareNode(u8, u32, next, target, tOff, tLen - 8, tHi, tLo) < 0) {
+      if (next !== 0 && compareNode(u8, u32, next, tU8, tU32, 0, tLen - 8, tHi, tLo) < 0) {
         x = next
       } else if (level === 0) {
         return x
@@ -171,6 +197,15 @@ export class MemTable {
     }
   }
 
+  /** Copies a search key to the word-aligned scratch, so that compareNode can read it a word at a time. */
+  #stage (key: Uint8Array, off: number, len: number): void {
+    if (this.#target8.length < len) {
+      this.#target32 = new Uint32Array((len + 64) >>> 2)
+      this.#target8 = new Uint8Array(this.#target32.buffer)
+    }
+    this.#target8.set(key.subarray(off, off + len), 0)
+  }
+
   #randomHeight (): number {
     // xorshift32; a new level with probability 1/4, as LevelDB's kBranching = 4.
     let h = 1
@@ -188,20 +223,33 @@ export class MemTable {
 }
 
 /**
- * Compares node's internal key with the target (user key t[tOff, tOff + tLen), tag tHi:tLo) in
- * internal-key order, without building the target's internal key.
+ * Compares node's internal key with the target (user key of tLen bytes starting at word tWord of
+ * tU32, tag tHi:tLo) in internal-key order, without building the target's internal key. Keys in the
+ * arena start on a word boundary, so user keys are compared four bytes at a time.
  */
 function compareNode (
-  u8: Uint8Array, u32: Uint32Array, node: number, t: Uint8Array, tOff: number, tLen: number, tHi: number, tLo: number
+  u8: Uint8Array, u32: Uint32Array, node: number,
+  tU8: Uint8Array, tU32: Uint32Array, tWord: number, tLen: number, tHi: number, tLo: number
 ): number {
   const h = u32[node]
   const len = u32[node + 2 + h]
-  const at = (node + 4 + h) * 4
-  // User keys bytewise, inline for speed.
+  const aWord = node + 4 + h
   const aLen = len - 8
   const n = aLen < tLen ? aLen : tLen
-  for (let i = 0; i < n; i++) {
-    const d = u8[at + i] - t[tOff + i]
+  const words = n >>> 2
+  for (let i = 0; i < words; i++) {
+    const a = u32[aWord + i]
+    const b = tU32[tWord + i]
+    if (a !== b) {
+      // Little-endian words: the first differing byte is the lowest differing one.
+      const shift = (31 - Math.clz32((a ^ b) & -(a ^ b))) & ~7
+      return ((a >>> shift) & 0xff) - ((b >>> shift) & 0xff)
+    }
+  }
+  const at = aWord * 4
+  const tAt = tWord * 4
+  for (let i = words * 4; i < n; i++) {
+    const d = u8[at + i] - tU8[tAt + i]
     if (d !== 0) return d
   }
   if (aLen !== tLen) return aLen - tLen
