@@ -142,9 +142,10 @@ export class Table {
    * Finds the first entry >= target (an internal key) in the data block the index names for it, and
    * copies it into `out`. False when there is none there or when the filter rules the user key out:
    * either way the table holds no entry for target's user key at or below target's sequence. The
-   * caller compares user keys.
+   * caller compares user keys. With fillCache false, a data block read from the file is not offered to
+   * the block cache (a cached one is still used).
    */
-  get (target: Uint8Array, targetOff: number, targetLen: number, out: TableEntry): boolean {
+  get (target: Uint8Array, targetOff: number, targetLen: number, out: TableEntry, fillCache = true): boolean {
     const index = this.#index
     index.seek(target, targetOff, targetLen)
     if (!index.valid()) return false
@@ -155,16 +156,20 @@ export class Table {
       return false
     }
     const data = this.#data
-    data.reset(this.dataBlock(handle))
+    data.reset(this.dataBlock(handle, fillCache))
     data.seek(target, targetOff, targetLen)
     if (!data.valid()) return false
     out.set(data.keyBuf, data.keyOff, data.keyLen, data.valueBuf, data.valueOff, data.valueLen)
     return true
   }
 
-  /** An iterator over every entry, in internal-key order, both directions. */
-  iterator (): TableIterator {
-    return new TableIterator(this, new BlockIterator(compareInternalKeys, this.#indexBlock, TAG_BYTES))
+  /**
+   * An iterator over every entry, in internal-key order, both directions. With fillCache false the
+   * blocks it reads from the file are not offered to the block cache (a bulk scan would flush it).
+   * `onClose` runs once, when the iterator is closed (a table cache releases the table there).
+   */
+  iterator (fillCache = true, onClose?: () => void): TableIterator {
+    return new TableIterator(this, new BlockIterator(compareInternalKeys, this.#indexBlock, TAG_BYTES), fillCache, onClose)
   }
 
   /**
@@ -178,8 +183,8 @@ export class Table {
     return this.decodeIndexValue(index, this.#handle).offset
   }
 
-  /** The data block at `handle`, from the block cache or the file. */
-  dataBlock (handle: BlockHandle): Block {
+  /** The data block at `handle`, from the block cache or the file (and then cached if fillCache). */
+  dataBlock (handle: BlockHandle, fillCache = true): Block {
     const cache = this.#blockCache
     const cacheable = cache !== undefined && this.#cacheId >= 0
     if (cacheable) {
@@ -192,7 +197,7 @@ export class Table {
     const contents = readBlock(this.file, handle, this.fileName, this.fileSize - FOOTER_SIZE, this.#verifyChecksums)
     this.stats.dataBlockReads++
     const block = new Block(contents, this.fileName, handle.offset)
-    if (cacheable) cache.insert(this.#cacheId, handle.offset, block)
+    if (cacheable && fillCache) cache.insert(this.#cacheId, handle.offset, block)
     return block
   }
 
@@ -222,10 +227,14 @@ export class TableIterator implements InternalIterator {
   /** Offset of the block #data is on, or -1 when it is on none. */
   #dataOffset = -1
   #closed = false
+  readonly #fillCache: boolean
+  readonly #onClose: (() => void) | undefined
 
-  constructor (table: Table, index: BlockIterator) {
+  constructor (table: Table, index: BlockIterator, fillCache = true, onClose?: () => void) {
     this.#table = table
     this.#index = index
+    this.#fillCache = fillCache
+    this.#onClose = onClose
   }
 
   get keyBuf (): Uint8Array { return this.#dataOffset < 0 ? EMPTY : this.#data.keyBuf }
@@ -273,6 +282,7 @@ export class TableIterator implements InternalIterator {
     this.#dataOffset = -1
     this.#data.close()
     this.#index.close()
+    this.#onClose?.()
   }
 
   #skipEmptyBlocksForward (): void {
@@ -297,7 +307,7 @@ export class TableIterator implements InternalIterator {
     }
     const handle = this.#table.decodeIndexValue(this.#index, this.#handle)
     if (handle.offset !== this.#dataOffset) {
-      this.#data.reset(this.#table.dataBlock(handle))
+      this.#data.reset(this.#table.dataBlock(handle, this.#fillCache))
       this.#dataOffset = handle.offset
     }
     return true
