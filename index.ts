@@ -11,7 +11,7 @@ import { decode, toBytes } from './iterator/bytes'
 import type {
   BatchOperation, ClearOptions, Encoded, IteratorOptions, ReadOptions, SnapshotLike, WriteOptions
 } from './iterator/contract'
-import { RangeCursor } from './iterator/range-cursor'
+import { RangeCursor, rangeBounds } from './iterator/range-cursor'
 import { RoughIterator } from './iterator/rough-iterator'
 import type {
   BatchOptions, ChainedBatchWriteOptions, DatabaseOptions, DelOptions, GetManyOptions, GetOptions, HasManyOptions,
@@ -108,30 +108,32 @@ export class RoughLevel<KDefault = string, VDefault = string>
 
   _getSync (key: Encoded, options: ReadOptions): Encoded | undefined {
     const db = this.#engine
-    if (!db.get(key, options.snapshot?.sequence ?? db.lastSequence)) return undefined
+    if (!db.get(key, options.snapshot?.sequence ?? db.lastSequence, options.fillCache !== false)) return undefined
     return decode(options.valueEncoding, db.valueBuf, db.valueOff, db.valueLen)
   }
 
   async _getMany (keys: Encoded[], options: ReadOptions): Promise<Array<Encoded | undefined>> {
     const db = this.#engine
     const sequence = options.snapshot?.sequence ?? db.lastSequence
+    const fillCache = options.fillCache !== false
     const out = new Array<Encoded | undefined>(keys.length)
     for (let i = 0; i < keys.length; i++) {
-      out[i] = db.get(keys[i], sequence) ? decode(options.valueEncoding, db.valueBuf, db.valueOff, db.valueLen) : undefined
+      out[i] = db.get(keys[i], sequence, fillCache) ? decode(options.valueEncoding, db.valueBuf, db.valueOff, db.valueLen) : undefined
     }
     return out
   }
 
   async _has (key: Encoded, options: ReadOptions): Promise<boolean> {
     const db = this.#engine
-    return db.get(key, options.snapshot?.sequence ?? db.lastSequence)
+    return db.get(key, options.snapshot?.sequence ?? db.lastSequence, options.fillCache !== false)
   }
 
   async _hasMany (keys: Encoded[], options: ReadOptions): Promise<boolean[]> {
     const db = this.#engine
     const sequence = options.snapshot?.sequence ?? db.lastSequence
+    const fillCache = options.fillCache !== false
     const out = new Array<boolean>(keys.length)
-    for (let i = 0; i < keys.length; i++) out[i] = db.get(keys[i], sequence)
+    for (let i = 0; i < keys.length; i++) out[i] = db.get(keys[i], sequence, fillCache)
     return out
   }
 
@@ -154,7 +156,8 @@ export class RoughLevel<KDefault = string, VDefault = string>
 
   _iterator (options: IteratorOptions): RoughIterator<this> {
     const db = this.#engine
-    const it = db.iterator(options.snapshot?.sequence ?? db.lastSequence)
+    // As classic-level: iterators leave the block cache alone unless asked (fillCache defaults to false).
+    const it = db.iterator(options.snapshot?.sequence ?? db.lastSequence, options.fillCache === true, rangeBounds(options))
     return new RoughIterator(this, options, it)
   }
 
@@ -165,7 +168,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
   async _clear (options: ClearOptions): Promise<void> {
     const db = this.#engine
     // The range is read as of the call (a snapshot), and deleted in batches.
-    const cursor = new RangeCursor(db.iterator(options.snapshot?.sequence ?? db.lastSequence), options)
+    const cursor = new RangeCursor(db.iterator(options.snapshot?.sequence ?? db.lastSequence, false, rangeBounds(options)), options)
     const work = (async () => {
       try {
         let remaining = options.limit >= 0 ? options.limit : Infinity
@@ -192,18 +195,21 @@ export class RoughLevel<KDefault = string, VDefault = string>
     }
   }
 
-  /** Approximate bytes on disk used by keys in [start, end). Tables do not exist yet: 0. */
+  /** Approximate bytes on disk used by keys in [start, end): table data only, as LevelDB counts it. */
   async approximateSize (start: unknown, end: unknown, options?: StartEndOptions<unknown>): Promise<number> {
     if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
     if (this.status === 'opening') return this.deferAsync(() => this.approximateSize(start, end, options))
     if (this.status !== 'open') {
       throw new ModuleError('Database is not open: cannot call approximateSize()', { code: 'LEVEL_DATABASE_NOT_OPEN' })
     }
-    this.#encodeRange(start, end, options)
-    return 0
+    const [a, b] = this.#encodeRange(start, end, options)
+    return this.#engine.approximateSize(a, b)
   }
 
-  /** Compacts the key range [start, end]. Nothing to compact before tables exist. */
+  /**
+   * Compacts the key range [start, end]. Until compaction exists this writes the memtable to a table,
+   * which is the first step of LevelDB's CompactRange.
+   */
   async compactRange (start: unknown, end: unknown, options?: StartEndOptions<unknown>): Promise<void> {
     if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
     if (this.status === 'opening') return this.deferAsync(() => this.compactRange(start, end, options))
@@ -211,6 +217,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
       throw new ModuleError('Database is not open: cannot call compactRange()', { code: 'LEVEL_DATABASE_NOT_OPEN' })
     }
     this.#encodeRange(start, end, options)
+    await this.#engine.flush()
   }
 
   /** Encodes start and end with the key encoding in force, as the range methods take them. */

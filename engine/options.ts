@@ -24,6 +24,11 @@ export interface DbOptions {
   compression: Compression
   /** Bloom filter bits per key; 0 writes no filter. */
   bloomBitsPerKey: number
+  /**
+   * Build flushed tables on the calling thread instead of the worker (for tests that inject faults
+   * through `fs`; also chosen automatically when `fs` cannot be described to a worker).
+   */
+  flushInline: boolean
   fs: FileSystem
 }
 
@@ -68,6 +73,7 @@ export function sanitizeOptions (input: DbOptionsInput = {}): DbOptions {
     cacheSize: clip(input.cacheSize, DEFAULTS.cacheSize, 0, Number.MAX_SAFE_INTEGER),
     compression,
     bloomBitsPerKey: clip(input.bloomBitsPerKey, DEFAULTS.bloomBitsPerKey, 0, 64),
+    flushInline: input.flushInline ?? false,
     fs: input.fs ?? new PosixFileSystem()
   }
 }

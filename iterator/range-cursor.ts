@@ -2,9 +2,23 @@
 // (gte and lte win over gt and lt), in either direction. Positions that fall outside the range,
 // including a seek() to a target outside it, end the walk.
 import { compareBytes } from '../engine/internal-key'
+import type { IteratorBounds } from '../engine/db/db'
 import type { DbIterator } from '../engine/iterators/db-iterator'
 import { toBytes } from './bytes'
 import type { RangeOptions } from './contract'
+
+/**
+ * Inclusive user-key bounds that contain the range (gt and lt widen to their key): the engine opens no
+ * table wholly outside them.
+ */
+export function rangeBounds (options: RangeOptions): IteratorBounds {
+  const lower = options.gte ?? options.gt
+  const upper = options.lte ?? options.lt
+  return {
+    lower: lower === undefined ? undefined : toBytes(lower),
+    upper: upper === undefined ? undefined : toBytes(upper)
+  }
+}
 
 export class RangeCursor {
   readonly it: DbIterator

@@ -1,32 +1,51 @@
-// The database (LevelDB db/db_impl.cc): open and recovery, the write path with group commit, point
-// reads and iterators as of a snapshot sequence, and close.
+// The database (LevelDB db/db_impl.cc): open and recovery, the write path with group commit, memtable
+// flushes, point reads and iterators as of a snapshot sequence, and close.
 //
 // Writes: a write call appends its records to the group being collected and returns that group's
 // promise; the first write of a tick schedules the commit as a microtask. The commit assigns sequence
 // numbers, appends the whole group to the WAL with one write, inserts it into the memtable, publishes
 // the new last sequence (so visibility follows sequence order) and resolves the group. Sync writers
 // resolve after an fdatasync that began after their group was written; one fdatasync serves every
-// group written before it began. A failed write or sync puts the database in an error state that fails
-// every later write (LevelDB's bg_error).
+// group written before it began. A failed write, sync or flush puts the database in an error state
+// that fails every later write (LevelDB's bg_error).
 //
-// Reads are synchronous: an implicit snapshot is the last sequence published when the call is made.
-import { corruption, EngineError, fromFsError, invalidArgument, ioError } from '../errors'
+// Flushes: when the memtable passes writeBufferSize, a commit first switches to a new WAL and memtable
+// and hands the old memtable (now immutable) to the background worker, which writes it as a table;
+// the main thread then records the table and the new log number in the MANIFEST, installs the new
+// version and deletes the files nothing needs any more. Commits wait (their group keeps collecting)
+// only if the new memtable fills while that flush is still running.
+//
+// Reads are synchronous: memtable, immutable memtable, then the current version's tables. An implicit
+// snapshot is the last sequence published when the call is made. Iterators pin the memtables and the
+// version they read, so no file they need disappears under them.
+import { BackgroundWorker, resultError } from '../compaction/background'
+import { buildTable, type BuildTableOptions } from '../compaction/build-table'
+import { corruption, type EngineError, fromFsError, invalidArgument, ioError } from '../errors'
 import type { FileSystem, WritableFile } from '../fs/file-system'
+import { putMaxTag } from '../internal-key'
 import { DbIterator } from '../iterators/db-iterator'
+import type { InternalIterator } from '../iterators/internal-iterator'
+import { MergingIterator } from '../iterators/merging-iterator'
 import { acquireLock, type DbLock } from '../lock'
 import { LogReader } from '../log/reader'
 import { LogWriter } from '../log/writer'
 import { LookupResult, MemTable } from '../memtable/memtable'
 import { sanitizeOptions, type DbOptions, type DbOptionsInput } from '../options'
 import { SnapshotList, type Snapshot } from '../snapshot-list'
-import { currentFileName, FileType, logFileName, parseFileName } from '../version/filename'
-import { VersionEdit } from '../version/version-edit'
+import type { Block } from '../table/block'
+import { checkCompressionSupported, CompressionType } from '../table/compression'
+import { TableCache } from '../table/table-cache'
+import { LruCache } from '../util/lru-cache'
+import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
+import { VersionEdit, type FileMetaData } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
 import { BatchReader, WriteBatch, type Bytes } from '../write-batch'
 import { WriteGroup } from './write-group'
 
 /** Largest group buffer kept between commits; a larger one (after a huge batch) is dropped. */
 const KEEP_BATCH_BYTES = 1024 * 1024
+/** Table files LevelDB keeps out of the table cache's share of maxOpenFiles (logs, MANIFEST, ...). */
+const NON_TABLE_CACHE_FILES = 10
 
 interface OpenLog {
   number: number
@@ -34,21 +53,39 @@ interface OpenLog {
   writer: LogWriter
 }
 
+/** Bounds, as user keys (both inclusive), that an iterator will never leave: tables outside stay closed. */
+export interface IteratorBounds {
+  lower?: Uint8Array
+  upper?: Uint8Array
+}
+
 export class Db {
   readonly dir: string
   readonly options: DbOptions
   readonly fs: FileSystem
   readonly #versions: VersionSet
+  readonly #tableCache: TableCache
   readonly #lock: DbLock
   #mem: MemTable
+  /** The memtable being flushed, if any: still read until its table is installed. */
+  #imm: MemTable | undefined
   #log: OpenLog
+  /** Logs switched away from whose file may still have an fdatasync in flight. */
+  readonly #retiredLogs = new Set<WritableFile>()
   readonly #snapshots = new SnapshotList()
+  readonly #background = new BackgroundWorker()
+  /** Table numbers being written: not in any version yet, but not garbage either. */
+  readonly #pendingOutputs = new Set<number>()
+  #flushing: Promise<void> | undefined
+  /** A commit found the memtable full while a flush ran; the flush's end commits the group. */
+  #stalled = false
 
   #batch = new WriteBatch(4096)
   #group: WriteGroup | undefined
   /** Groups written to the WAL whose sync writers wait for an fdatasync that has not begun yet. */
   #syncWaiters: WriteGroup[] = []
   #syncing: Promise<void> | undefined
+  #syncingFile: WritableFile | undefined
   #bgError: EngineError | undefined
   #closed = false
   #keyScratch = Buffer.allocUnsafe(256)
@@ -56,15 +93,18 @@ export class Db {
   readonly #commitTask = (): void => this.#commit()
 
   /** After get() returns true: the value is valueBuf[valueOff, valueOff + valueLen), until the next call. */
-  valueBuf: Buffer = Buffer.alloc(0)
+  valueBuf: Uint8Array = new Uint8Array(0)
   valueOff = 0
   valueLen = 0
 
-  private constructor (dir: string, options: DbOptions, versions: VersionSet, lock: DbLock, mem: MemTable, log: OpenLog) {
+  private constructor (
+    dir: string, options: DbOptions, versions: VersionSet, tableCache: TableCache, lock: DbLock, mem: MemTable, log: OpenLog
+  ) {
     this.dir = dir
     this.options = options
     this.fs = options.fs
     this.#versions = versions
+    this.#tableCache = tableCache
     this.#lock = lock
     this.#mem = mem
     this.#log = log
@@ -72,10 +112,12 @@ export class Db {
 
   /**
    * Opens (and with createIfMissing, creates) the database at dir. A failed open changes nothing on
-   * disk beyond creating an empty directory and LOCK: no file is deleted, truncated or rewritten.
+   * disk beyond creating an empty directory and LOCK: no existing file is deleted, truncated or
+   * rewritten.
    */
   static async open (dir: string, input?: DbOptionsInput): Promise<Db> {
     const options = sanitizeOptions(input)
+    if (options.compression === 'zstd') checkCompressionSupported(CompressionType.Zstd)
     const fs = options.fs
     if (options.createIfMissing) {
       try {
@@ -97,7 +139,9 @@ export class Db {
 
   static #recover (dir: string, options: DbOptions, lock: DbLock): Db {
     const fs = options.fs
-    const versions = new VersionSet(dir, fs)
+    const blockCache = options.cacheSize > 0 ? new LruCache<Block>(options.cacheSize, (b) => b.size) : undefined
+    const tableCache = new TableCache(dir, fs, options.maxOpenFiles - NON_TABLE_CACHE_FILES, blockCache)
+    const versions = new VersionSet(dir, fs, tableCache)
     if (!fs.exists(currentFileName(dir))) {
       if (!options.createIfMissing) throw invalidArgument(`${dir}: does not exist (create_if_missing is false)`)
       versions.create()
@@ -106,58 +150,74 @@ export class Db {
     }
     versions.recover()
 
-    const tables = versions.files.reduce((n, files) => n + files.length, 0)
-    if (tables > 0) {
-      throw new EngineError(`Not supported: ${dir} holds ${tables} table file(s); reading tables comes with the next stage of rough-level`, { code: 'LEVEL_NOT_SUPPORTED' })
-    }
-
-    // Replay every log at or after the MANIFEST's log number (and its previous log), oldest first.
     let names: string[]
     try {
       names = fs.readdir(dir)
     } catch (err) {
       throw fromFsError(`listing ${dir}`, err)
     }
-    const logs = names
-      .map(parseFileName)
+    const parsed = names.map(parseFileName)
+    // Every table the MANIFEST names must be there (as .ldb or .sst), as LevelDB checks.
+    const present = new Set(parsed.filter((p) => p?.type === FileType.Table).map((p) => p!.number))
+    const missing = [...versions.liveFiles()].filter((n) => !present.has(n))
+    if (missing.length > 0) {
+      throw corruption(`${missing.length} missing files; e.g.: ${tableFileName(dir, missing[0])}`)
+    }
+
+    // Replay every log at or after the MANIFEST's log number (and its previous log), oldest first,
+    // writing what they hold to level-0 tables as LevelDB's recovery does.
+    const logs = parsed
       .filter((p) => p !== undefined && p.type === FileType.Log &&
         (p.number >= versions.logNumber || p.number === versions.prevLogNumber))
       .map((p) => p!.number)
       .sort((a, b) => a - b)
-    const mem = new MemTable()
-    let maxSequence = versions.lastSequence
-    let oldestLogWithData: number | undefined
-    for (const number of logs) {
-      versions.markFileNumberUsed(number)
-      const before = mem.entries
-      maxSequence = Math.max(maxSequence, replayLog(fs, logFileName(dir, number), mem))
-      if (mem.entries > before && oldestLogWithData === undefined) oldestLogWithData = number
-    }
-    versions.lastSequence = maxSequence
+    const edit = new VersionEdit()
+    const built: number[] = []
+    let file: WritableFile | undefined
+    let path: string | undefined
+    try {
+      let maxSequence = versions.lastSequence
+      for (const number of logs) {
+        versions.markFileNumberUsed(number)
+        let mem = new MemTable()
+        const flush = (): void => {
+          const meta = buildTable(fs, dir, versions.newFileNumber(), mem.iterator(), buildOptions(options))
+          if (meta.fileSize > 0) {
+            built.push(meta.number)
+            edit.addFile(0, meta)
+          }
+          mem = new MemTable()
+        }
+        maxSequence = Math.max(maxSequence, replayLog(fs, logFileName(dir, number), () => mem, options.writeBufferSize, flush))
+        if (mem.entries > 0) flush()
+      }
+      versions.lastSequence = maxSequence
 
-    // Every open writes a new log; until tables exist, older logs holding data stay live.
-    const number = versions.newFileNumber()
-    const path = logFileName(dir, number)
-    let file: WritableFile
-    try {
-      file = fs.openWritable(path)
-    } catch (err) {
-      throw fromFsError(`creating ${path}`, err)
-    }
-    try {
-      const edit = new VersionEdit()
-      edit.logNumber = oldestLogWithData ?? number
+      // Every open writes to a new log.
+      const number = versions.newFileNumber()
+      path = logFileName(dir, number)
+      try {
+        file = fs.openWritable(path)
+      } catch (err) {
+        throw fromFsError(`creating ${path}`, err)
+      }
+      edit.logNumber = number
       edit.prevLogNumber = 0
       edit.lastSequence = maxSequence
       versions.logAndApply(edit)
+      const db = new Db(dir, options, versions, tableCache, lock, new MemTable(), { number, file, writer: new LogWriter(file) })
+      db.#removeObsoleteFiles()
+      return db
     } catch (err) {
-      file.close()
-      try { fs.unlink(path) } catch {}
+      // Leave the directory as it was: remove only what this open created.
+      file?.close()
+      for (const p of [...built.map((n) => tableFileName(dir, n)), ...(path === undefined ? [] : [path])]) {
+        try { fs.unlink(p) } catch {}
+      }
+      versions.close()
+      tableCache.close()
       throw err
     }
-    const db = new Db(dir, options, versions, lock, mem, { number, file, writer: new LogWriter(file) })
-    db.#removeObsoleteFiles()
-    return db
   }
 
   /** The sequence number of the last published write: what an implicit snapshot reads. */
@@ -192,17 +252,31 @@ export class Db {
 
   /**
    * Looks up key as of `sequence`. True when a live value exists; it is then at
-   * valueBuf[valueOff, valueOff + valueLen) until the next call.
+   * valueBuf[valueOff, valueOff + valueLen) until the next call. `fillCache` keeps table blocks read
+   * for it in the block cache.
    */
-  get (key: Bytes, sequence: number): boolean {
+  get (key: Bytes, sequence: number, fillCache = true): boolean {
     const buf = this.#encodeKey(key)
-    const mem = this.#mem
-    const r = mem.get(buf, 0, this.#keyLen, sequence)
-    if (r !== LookupResult.Found) return false
-    this.valueBuf = mem.arena.bytes
-    this.valueOff = mem.valueOff
-    this.valueLen = mem.valueLen
+    const len = this.#keyLen
+    let r = this.#memGet(this.#mem, buf, len, sequence)
+    if (r === LookupResult.NotFound && this.#imm !== undefined) r = this.#memGet(this.#imm, buf, len, sequence)
+    if (r !== LookupResult.NotFound) return r === LookupResult.Found
+    const version = this.#versions.current
+    if (version.get(buf, 0, len, sequence, fillCache) !== LookupResult.Found) return false
+    this.valueBuf = version.valueBuf
+    this.valueOff = version.valueOff
+    this.valueLen = version.valueLen
     return true
+  }
+
+  #memGet (mem: MemTable, key: Uint8Array, len: number, sequence: number): LookupResult {
+    const r = mem.get(key, 0, len, sequence)
+    if (r === LookupResult.Found) {
+      this.valueBuf = mem.arena.u8
+      this.valueOff = mem.valueOff
+      this.valueLen = mem.valueLen
+    }
+    return r
   }
 
   /** An explicit snapshot of the last published write; release() it when done. */
@@ -211,28 +285,72 @@ export class Db {
   }
 
   /**
-   * An iterator over the database as of `sequence` (default: now). It pins the memtable it reads and
-   * registers its sequence as a snapshot until close().
+   * An iterator over the database as of `sequence` (default: now). It pins the memtables and the
+   * version it reads and registers its sequence as a snapshot until close(). Tables wholly outside
+   * `bounds` are never opened.
    */
-  iterator (sequence = this.lastSequence): DbIterator {
+  iterator (sequence = this.lastSequence, fillCache = false, bounds: IteratorBounds = {}): DbIterator {
+    const version = this.#versions.current
+    version.ref()
+    const children: InternalIterator[] = [this.#mem.iterator()]
+    if (this.#imm !== undefined) children.push(this.#imm.iterator())
+    for (const it of version.iterators(fillCache, bounds.lower, bounds.upper)) children.push(it)
     const snapshot = this.#snapshots.create(sequence)
-    return new DbIterator(this.#mem.iterator(), sequence, () => snapshot.release())
+    return new DbIterator(new MergingIterator(children), sequence, () => {
+      snapshot.release()
+      version.unref()
+    })
   }
 
-  /** Waits for writes and syncs in flight, then closes the files and releases the lock. */
+  /**
+   * Approximate bytes of table data for user keys in [start, end) (LevelDB's GetApproximateSizes:
+   * memtables are not counted).
+   */
+  approximateSize (start: Uint8Array, end: Uint8Array): number {
+    const version = this.#versions.current
+    const a = version.approximateOffsetOf(maxTagKey(start))
+    const b = version.approximateOffsetOf(maxTagKey(end))
+    return b > a ? b - a : 0
+  }
+
+  /** Writes the memtable to a table now (if it holds anything) and waits until it is installed. */
+  async flush (): Promise<void> {
+    // Commit what is queued first; that commit may itself start a flush, which must end before ours.
+    do {
+      while (this.#flushing !== undefined) await this.#flushing
+      if (this.#bgError !== undefined) throw this.#bgError
+      if (this.#group !== undefined) this.#commit()
+    } while (this.#flushing !== undefined)
+    if (this.#mem.entries === 0) return
+    this.#switchMemtable()
+    while (this.#flushing !== undefined) await this.#flushing
+    if (this.#bgError !== undefined) throw this.#bgError
+  }
+
+  /** Files per level of the current version (for properties and tests). */
+  numFilesAtLevel (level: number): number {
+    return this.#versions.current.numFiles(level)
+  }
+
+  /** Waits for writes, syncs and the flush in flight, then closes the files and releases the lock. */
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    while (this.#flushing !== undefined) await this.#flushing.catch(() => {})
     if (this.#group !== undefined) this.#commit()
     while (this.#syncing !== undefined) await this.#syncing.catch(() => {})
     this.#log.file.close()
+    for (const file of this.#retiredLogs) file.close()
+    this.#retiredLogs.clear()
+    await this.#background.close()
     this.#versions.close()
+    this.#tableCache.close()
     await this.#lock.release()
   }
 
   /** Approximate bytes held by memtables. */
   get memoryUsage (): number {
-    return this.#mem.approximateMemoryUsage
+    return this.#mem.approximateMemoryUsage + (this.#imm?.approximateMemoryUsage ?? 0)
   }
 
   // --- write path ------------------------------------------------------------------------------
@@ -251,13 +369,30 @@ export class Db {
   #commit (): void {
     const group = this.#group
     if (group === undefined) return
-    this.#group = undefined
     const batch = this.#batch
     if (this.#bgError !== undefined) {
+      this.#group = undefined
       batch.clear()
       group.fail(this.#bgError)
       return
     }
+    if (this.#mem.approximateMemoryUsage >= this.options.writeBufferSize) {
+      // Room for the write: wait for the running flush if the memtable it left behind is full too.
+      if (this.#imm !== undefined) {
+        this.#stalled = true
+        return
+      }
+      try {
+        this.#switchMemtable()
+      } catch (err) {
+        this.#bgError = fromFsError('switching to a new log', err)
+        this.#group = undefined
+        batch.clear()
+        group.fail(this.#bgError)
+        return
+      }
+    }
+    this.#group = undefined
     const sequence = this.#versions.lastSequence + 1
     batch.seal(sequence)
     try {
@@ -288,18 +423,105 @@ export class Db {
     while (this.#syncWaiters.length > 0) {
       const waiters = this.#syncWaiters
       this.#syncWaiters = []
+      const file = this.#syncingFile = this.#log.file
       try {
-        await this.#log.file.syncAsync()
+        await file.syncAsync()
       } catch (err) {
-        this.#bgError ??= fromFsError(`syncing ${this.#log.file.path}`, err)
+        this.#bgError ??= fromFsError(`syncing ${file.path}`, err)
         for (const g of waiters) g.fail(this.#bgError)
         for (const g of this.#syncWaiters) g.fail(this.#bgError)
         this.#syncWaiters = []
         break
+      } finally {
+        this.#syncingFile = undefined
+        if (this.#retiredLogs.has(file) && file !== this.#log.file) this.#closeRetired(file)
       }
       for (const g of waiters) g.durable()
     }
     this.#syncing = undefined
+  }
+
+  /**
+   * Seals the memtable as immutable, starts a new WAL and memtable, and starts the flush.
+   * Requires: no flush running (#imm undefined).
+   */
+  #switchMemtable (): void {
+    const versions = this.#versions
+    const number = versions.newFileNumber()
+    const path = logFileName(this.dir, number)
+    const file = this.fs.openWritable(path)
+    const old = this.#log
+    if (this.#syncWaiters.length > 0) {
+      // Their groups are in the old log: make it durable now, as the sync loop moves to the new one.
+      try {
+        old.file.sync()
+      } catch (err) {
+        file.close()
+        throw err
+      }
+      for (const g of this.#syncWaiters) g.durable()
+      this.#syncWaiters = []
+    }
+    this.#log = { number, file, writer: new LogWriter(file) }
+    this.#retiredLogs.add(old.file)
+    this.#imm = this.#mem
+    this.#mem = new MemTable()
+    this.#flushing = this.#flushImmutable()
+  }
+
+  /** Writes #imm as a table (on the worker unless told otherwise), then installs it. */
+  async #flushImmutable (): Promise<void> {
+    const imm = this.#imm!
+    const number = this.#versions.newFileNumber()
+    this.#pendingOutputs.add(number)
+    try {
+      let file: FileMetaData
+      const description = this.fs.describe()
+      if (description !== undefined && !this.options.flushInline) {
+        const result = await this.#background.run({
+          fs: description, dir: this.dir, fileNumber: number, memtable: imm.shape(), options: buildOptions(this.options)
+        })
+        if (!result.ok) throw resultError(result)
+        file = result.file
+      } else {
+        await undefined // as with the worker, the flush completes after the commit that started it
+        file = buildTable(this.fs, this.dir, number, imm.iterator(), buildOptions(this.options))
+      }
+      this.#installFlush(file)
+    } catch (err) {
+      this.#bgError ??= fromFsError(`flushing the memtable to ${tableFileName(this.dir, number)}`, err)
+    } finally {
+      this.#pendingOutputs.delete(number)
+      this.#flushing = undefined
+    }
+    if (this.#stalled) {
+      this.#stalled = false
+      this.#commit()
+    }
+  }
+
+  /** Records a flushed table and the new log in the MANIFEST, then retires the immutable memtable. */
+  #installFlush (file: FileMetaData): void {
+    const edit = new VersionEdit()
+    if (file.fileSize > 0) {
+      const level = this.#versions.current.pickLevelForMemTableOutput(
+        file.smallest.subarray(0, file.smallest.length - 8), file.largest.subarray(0, file.largest.length - 8),
+        this.options.maxFileSize)
+      edit.addFile(level, file)
+    }
+    edit.logNumber = this.#log.number
+    edit.prevLogNumber = 0
+    this.#versions.logAndApply(edit)
+    this.#imm = undefined
+    for (const f of [...this.#retiredLogs]) {
+      if (f !== this.#syncingFile) this.#closeRetired(f)
+    }
+    this.#removeObsoleteFiles()
+  }
+
+  #closeRetired (file: WritableFile): void {
+    this.#retiredLogs.delete(file)
+    try { file.close() } catch {}
   }
 
   // --- helpers ---------------------------------------------------------------------------------
@@ -317,9 +539,10 @@ export class Db {
 
   /** Deletes files no longer needed (LevelDB's RemoveObsoleteFiles); errors are ignored. */
   #removeObsoleteFiles (): void {
+    if (this.#bgError !== undefined) return // after an error we cannot tell what is live
     const v = this.#versions
-    const live = new Set<number>()
-    for (const files of v.files) for (const f of files) live.add(f.number)
+    const live = v.liveFiles()
+    for (const n of this.#pendingOutputs) live.add(n)
     let names: string[]
     try {
       names = this.fs.readdir(this.dir)
@@ -338,14 +561,35 @@ export class Db {
         default: keep = true
       }
       if (!keep) {
+        if (parsed.type === FileType.Table) this.#tableCache.evict(parsed.number)
         try { this.fs.unlink(`${this.dir}/${name}`) } catch {}
       }
     }
   }
 }
 
-/** Replays one WAL into mem; returns the largest sequence it held (0 if none). */
-function replayLog (fs: FileSystem, path: string, mem: MemTable): number {
+function buildOptions (options: DbOptions): BuildTableOptions {
+  return {
+    blockSize: options.blockSize,
+    blockRestartInterval: options.blockRestartInterval,
+    compression: options.compression,
+    bloomBitsPerKey: options.bloomBitsPerKey
+  }
+}
+
+/** `userKey ‖ tag(2^56 - 1, Value)`: sorts before every entry of userKey. */
+function maxTagKey (userKey: Uint8Array): Uint8Array {
+  const out = new Uint8Array(userKey.length + 8)
+  out.set(userKey, 0)
+  putMaxTag(out, userKey.length)
+  return out
+}
+
+/**
+ * Replays one WAL into the memtable `mem()` returns, calling `flush` whenever that memtable passes
+ * `limit` bytes; returns the largest sequence the log held (0 if none).
+ */
+function replayLog (fs: FileSystem, path: string, mem: () => MemTable, limit: number, flush: () => void): number {
   let data: Buffer
   try {
     data = fs.readFile(path)
@@ -359,10 +603,12 @@ function replayLog (fs: FileSystem, path: string, mem: MemTable): number {
     if (record.length < 12) throw corruption(`log record too small in ${what}`)
     const batch = new BatchReader(record, 0, record.length, what)
     let s = batch.sequence
+    const m = mem()
     while (batch.next()) {
-      mem.add(s++, batch.type, record, batch.keyOff, batch.keyLen, record, batch.valueOff, batch.valueLen)
+      m.add(s++, batch.type, record, batch.keyOff, batch.keyLen, record, batch.valueOff, batch.valueLen)
     }
     if (batch.count > 0) maxSequence = Math.max(maxSequence, batch.sequence + batch.count - 1)
+    if (m.approximateMemoryUsage > limit) flush()
   }
   return maxSequence
 }

@@ -44,6 +44,11 @@ export interface FileSystem {
   /** fsyncs a directory so that renames and creations in it are durable. */
   syncDir (dir: string): void
   realpath (path: string): string
+  /**
+   * How a worker thread rebuilds this file system, or undefined when it cannot (a test's in-memory or
+   * fault-injecting file system): then flushes run on the calling thread instead.
+   */
+  describe (): FileSystemDescription | undefined
 }
 
 /** What a worker thread needs to rebuild the same FileSystem on its side (postMessage cannot carry objects). */

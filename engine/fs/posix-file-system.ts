@@ -1,6 +1,6 @@
 // The default FileSystem: Node's synchronous fs calls on POSIX file descriptors.
 import fs = require('node:fs')
-import type { FileSystem, RandomAccessFile, WritableFile } from './file-system'
+import type { FileSystem, FileSystemDescription, RandomAccessFile, WritableFile } from './file-system'
 
 class PosixRandomAccessFile implements RandomAccessFile {
   readonly path: string
@@ -119,4 +119,14 @@ export class PosixFileSystem implements FileSystem {
   realpath (path: string): string {
     return fs.realpathSync(path)
   }
+
+  describe (): FileSystemDescription | undefined {
+    return { kind: 'posix' }
+  }
+}
+
+/** The file system a description names (the worker's side of describe()). */
+export function fileSystemFrom (description: FileSystemDescription): FileSystem {
+  if (description.kind === 'posix') return new PosixFileSystem()
+  throw new Error(`unknown file system ${JSON.stringify(description)}`)
 }

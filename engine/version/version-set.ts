@@ -9,8 +9,10 @@ import { corruption, fromFsError, invalidArgument } from '../errors'
 import type { FileSystem, WritableFile } from '../fs/file-system'
 import { LogReader } from '../log/reader'
 import { LogWriter } from '../log/writer'
+import type { TableCache } from '../table/table-cache'
 import { currentFileName, descriptorFileName, tempFileName } from './filename'
-import { NUM_LEVELS, VersionEdit, type FileMetaData } from './version-edit'
+import { Version, VersionBuilder } from './version'
+import { NUM_LEVELS, VersionEdit } from './version-edit'
 
 export const COMPARATOR_NAME = 'leveldb.BytewiseComparator'
 
@@ -22,14 +24,25 @@ export class VersionSet {
   logNumber = 0
   prevLogNumber = 0
   lastSequence = 0
-  /** Live files per level (L0 newest first once tables exist; L1+ sorted by smallest key). */
-  files: FileMetaData[][] = Array.from({ length: NUM_LEVELS }, () => [])
+  /** The newest version: what new reads and iterators see. */
+  current: Version
   compactPointers: Array<Uint8Array | undefined> = new Array(NUM_LEVELS).fill(undefined)
+  /** Older versions still referenced (by iterators); their files must not be deleted. */
+  readonly #older = new Set<Version>()
   #manifest?: { file: WritableFile, writer: LogWriter }
 
-  constructor (dir: string, fs: FileSystem) {
+  constructor (dir: string, fs: FileSystem, tableCache: TableCache) {
     this.dir = dir
     this.fs = fs
+    this.current = new Version(tableCache)
+  }
+
+  /** Numbers of every table some live version names. */
+  liveFiles (): Set<number> {
+    const live = new Set<number>()
+    this.current.addLiveFiles(live)
+    for (const v of this.#older) v.addLiveFiles(live)
+    return live
   }
 
   newFileNumber (): number {
@@ -90,12 +103,14 @@ export class VersionSet {
     let nextFileNumber: number | undefined
     let lastSequence: number | undefined
     const reader = new LogReader(data, manifestPath)
+    const builder = new VersionBuilder(this.current)
     for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
       const edit = VersionEdit.decode(record, `${manifestPath} record at offset ${reader.recordOffset}`)
       if (edit.comparator !== undefined && edit.comparator !== COMPARATOR_NAME) {
         throw invalidArgument(`${edit.comparator} does not match existing comparator ${COMPARATOR_NAME}`)
       }
-      this.#apply(edit)
+      builder.apply(edit)
+      for (const { level, key } of edit.compactPointers) this.compactPointers[level] = key
       if (edit.logNumber !== undefined) logNumber = edit.logNumber
       if (edit.prevLogNumber !== undefined) prevLogNumber = edit.prevLogNumber
       if (edit.nextFileNumber !== undefined) nextFileNumber = edit.nextFileNumber
@@ -104,6 +119,7 @@ export class VersionSet {
     if (nextFileNumber === undefined) throw corruption(`no meta-nextfile entry in descriptor ${manifestPath}`)
     if (logNumber === undefined) throw corruption(`no meta-lognumber entry in descriptor ${manifestPath}`)
     if (lastSequence === undefined) throw corruption(`no last-sequence-number entry in descriptor ${manifestPath}`)
+    this.#install(builder.build())
 
     this.manifestFileNumber = nextFileNumber
     this.nextFileNumber = nextFileNumber + 1
@@ -149,7 +165,8 @@ export class VersionSet {
       }
       throw fromFsError('writing the MANIFEST', err)
     }
-    this.#apply(edit)
+    for (const { level, key } of edit.compactPointers) this.compactPointers[level] = key
+    this.#install(Version.apply(this.current, edit))
     this.logNumber = edit.logNumber
     this.prevLogNumber = edit.prevLogNumber
     this.lastSequence = Math.max(this.lastSequence, edit.lastSequence)
@@ -160,15 +177,12 @@ export class VersionSet {
     this.#manifest = undefined
   }
 
-  #apply (edit: VersionEdit): void {
-    for (const { level, key } of edit.compactPointers) this.compactPointers[level] = key
-    for (const [level, number] of edit.deletedFiles) {
-      this.files[level] = this.files[level].filter((f) => f.number !== number)
-    }
-    for (const { level, file } of edit.newFiles) {
-      this.files[level] = this.files[level].filter((f) => f.number !== file.number)
-      this.files[level].push(file)
-    }
+  /** Makes v current; the previous version lives on while something still references it. */
+  #install (v: Version): void {
+    const old = this.current
+    v.onUnreferenced = (x) => { if (x !== this.current) this.#older.delete(x) }
+    this.current = v
+    if (old !== v && old.refs > 0) this.#older.add(old)
   }
 
   /** The first record of a new MANIFEST: the comparator, compact pointers and every live file. */
@@ -176,7 +190,7 @@ export class VersionSet {
     const edit = new VersionEdit()
     edit.comparator = COMPARATOR_NAME
     this.compactPointers.forEach((key, level) => { if (key !== undefined) edit.compactPointers.push({ level, key }) })
-    this.files.forEach((files, level) => { for (const file of files) edit.addFile(level, file) })
+    this.current.files.forEach((files, level) => { for (const file of files) edit.addFile(level, file) })
     return edit
   }
 

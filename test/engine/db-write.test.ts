@@ -13,7 +13,7 @@ function tempDir (): string {
 }
 
 function value (db: Db, key: string): string | undefined {
-  return db.get(key, db.lastSequence) ? db.valueBuf.toString('utf8', db.valueOff, db.valueOff + db.valueLen) : undefined
+  return db.get(key, db.lastSequence) ? Buffer.from(db.valueBuf.subarray(db.valueOff, db.valueOff + db.valueLen)).toString('utf8') : undefined
 }
 
 const isIoError = (err: any): boolean => err?.code === 'LEVEL_IO_ERROR'

@@ -58,4 +58,9 @@ export class FaultFileSystem extends PosixFileSystem implements FileSystem {
   override openRandomAccess (path: string): RandomAccessFile {
     return super.openRandomAccess(path)
   }
+
+  /** Faults live in this object: a worker could not rebuild them, so flushes run inline. */
+  override describe (): undefined {
+    return undefined
+  }
 }

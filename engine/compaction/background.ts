@@ -1,0 +1,59 @@
+// The main thread's handle on the background worker thread. Started lazily on the first job (the
+// conformance suite opens hundreds of databases that never flush), unref'ed so that it never keeps a
+// process alive, and terminated when its Db closes.
+import path = require('node:path')
+import { Worker } from 'node:worker_threads'
+import { EngineError, ioError } from '../errors'
+import type { FlushJob, FlushResult } from './flush-job'
+
+type Pending = { resolve: (r: FlushResult) => void, reject: (err: Error) => void }
+
+export class BackgroundWorker {
+  #worker: Worker | undefined
+  #nextId = 1
+  readonly #pending = new Map<number, Pending>()
+
+  run (job: Omit<FlushJob, 'id'>): Promise<FlushResult> {
+    const worker = this.#worker ??= this.#start()
+    const id = this.#nextId++
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject })
+      worker.postMessage({ ...job, id })
+    })
+  }
+
+  async close (): Promise<void> {
+    const worker = this.#worker
+    this.#worker = undefined
+    if (worker !== undefined) await worker.terminate()
+  }
+
+  #start (): Worker {
+    const worker = new Worker(path.join(__dirname, 'worker.js'))
+    worker.unref()
+    worker.on('message', (result: FlushResult) => {
+      const p = this.#pending.get(result.id)
+      this.#pending.delete(result.id)
+      p?.resolve(result)
+    })
+    const failAll = (err: Error): void => {
+      for (const p of this.#pending.values()) p.reject(err)
+      this.#pending.clear()
+      if (this.#worker === worker) this.#worker = undefined
+    }
+    worker.on('error', (err) => failAll(ioError(`background worker failed: ${err.message}`, err)))
+    worker.on('exit', (code) => {
+      if (this.#pending.size > 0) failAll(ioError(`background worker exited with code ${code}`))
+    })
+    return worker
+  }
+}
+
+/** Turns a worker's failure report back into an error with its Level code. */
+export function resultError (result: Extract<FlushResult, { ok: false }>): EngineError {
+  const code = result.code
+  if (code === 'LEVEL_CORRUPTION' || code === 'LEVEL_IO_ERROR' || code === 'LEVEL_NOT_SUPPORTED' || code === 'LEVEL_INVALID_ARGUMENT' || code === 'LEVEL_LOCKED') {
+    return new EngineError(result.message, { code })
+  }
+  return ioError(result.message)
+}

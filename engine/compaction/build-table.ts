@@ -1,0 +1,57 @@
+// Writes the entries of an internal iterator (a sealed memtable) as one table file (LevelDB
+// db/builder.cc). Used by the flush worker and, when the file system cannot be rebuilt in a worker or
+// during recovery, on the calling thread: the same code either way.
+//
+// Every entry is kept: snapshots may still read any version, and dropping shadowed entries is
+// compaction's job. The file is fsynced before it is reported, because the MANIFEST will name it.
+import type { FileSystem } from '../fs/file-system'
+import type { InternalIterator } from '../iterators/internal-iterator'
+import type { Compression } from '../options'
+import { TableBuilder } from '../table/table-builder'
+import { tableFileName } from '../version/filename'
+import type { FileMetaData } from '../version/version-edit'
+
+export interface BuildTableOptions {
+  blockSize: number
+  blockRestartInterval: number
+  compression: Compression
+  bloomBitsPerKey: number
+}
+
+/**
+ * Builds table `number` in dir from iter. Returns its metadata, or a fileSize of 0 when iter is empty
+ * (then no file is left behind). On failure the partial file is deleted and the error thrown.
+ */
+export function buildTable (
+  fs: FileSystem, dir: string, number: number, iter: InternalIterator, options: BuildTableOptions
+): FileMetaData {
+  iter.seekToFirst()
+  if (!iter.valid()) return { number, fileSize: 0, smallest: new Uint8Array(0), largest: new Uint8Array(0) }
+  const path = tableFileName(dir, number)
+  const file = fs.openWritable(path)
+  let builder: TableBuilder | undefined
+  try {
+    builder = new TableBuilder(options, file)
+    const smallest = iter.keyBuf.slice(iter.keyOff, iter.keyOff + iter.keyLen)
+    let lastBuf = iter.keyBuf
+    let lastOff = iter.keyOff
+    let lastLen = iter.keyLen
+    for (; iter.valid(); iter.next()) {
+      lastBuf = iter.keyBuf
+      lastOff = iter.keyOff
+      lastLen = iter.keyLen
+      builder.add(lastBuf, lastOff, lastLen, iter.valueBuf, iter.valueOff, iter.valueLen)
+    }
+    // The memtable's bytes never move, so the last key's view is still valid here.
+    const largest = lastBuf.slice(lastOff, lastOff + lastLen)
+    const fileSize = builder.finish()
+    file.sync()
+    file.close()
+    return { number, fileSize, smallest, largest }
+  } catch (err) {
+    builder?.abandon()
+    try { file.close() } catch {}
+    try { fs.unlink(path) } catch {}
+    throw err
+  }
+}
