@@ -220,6 +220,19 @@ export class RoughLevel<KDefault = string, VDefault = string>
     await this.#engine.flush()
   }
 
+  /**
+   * A LevelDB property as a string ('' for an unknown one), as classic-level's getProperty:
+   * leveldb.num-files-at-level<N>, leveldb.stats, leveldb.sstables, leveldb.approximate-memory-usage,
+   * and rough-level's counters rough-level.data-block-reads, rough-level.block-cache-hits and
+   * rough-level.filter-rejects.
+   */
+  getProperty (property: string): string {
+    if (typeof property !== 'string') throw new TypeError("The first argument 'property' must be a string")
+    // Synchronous, so it cannot be deferred while opening.
+    if (this.status !== 'open') throw new ModuleError(kNotOpen, { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    return this.#engine.getProperty(property) ?? ''
+  }
+
   /** Encodes start and end with the key encoding in force, as the range methods take them. */
   #encodeRange (start: unknown, end: unknown, options?: StartEndOptions<unknown>): [Uint8Array, Uint8Array] {
     const encoding = options?.keyEncoding === undefined ? this.keyEncoding() : this.keyEncoding(options.keyEncoding as Transcoder.MixedEncoding<unknown, unknown, unknown>)

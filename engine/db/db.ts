@@ -30,6 +30,7 @@ import { acquireLock, type DbLock } from '../lock'
 import { LogReader } from '../log/reader'
 import { LogWriter } from '../log/writer'
 import { LookupResult, MemTable } from '../memtable/memtable'
+import { getProperty } from './properties'
 import { sanitizeOptions, type DbOptions, type DbOptionsInput } from '../options'
 import { SnapshotList, type Snapshot } from '../snapshot-list'
 import type { Block } from '../table/block'
@@ -65,6 +66,7 @@ export class Db {
   readonly fs: FileSystem
   readonly #versions: VersionSet
   readonly #tableCache: TableCache
+  readonly #blockCache: LruCache<Block> | undefined
   readonly #lock: DbLock
   #mem: MemTable
   /** The memtable being flushed, if any: still read until its table is installed. */
@@ -98,8 +100,10 @@ export class Db {
   valueLen = 0
 
   private constructor (
-    dir: string, options: DbOptions, versions: VersionSet, tableCache: TableCache, lock: DbLock, mem: MemTable, log: OpenLog
+    dir: string, options: DbOptions, versions: VersionSet, tableCache: TableCache, blockCache: LruCache<Block> | undefined,
+    lock: DbLock, mem: MemTable, log: OpenLog
   ) {
+    this.#blockCache = blockCache
     this.dir = dir
     this.options = options
     this.fs = options.fs
@@ -205,7 +209,7 @@ export class Db {
       edit.prevLogNumber = 0
       edit.lastSequence = maxSequence
       versions.logAndApply(edit)
-      const db = new Db(dir, options, versions, tableCache, lock, new MemTable(), { number, file, writer: new LogWriter(file) })
+      const db = new Db(dir, options, versions, tableCache, blockCache, lock, new MemTable(), { number, file, writer: new LogWriter(file) })
       db.#removeObsoleteFiles()
       return db
     } catch (err) {
@@ -325,6 +329,16 @@ export class Db {
     this.#switchMemtable()
     while (this.#flushing !== undefined) await this.#flushing
     if (this.#bgError !== undefined) throw this.#bgError
+  }
+
+  /** A LevelDB property (engine/db/properties.ts), or undefined for an unknown name. */
+  getProperty (name: string): string | undefined {
+    return getProperty(name, {
+      version: this.#versions.current,
+      memoryUsage: this.memoryUsage,
+      blockCacheUsage: this.#blockCache?.totalCharge ?? 0,
+      tableStats: this.#tableCache.stats
+    })
   }
 
   /** Files per level of the current version (for properties and tests). */
