@@ -29,6 +29,7 @@ import { MergingIterator } from '../iterators/merging-iterator'
 import { acquireLock, type DbLock } from '../lock'
 import { LogReader } from '../log/reader'
 import { LogWriter } from '../log/writer'
+import type { Arena } from '../memtable/arena'
 import { LookupResult, MemTable } from '../memtable/memtable'
 import { getProperty } from './properties'
 import { sanitizeOptions, type DbOptions, type DbOptionsInput } from '../options'
@@ -71,6 +72,11 @@ export class Db {
   #mem: MemTable
   /** The memtable being flushed, if any: still read until its table is installed. */
   #imm: MemTable | undefined
+  /**
+   * A flushed memtable's arena, kept for the next memtable: the flush worker's view of it would keep a
+   * fresh SharedArrayBuffer per flush alive until that worker happens to collect garbage.
+   */
+  #spareArena: Arena | undefined
   #log: OpenLog
   /** Logs switched away from whose file may still have an fdatasync in flight. */
   readonly #retiredLogs = new Set<WritableFile>()
@@ -479,7 +485,8 @@ export class Db {
     this.#log = { number, file, writer: new LogWriter(file) }
     this.#retiredLogs.add(old.file)
     this.#imm = this.#mem
-    this.#mem = new MemTable()
+    this.#mem = new MemTable(this.#spareArena)
+    this.#spareArena = undefined
     this.#flushing = this.#flushImmutable()
   }
 
@@ -526,7 +533,9 @@ export class Db {
     edit.logNumber = this.#log.number
     edit.prevLogNumber = 0
     this.#versions.logAndApply(edit)
+    const imm = this.#imm
     this.#imm = undefined
+    if (imm !== undefined && imm.openIterators === 0) this.#spareArena = imm.arena
     for (const f of [...this.#retiredLogs]) {
       if (f !== this.#syncingFile) this.#closeRetired(f)
     }

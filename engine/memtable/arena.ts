@@ -34,6 +34,15 @@ export class Arena {
     return this.u8.buffer as SharedArrayBuffer
   }
 
+  /**
+   * Empties the arena for reuse by a new memtable, keeping its memory. Requires: nothing reads the old
+   * contents any more (no open iterator, no flush in progress).
+   */
+  reset (): void {
+    this.u8.fill(0, 0, this.#top * 4)
+    this.#top = 1
+  }
+
   /** Allocates `bytes` (rounded up to whole words); returns the word offset. */
   allocate (bytes: number): number {
     const words = (bytes + 3) >>> 2

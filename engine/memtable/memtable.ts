@@ -47,15 +47,22 @@ export class MemTable {
   valueLen = 0
   entries = 0
 
-  constructor (initialBytes?: number | MemTableShape) {
-    if (typeof initialBytes === 'object') {
-      // A read-only view of a sealed memtable's arena (the flush worker's side).
+  /**
+   * A new memtable in a new arena of `initialBytes`, in a recycled arena (emptied here), or a read-only
+   * view of a sealed memtable's shape (the flush worker's side).
+   */
+  constructor (initialBytes?: number | MemTableShape | Arena) {
+    if (initialBytes instanceof Arena) {
+      initialBytes.reset()
+      this.arena = initialBytes
+    } else if (typeof initialBytes === 'object') {
       this.arena = new Arena(initialBytes.buffer, initialBytes.usedBytes)
       this.#height = initialBytes.height
       this.entries = initialBytes.entries
       return
+    } else {
+      this.arena = new Arena(initialBytes)
     }
-    this.arena = new Arena(initialBytes)
     const head = this.arena.allocate((4 + MAX_HEIGHT) * 4)
     if (head !== HEAD) throw new Error('memtable head must be the first allocation')
     const u32 = this.arena.u32
@@ -132,7 +139,11 @@ export class MemTable {
     return LookupResult.Found
   }
 
+  /** Iterators not yet closed: while any is open, the arena must not be recycled. */
+  openIterators = 0
+
   iterator (): MemTableIterator {
+    this.openIterators++
     return new MemTableIterator(this)
   }
 
@@ -327,6 +338,11 @@ export class MemTableIterator implements InternalIterator {
   }
 
   close (): void {
+    if (this.#closed) return
+    this.#closed = true
     this.#node = 0
+    this.table.openIterators--
   }
+
+  #closed = false
 }
