@@ -1,0 +1,34 @@
+// Compaction and write-throttling constants (LevelDB db/dbformat.h `config`, db/version_set.cc; reference
+// §10.2, §10.3), kept in one place so that picking, running and the Db's write stalls agree.
+import { maxGrandParentOverlapBytes } from '../version/version'
+
+export { maxGrandParentOverlapBytes }
+
+/** Level-0 file count at which a compaction of level 0 is due (its score reaches 1). */
+export const L0_COMPACTION_TRIGGER = 4
+/** Level-0 file count at which each write is delayed by 1 ms (once per write). */
+export const L0_SLOWDOWN_WRITES_TRIGGER = 8
+/** Level-0 file count at which writes wait for a compaction to finish. */
+export const L0_STOP_WRITES_TRIGGER = 12
+
+/**
+ * Largest level-L inputs plus level-(L+1) inputs a compaction may grow to when it pulls in more level-L
+ * files (LevelDB's ExpandedCompactionByteSizeLimit): 25 x maxFileSize.
+ */
+export function expandedCompactionByteSizeLimit (maxFileSize: number): number {
+  return 25 * maxFileSize
+}
+
+/**
+ * Bytes that level L >= 1 may hold before it is due for compaction (LevelDB's MaxBytesForLevel, computed
+ * as a double): 10 MiB for level 1, ten times more per level below it. Level 0 is governed by its file
+ * count instead (and gets 10 MiB here, as in LevelDB, where the value is unused).
+ */
+export function maxBytesForLevel (level: number): number {
+  let result = 10 * 1048576
+  while (level > 1) {
+    result *= 10
+    level--
+  }
+  return result
+}
