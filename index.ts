@@ -206,18 +206,15 @@ export class RoughLevel<KDefault = string, VDefault = string>
     return this.#engine.approximateSize(a, b)
   }
 
-  /**
-   * Compacts the key range [start, end]. Until compaction exists this writes the memtable to a table,
-   * which is the first step of LevelDB's CompactRange.
-   */
+  /** Compacts the key range [start, end] (LevelDB's CompactRange): the memtable, then every level holding it. */
   async compactRange (start: unknown, end: unknown, options?: StartEndOptions<unknown>): Promise<void> {
     if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
     if (this.status === 'opening') return this.deferAsync(() => this.compactRange(start, end, options))
     if (this.status !== 'open') {
       throw new ModuleError('Database is not open: cannot call compactRange()', { code: 'LEVEL_DATABASE_NOT_OPEN' })
     }
-    this.#encodeRange(start, end, options)
-    await this.#engine.flush()
+    const [a, b] = this.#encodeRange(start, end, options)
+    await this.#engine.compactRange(a, b)
   }
 
   /**

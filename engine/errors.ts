@@ -11,6 +11,11 @@ export type ErrorCode =
 
 export class EngineError extends ModuleError {
   declare code: ErrorCode
+  /**
+   * Set on an I/O error raised after a MANIFEST change took effect on disk (CURRENT already names it),
+   * when only making it durable failed: the caller must keep every file the change names.
+   */
+  committed?: boolean
 }
 
 /** Bytes on disk do not mean what the format says they must. Name the file and offset in the message. */

@@ -4,16 +4,19 @@
 import path = require('node:path')
 import { Worker } from 'node:worker_threads'
 import { EngineError, ioError } from '../errors'
-import type { FlushJob, FlushResult } from './flush-job'
+import type { Job, JobResult } from './job'
 
-type Pending = { resolve: (r: FlushResult) => void, reject: (err: Error) => void }
+/** Omit over each member of a union (plain Omit would merge the members). */
+type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never
+
+type Pending = { resolve: (r: JobResult) => void, reject: (err: Error) => void }
 
 export class BackgroundWorker {
   #worker: Worker | undefined
   #nextId = 1
   readonly #pending = new Map<number, Pending>()
 
-  run (job: Omit<FlushJob, 'id'>): Promise<FlushResult> {
+  run (job: DistributiveOmit<Job, 'id'>): Promise<JobResult> {
     const worker = this.#worker ??= this.#start()
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
@@ -31,7 +34,7 @@ export class BackgroundWorker {
   #start (): Worker {
     const worker = new Worker(path.join(__dirname, 'worker.js'))
     worker.unref()
-    worker.on('message', (result: FlushResult) => {
+    worker.on('message', (result: JobResult) => {
       const p = this.#pending.get(result.id)
       this.#pending.delete(result.id)
       p?.resolve(result)
@@ -50,7 +53,7 @@ export class BackgroundWorker {
 }
 
 /** Turns a worker's failure report back into an error with its Level code. */
-export function resultError (result: Extract<FlushResult, { ok: false }>): EngineError {
+export function resultError (result: Extract<JobResult, { ok: false }>): EngineError {
   const code = result.code
   if (code === 'LEVEL_CORRUPTION' || code === 'LEVEL_IO_ERROR' || code === 'LEVEL_NOT_SUPPORTED' || code === 'LEVEL_INVALID_ARGUMENT' || code === 'LEVEL_LOCKED') {
     return new EngineError(result.message, { code })

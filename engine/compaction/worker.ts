@@ -1,21 +1,40 @@
-// The background worker thread's entry: builds table files from sealed memtables so that the main
-// thread (every API call) is never held by a flush. It only writes the table; the main thread records
-// it in the MANIFEST and installs the new version.
+// The background worker thread's entry: builds table files from sealed memtables (flushes) and from
+// compaction inputs, so that the main thread (every API call) is never held by either. It only writes
+// tables; the main thread records them in the MANIFEST and installs the new version.
 import { parentPort } from 'node:worker_threads'
 import { fileSystemFrom } from '../fs/posix-file-system'
 import { MemTable } from '../memtable/memtable'
+import { TableCache } from '../table/table-cache'
 import { buildTable } from './build-table'
-import type { FlushJob, FlushResult } from './flush-job'
+import { Compaction } from './compaction'
+import type { Job, JobResult } from './job'
+import { runCompaction } from './run-compaction'
+
+/** Tables a compaction reads are read once and then deleted: a small cache, closed after each job. */
+const COMPACTION_TABLE_CACHE = 64
 
 const port = parentPort
 if (port === null) throw new Error('engine/compaction/worker must run in a worker thread')
 
-port.on('message', (job: FlushJob) => {
-  let result: FlushResult
+port.on('message', (job: Job) => {
+  let result: JobResult
   try {
-    const mem = new MemTable(job.memtable)
-    const file = buildTable(fileSystemFrom(job.fs), job.dir, job.fileNumber, mem.iterator(), job.options)
-    result = { id: job.id, ok: true, file }
+    const fs = fileSystemFrom(job.fs)
+    if (job.kind === 'flush') {
+      const mem = new MemTable(job.memtable)
+      const file = buildTable(fs, job.dir, job.fileNumber, mem.iterator(), job.options)
+      result = { id: job.id, ok: true, files: file.fileSize > 0 ? [file] : [] }
+    } else {
+      const tableCache = new TableCache(job.dir, fs, COMPACTION_TABLE_CACHE)
+      try {
+        const out = runCompaction(new Compaction(job.compaction), {
+          fs, dir: job.dir, tableCache, options: job.options, smallestSnapshot: job.smallestSnapshot, fileNumbers: job.fileNumbers
+        })
+        result = { id: job.id, ok: true, files: out.outputs }
+      } finally {
+        tableCache.close()
+      }
+    }
   } catch (err) {
     const e = err as Error & { code?: string }
     result = { id: job.id, ok: false, message: e.message, code: e.code }

@@ -20,8 +20,11 @@
 // version they read, so no file they need disappears under them.
 import { BackgroundWorker, resultError } from '../compaction/background'
 import { buildTable, type BuildTableOptions } from '../compaction/build-table'
-import { corruption, type EngineError, fromFsError, invalidArgument, ioError } from '../errors'
-import type { FileSystem, WritableFile } from '../fs/file-system'
+import { Compaction, compactRange, pickCompaction } from '../compaction/compaction'
+import { L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
+import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
+import { corruption, EngineError, fromFsError, invalidArgument, ioError } from '../errors'
+import type { FileSystem, FileSystemDescription, WritableFile } from '../fs/file-system'
 import { putMaxTag } from '../internal-key'
 import { DbIterator } from '../iterators/db-iterator'
 import type { InternalIterator } from '../iterators/internal-iterator'
@@ -39,7 +42,8 @@ import { checkCompressionSupported, CompressionType } from '../table/compression
 import { TableCache } from '../table/table-cache'
 import { LruCache } from '../util/lru-cache'
 import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
-import { VersionEdit, type FileMetaData } from '../version/version-edit'
+import type { Version } from '../version/version'
+import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
 import { BatchReader, WriteBatch, type Bytes } from '../write-batch'
 import { WriteGroup } from './write-group'
@@ -81,7 +85,11 @@ export class Db {
   /** Logs switched away from whose file may still have an fdatasync in flight. */
   readonly #retiredLogs = new Set<WritableFile>()
   readonly #snapshots = new SnapshotList()
+  /** Builds flushed tables. */
   readonly #background = new BackgroundWorker()
+  /** Runs compactions: a thread of its own, so that a long compaction never delays a flush. */
+  readonly #compactionWorker = new BackgroundWorker()
+  #compacting: Promise<void> | undefined
   /** Table numbers being written: not in any version yet, but not garbage either. */
   readonly #pendingOutputs = new Set<number>()
   #flushing: Promise<void> | undefined
@@ -191,7 +199,13 @@ export class Db {
         versions.markFileNumberUsed(number)
         let mem = new MemTable()
         const flush = (): void => {
-          const meta = buildTable(fs, dir, versions.newFileNumber(), mem.iterator(), buildOptions(options))
+          const number = versions.newFileNumber()
+          let meta: FileMetaData
+          try {
+            meta = buildTable(fs, dir, number, mem.iterator(), buildOptions(options))
+          } catch (err) {
+            throw fromFsError(`writing ${tableFileName(dir, number)}`, err)
+          }
           if (meta.fileSize > 0) {
             built.push(meta.number)
             edit.addFile(0, meta)
@@ -217,15 +231,18 @@ export class Db {
       versions.logAndApply(edit)
       const db = new Db(dir, options, versions, tableCache, blockCache, lock, new MemTable(), { number, file, writer: new LogWriter(file) })
       db.#removeObsoleteFiles()
+      db.#maybeScheduleCompaction()
       return db
     } catch (err) {
-      // Leave the directory as it was: remove only what this open created.
       file?.close()
+      versions.close()
+      tableCache.close()
+      // The MANIFEST now names what this open wrote: keep it all (it is a consistent database).
+      if ((err as EngineError).committed === true) throw err
+      // Leave the directory as it was: remove only what this open created.
       for (const p of [...built.map((n) => tableFileName(dir, n)), ...(path === undefined ? [] : [path])]) {
         try { fs.unlink(p) } catch {}
       }
-      versions.close()
-      tableCache.close()
       throw err
     }
   }
@@ -356,13 +373,17 @@ export class Db {
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    while (this.#flushing !== undefined) await this.#flushing.catch(() => {})
+    while (this.#flushing !== undefined || this.#compacting !== undefined) {
+      await this.#flushing?.catch(() => {})
+      await this.#compacting?.catch(() => {})
+    }
     if (this.#group !== undefined) this.#commit()
     while (this.#syncing !== undefined) await this.#syncing.catch(() => {})
     this.#log.file.close()
     for (const file of this.#retiredLogs) file.close()
     this.#retiredLogs.clear()
     await this.#background.close()
+    await this.#compactionWorker.close()
     this.#versions.close()
     this.#tableCache.close()
     await this.#lock.release()
@@ -394,6 +415,11 @@ export class Db {
       this.#group = undefined
       batch.clear()
       group.fail(this.#bgError)
+      return
+    }
+    if (this.#compacting !== undefined && this.#versions.current.numFiles(0) >= L0_STOP_WRITES_TRIGGER) {
+      // Level 0 is too deep for reads to stay fast: wait for the compaction (LevelDB's stop trigger).
+      this.#stalled = true
       return
     }
     if (this.#mem.approximateMemoryUsage >= this.options.writeBufferSize) {
@@ -496,17 +522,18 @@ export class Db {
     const number = this.#versions.newFileNumber()
     this.#pendingOutputs.add(number)
     try {
-      let file: FileMetaData
-      const description = this.fs.describe()
-      if (description !== undefined && !this.options.flushInline) {
+      let file: FileMetaData | undefined
+      const description = this.#workerFs()
+      if (description !== undefined) {
         const result = await this.#background.run({
-          fs: description, dir: this.dir, fileNumber: number, memtable: imm.shape(), options: buildOptions(this.options)
+          kind: 'flush', fs: description, dir: this.dir, fileNumber: number, memtable: imm.shape(), options: buildOptions(this.options)
         })
         if (!result.ok) throw resultError(result)
-        file = result.file
+        file = result.files[0]
       } else {
         await undefined // as with the worker, the flush completes after the commit that started it
-        file = buildTable(this.fs, this.dir, number, imm.iterator(), buildOptions(this.options))
+        const built = buildTable(this.fs, this.dir, number, imm.iterator(), buildOptions(this.options))
+        if (built.fileSize > 0) file = built
       }
       this.#installFlush(file)
     } catch (err) {
@@ -515,19 +542,21 @@ export class Db {
       this.#pendingOutputs.delete(number)
       this.#flushing = undefined
     }
-    if (this.#stalled) {
-      this.#stalled = false
-      this.#commit()
-    }
+    this.#resumeStalled()
+    this.#maybeScheduleCompaction()
   }
 
   /** Records a flushed table and the new log in the MANIFEST, then retires the immutable memtable. */
-  #installFlush (file: FileMetaData): void {
+  #installFlush (file: FileMetaData | undefined): void {
     const edit = new VersionEdit()
-    if (file.fileSize > 0) {
-      const level = this.#versions.current.pickLevelForMemTableOutput(
-        file.smallest.subarray(0, file.smallest.length - 8), file.largest.subarray(0, file.largest.length - 8),
-        this.options.maxFileSize)
+    if (file !== undefined) {
+      // While a compaction runs, its outputs are not in the version yet: a table placed deeper than
+      // level 0 could overlap them, so it stays at level 0 then.
+      const level = this.#compacting !== undefined
+        ? 0
+        : this.#versions.current.pickLevelForMemTableOutput(
+          file.smallest.subarray(0, file.smallest.length - 8), file.largest.subarray(0, file.largest.length - 8),
+          this.options.maxFileSize)
       edit.addFile(level, file)
     }
     edit.logNumber = this.#log.number
@@ -540,6 +569,107 @@ export class Db {
       if (f !== this.#syncingFile) this.#closeRetired(f)
     }
     this.#removeObsoleteFiles()
+  }
+
+  /** A group waiting for a flush or a compaction to make room: commit it now if there is room. */
+  #resumeStalled (): void {
+    if (!this.#stalled) return
+    this.#stalled = false
+    this.#commit()
+  }
+
+  /** How a worker rebuilds our FileSystem, or undefined to build tables on this thread. */
+  #workerFs (): FileSystemDescription | undefined {
+    return this.options.flushInline ? undefined : this.fs.describe()
+  }
+
+  /** Starts the compaction LevelDB's size scores call for, if none is running. */
+  #maybeScheduleCompaction (): void {
+    if (this.#compacting !== undefined || this.#closed || this.#bgError !== undefined) return
+    const c = pickCompaction(this.#versions.current, this.#versions.compactPointers, { maxFileSize: this.options.maxFileSize })
+    if (c !== undefined) this.#startCompaction(c)
+  }
+
+  #startCompaction (c: Compaction): Promise<void> {
+    const running = this.#compacting = this.#runCompaction(c).finally(() => {
+      if (this.#compacting === running) this.#compacting = undefined
+      this.#resumeStalled()
+      this.#maybeScheduleCompaction()
+    })
+    return running
+  }
+
+  /**
+   * Runs c (on the compaction worker unless told otherwise) and installs its result: inputs deleted,
+   * outputs added, in one MANIFEST edit; then deletes the files no version needs any more.
+   */
+  async #runCompaction (c: Compaction): Promise<void> {
+    const versions = this.#versions
+    if (c.isTrivialMove()) {
+      try {
+        versions.logAndApply(trivialMoveEdit(c))
+      } catch (err) {
+        this.#bgError ??= fromFsError('recording a trivial move', err)
+      }
+      return
+    }
+    const numbers: number[] = []
+    for (let i = maxOutputFiles(c, this.options.maxFileSize); i > 0; i--) {
+      const n = versions.newFileNumber()
+      numbers.push(n)
+      this.#pendingOutputs.add(n)
+    }
+    // Entries only these snapshots (or iterators) can still see must survive.
+    const smallestSnapshot = this.#snapshots.oldest() ?? this.lastSequence
+    const options = { ...buildOptions(this.options), maxFileSize: this.options.maxFileSize }
+    try {
+      let outputs: FileMetaData[]
+      const description = this.#workerFs()
+      if (description !== undefined) {
+        const result = await this.#compactionWorker.run({
+          kind: 'compaction', fs: description, dir: this.dir, compaction: c.spec(), options, smallestSnapshot, fileNumbers: numbers
+        })
+        if (!result.ok) throw resultError(result)
+        outputs = result.files
+      } else {
+        await undefined
+        outputs = runCompaction(c, { fs: this.fs, dir: this.dir, tableCache: this.#tableCache, options, smallestSnapshot, fileNumbers: numbers }).outputs
+      }
+      if (this.#bgError !== undefined) return
+      versions.logAndApply(applyCompaction(c, { outputs, level: c.outputLevel, stats: NO_STATS }))
+      this.#removeObsoleteFiles()
+    } catch (err) {
+      this.#bgError ??= fromFsError(`compacting level ${c.level}`, err)
+    } finally {
+      for (const n of numbers) this.#pendingOutputs.delete(n)
+    }
+  }
+
+  /**
+   * LevelDB's CompactRange: flushes the memtable, then compacts the range at every level down to the
+   * deepest one holding part of it, in rounds. begin and end are user keys (undefined: unbounded).
+   */
+  async compactRange (begin?: Uint8Array, end?: Uint8Array): Promise<void> {
+    await this.flush()
+    const begin0 = begin === undefined ? undefined : maxTagKey(begin)
+    const endKey = end === undefined ? undefined : minTagKey(end)
+    let deepest = 1
+    for (let level = 1; level < NUM_LEVELS; level++) {
+      if (this.#versions.current.overlapInLevel(level, begin, end)) deepest = level
+    }
+    for (let level = 0; level < deepest; level++) {
+      let from = begin0
+      for (;;) {
+        while (this.#compacting !== undefined) await this.#compacting
+        if (this.#bgError !== undefined) throw this.#bgError
+        if (this.#closed) return
+        const c = pickManual(this.#versions.current, level, from, endKey, this.options.maxFileSize)
+        if (c === undefined) break
+        await this.#startCompaction(c)
+        if (this.#bgError !== undefined) throw this.#bgError
+        from = c.largestInputKey()
+      }
+    }
   }
 
   #closeRetired (file: WritableFile): void {
@@ -598,6 +728,20 @@ function buildOptions (options: DbOptions): BuildTableOptions {
     compression: options.compression,
     bloomBitsPerKey: options.bloomBitsPerKey
   }
+}
+
+const NO_STATS = { entriesRead: 0, entriesWritten: 0, bytesRead: 0, bytesWritten: 0 }
+
+/** One round of a manual compaction of `level` from `begin` (internal keys), or undefined when done. */
+function pickManual (version: Version, level: number, begin: Uint8Array | undefined, end: Uint8Array | undefined, maxFileSize: number): Compaction | undefined {
+  return compactRange(version, level, begin, end, { maxFileSize })
+}
+
+/** `userKey ‖ tag(0, Deletion)`: sorts after every entry of userKey. */
+function minTagKey (userKey: Uint8Array): Uint8Array {
+  const out = new Uint8Array(userKey.length + 8)
+  out.set(userKey, 0)
+  return out
 }
 
 /** `userKey ‖ tag(2^56 - 1, Value)`: sorts before every entry of userKey. */

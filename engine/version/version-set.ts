@@ -61,6 +61,7 @@ export class VersionSet {
     edit.nextFileNumber = 2
     edit.lastSequence = 0
     const name = descriptorFileName(this.dir, 1)
+    let renamed = false
     try {
       const file = this.fs.openWritable(name)
       try {
@@ -70,9 +71,12 @@ export class VersionSet {
       } finally {
         file.close()
       }
-      this.#setCurrent(1)
+      this.#renameCurrent(1)
+      renamed = true
+      this.fs.syncDir(this.dir)
     } catch (err) {
-      try { this.fs.unlink(name) } catch {}
+      // Once CURRENT names the MANIFEST, deleting it would leave CURRENT naming nothing.
+      if (!renamed) try { this.fs.unlink(name) } catch {}
       throw fromFsError(`creating ${name}`, err)
     }
   }
@@ -141,6 +145,7 @@ export class VersionSet {
     edit.lastSequence ??= this.lastSequence
 
     let created: string | undefined
+    let renamed = false
     try {
       if (this.#manifest === undefined) {
         created = descriptorFileName(this.dir, this.manifestFileNumber)
@@ -152,24 +157,41 @@ export class VersionSet {
       }
       const record = edit.encode()
       this.#manifest.writer.addRecord(record, 0, record.length)
+      // The edit names files (tables, the new log) created since the directory was last synced: their
+      // names must be durable before the MANIFEST that needs them is (LevelDB's SyncDirIfManifest).
+      this.fs.syncDir(this.dir)
       this.#manifest.file.sync()
       if (created !== undefined) {
+        this.#renameCurrent(this.manifestFileNumber)
+        renamed = true
         this.fs.syncDir(this.dir)
-        this.#setCurrent(this.manifestFileNumber)
       }
     } catch (err) {
-      if (created !== undefined) {
-        this.#manifest?.file.close()
-        this.#manifest = undefined
-        try { this.fs.unlink(created) } catch {}
+      if (!renamed) {
+        if (created !== undefined) {
+          this.#manifest?.file.close()
+          this.#manifest = undefined
+          try { this.fs.unlink(created) } catch {}
+        }
+        throw fromFsError('writing the MANIFEST', err)
       }
-      throw fromFsError('writing the MANIFEST', err)
+      // CURRENT already names the new MANIFEST, which holds the edit: the directory has changed, so the
+      // state here must match it, and nothing the edit names may be deleted. Only durability failed.
+      this.#applyLogged(edit)
+      const failure = fromFsError('syncing the directory after switching CURRENT', err)
+      failure.committed = true
+      throw failure
     }
+    this.#applyLogged(edit)
+  }
+
+  /** Applies an edit that the MANIFEST now holds. */
+  #applyLogged (edit: VersionEdit): void {
     for (const { level, key } of edit.compactPointers) this.compactPointers[level] = key
     this.#install(Version.apply(this.current, edit))
-    this.logNumber = edit.logNumber
-    this.prevLogNumber = edit.prevLogNumber
-    this.lastSequence = Math.max(this.lastSequence, edit.lastSequence)
+    this.logNumber = edit.logNumber!
+    this.prevLogNumber = edit.prevLogNumber!
+    this.lastSequence = Math.max(this.lastSequence, edit.lastSequence!)
   }
 
   close (): void {
@@ -194,7 +216,8 @@ export class VersionSet {
     return edit
   }
 
-  #setCurrent (manifestNumber: number): void {
+  /** Points CURRENT at MANIFEST-<manifestNumber> atomically: temp file, fsync, rename (no directory fsync). */
+  #renameCurrent (manifestNumber: number): void {
     const temp = tempFileName(this.dir, manifestNumber)
     const contents = Buffer.from(`MANIFEST-${String(manifestNumber).padStart(6, '0')}\n`, 'latin1')
     try {
@@ -206,7 +229,6 @@ export class VersionSet {
         file.close()
       }
       this.fs.rename(temp, currentFileName(this.dir))
-      this.fs.syncDir(this.dir)
     } catch (err) {
       try { this.fs.unlink(temp) } catch {}
       throw err

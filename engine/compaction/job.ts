@@ -1,0 +1,37 @@
+// The messages that ask the background worker for work, and its answers. Everything crosses
+// postMessage: a memtable's SharedArrayBuffer is shared, not copied; a compaction travels as plain data.
+import type { FileSystemDescription } from '../fs/file-system'
+import type { MemTableShape } from '../memtable/memtable'
+import type { FileMetaData } from '../version/version-edit'
+import type { BuildTableOptions } from './build-table'
+import type { CompactionSpec } from './compaction'
+import type { CompactionOutputOptions } from './run-compaction'
+
+/** Write a sealed memtable as table `fileNumber`. */
+export interface FlushJob {
+  kind: 'flush'
+  id: number
+  fs: FileSystemDescription
+  dir: string
+  fileNumber: number
+  memtable: MemTableShape
+  options: BuildTableOptions
+}
+
+/** Merge a compaction's inputs into new tables numbered from `fileNumbers`. */
+export interface CompactionJob {
+  kind: 'compaction'
+  id: number
+  fs: FileSystemDescription
+  dir: string
+  compaction: CompactionSpec
+  options: CompactionOutputOptions
+  smallestSnapshot: number
+  fileNumbers: number[]
+}
+
+export type Job = FlushJob | CompactionJob
+
+export type JobResult =
+  | { id: number, ok: true, files: FileMetaData[] }
+  | { id: number, ok: false, message: string, code?: string }
