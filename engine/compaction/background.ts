@@ -1,6 +1,7 @@
-// The main thread's handle on the background worker thread. Started lazily on the first job (the
-// conformance suite opens hundreds of databases that never flush), unref'ed so that it never keeps a
-// process alive, and terminated when its Db closes.
+// The main thread's handle on a background worker thread. Started lazily on the first job (the
+// conformance suite opens hundreds of databases that never flush), and terminated when its Db closes.
+// It keeps the process alive only while a job is in flight: an idle worker never holds a process open,
+// but a write waiting for a flush must not be abandoned by a process exiting under it.
 import path = require('node:path')
 import { Worker } from 'node:worker_threads'
 import { EngineError, ioError } from '../errors'
@@ -20,6 +21,7 @@ export class BackgroundWorker {
     const worker = this.#worker ??= this.#start()
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
+      if (this.#pending.size === 0) worker.ref()
       this.#pending.set(id, { resolve, reject })
       worker.postMessage({ ...job, id })
     })
@@ -37,6 +39,7 @@ export class BackgroundWorker {
     worker.on('message', (result: JobResult) => {
       const p = this.#pending.get(result.id)
       this.#pending.delete(result.id)
+      if (this.#pending.size === 0) worker.unref()
       p?.resolve(result)
     })
     const failAll = (err: Error): void => {

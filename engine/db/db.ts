@@ -21,7 +21,7 @@
 import { BackgroundWorker, resultError } from '../compaction/background'
 import { buildTable, type BuildTableOptions } from '../compaction/build-table'
 import { Compaction, compactRange, pickCompaction } from '../compaction/compaction'
-import { L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
+import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
 import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
 import { corruption, EngineError, fromFsError, invalidArgument, ioError } from '../errors'
 import type { FileSystem, FileSystemDescription, WritableFile } from '../fs/file-system'
@@ -402,7 +402,13 @@ export class Db {
     let group = this.#group
     if (group === undefined) {
       group = this.#group = new WriteGroup()
-      queueMicrotask(this.#commitTask)
+      if (this.#compacting !== undefined && this.#versions.current.numFiles(0) >= L0_SLOWDOWN_WRITES_TRIGGER) {
+        // LevelDB's slowdown: each group waits 1 ms while level 0 is deep, giving the compaction room
+        // before writes would have to stop. The group keeps collecting writes meanwhile.
+        setTimeout(this.#commitTask, 1)
+      } else {
+        queueMicrotask(this.#commitTask)
+      }
     }
     return group
   }

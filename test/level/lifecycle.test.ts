@@ -61,6 +61,31 @@ test('lifecycle: a process that exits without close at any stage exits by itself
   }
 })
 
+test('lifecycle: a process writing through many flushes finishes every write, then exits by itself without close', async (t) => {
+  const dir = tempDir()
+  const count = 3000
+  const child = spawn(process.execPath, [FIXTURE, 'flush-loop', dir, String(count)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { err += d.toString() })
+  let hung = false
+  const guard = setTimeout(() => { hung = true; child.kill('SIGKILL') }, 30000)
+  const exit = await new Promise<{ code: number | null, signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('close', (code, signal) => resolve({ code, signal }))
+  })
+  clearTimeout(guard)
+  t.notOk(hung, 'the child exited by itself')
+  t.same(exit, { code: 0, signal: null }, `exit code 0 ${err === '' ? '' : `(stderr: ${err.trim()})`}`)
+  t.equal(out.trim(), 'written', 'every put resolved before the process exited (none was abandoned mid-flush)')
+  const db = new RoughLevel(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' })
+  await db.open()
+  t.equal((await db.keys().all()).length, count, 'every write is in the database')
+  t.ok(Number(db.getProperty('leveldb.num-files-at-level0')) + Number(db.getProperty('leveldb.num-files-at-level1')) +
+    Number(db.getProperty('leveldb.num-files-at-level2')) > 0, 'the data went through tables')
+  await db.close()
+})
+
 test('lifecycle: close() waits for puts, batches, sync puts, getMany and iterators in flight', async (t) => {
   const dir = tempDir()
   let db = new RoughLevel(dir)
