@@ -1,7 +1,7 @@
 // Compatibility with classic-level (native LevelDB 1.20) on disk: a directory RoughLevel wrote opens in
 // ClassicLevel with exactly its entries; a ClassicLevel directory whose data is still in its log opens in
-// RoughLevel with every entry; classic -> rough -> classic sees everything. Once ClassicLevel has opened a
-// directory its log is flushed to a table, which this stage of RoughLevel refuses with LEVEL_NOT_SUPPORTED.
+// RoughLevel with every entry; classic -> rough -> classic -> rough sees everything, tables included.
+// Databases with many tables are in compat-tables.test.ts.
 import test from 'tape'
 import type { Test } from 'tape'
 import fs = require('node:fs')
