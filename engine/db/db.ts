@@ -323,7 +323,9 @@ export class Db {
     if (this.#imm !== undefined) children.push(this.#imm.iterator())
     for (const it of version.iterators(fillCache, bounds.lower, bounds.upper)) children.push(it)
     const snapshot = this.#snapshots.create(sequence)
-    return new DbIterator(new MergingIterator(children), sequence, () => {
+    // A lone source needs no merging (the common case while everything is still in the memtable).
+    const source = children.length === 1 ? children[0] : new MergingIterator(children)
+    return new DbIterator(source, sequence, () => {
       snapshot.release()
       version.unref()
     })

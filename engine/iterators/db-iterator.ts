@@ -9,6 +9,8 @@ import type { InternalIterator } from './internal-iterator'
 
 const enum Direction { Forward, Reverse }
 
+const copyBytes = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number
+
 /** A growable byte buffer that is reused rather than reallocated. */
 class SavedBytes {
   buf = new Uint8Array(64)
@@ -16,7 +18,8 @@ class SavedBytes {
 
   set (src: Uint8Array, off: number, len: number): void {
     if (this.buf.length < len) this.buf = new Uint8Array(Math.max(len, this.buf.length * 2))
-    this.buf.set(src.subarray(off, off + len), 0)
+    // Buffer#copy reads any Uint8Array and, unlike set(subarray), allocates no view per call.
+    copyBytes.call(src, this.buf, 0, off, off + len)
     this.len = len
   }
 

@@ -276,6 +276,12 @@ function compareNode (
 export class MemTableIterator implements InternalIterator {
   readonly table: MemTable
   #node = 0
+  #closed = false
+  // The current entry's location, computed once per move rather than on every read of it.
+  keyOff = 0
+  keyLen = 0
+  valueOff = 0
+  valueLen = 0
 
   constructor (table: MemTable) {
     this.table = table
@@ -286,55 +292,36 @@ export class MemTableIterator implements InternalIterator {
   }
 
   seekToFirst (): void {
-    this.#node = this.table.arena.u32[HEAD + 1]
+    this.#at(this.table.arena.u32[HEAD + 1])
   }
 
   seekToLast (): void {
     const last = this.table.findLast()
-    this.#node = last === HEAD ? 0 : last
+    this.#at(last === HEAD ? 0 : last)
   }
 
   seek (target: Uint8Array, off: number, len: number): void {
     const before = this.table.findLessThan(target, off, len)
-    this.#node = this.table.arena.u32[before + 1]
+    this.#at(this.table.arena.u32[before + 1])
   }
 
   next (): void {
-    this.#node = this.table.arena.u32[this.#node + 1]
+    this.#at(this.table.arena.u32[this.#node + 1])
   }
 
   prev (): void {
     const u32 = this.table.arena.u32
     const p = u32[this.#node + 1 + u32[this.#node]]
-    this.#node = p === HEAD ? 0 : p
+    this.#at(p === HEAD ? 0 : p)
   }
 
+  /** The arena's bytes: read on each access, since writes may grow (replace) them while iterating. */
   get keyBuf (): Uint8Array {
     return this.table.arena.u8
   }
 
-  get keyOff (): number {
-    return (this.#node + 4 + this.table.arena.u32[this.#node]) * 4
-  }
-
-  get keyLen (): number {
-    const u32 = this.table.arena.u32
-    return u32[this.#node + 2 + u32[this.#node]]
-  }
-
   get valueBuf (): Uint8Array {
     return this.table.arena.u8
-  }
-
-  get valueOff (): number {
-    const u32 = this.table.arena.u32
-    const h = u32[this.#node]
-    return (this.#node + 4 + h) * 4 + u32[this.#node + 2 + h]
-  }
-
-  get valueLen (): number {
-    const u32 = this.table.arena.u32
-    return u32[this.#node + 3 + u32[this.#node]]
   }
 
   close (): void {
@@ -344,5 +331,14 @@ export class MemTableIterator implements InternalIterator {
     this.table.openIterators--
   }
 
-  #closed = false
+  #at (node: number): void {
+    this.#node = node
+    if (node === 0) return
+    const u32 = this.table.arena.u32
+    const h = u32[node]
+    this.keyOff = (node + 4 + h) * 4
+    this.keyLen = u32[node + 2 + h]
+    this.valueOff = this.keyOff + this.keyLen
+    this.valueLen = u32[node + 3 + h]
+  }
 }
