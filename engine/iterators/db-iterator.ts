@@ -5,11 +5,10 @@
 // Forward, the inner iterator sits on the current entry. Reverse, it sits just before all entries of
 // the current key, whose key and value are then copied into saved buffers (reused, grown as needed).
 import { compareBytes, putTag, tagSequence, ValueType, VALUE_TYPE_FOR_SEEK } from '../internal-key'
+import { copyBytes } from '../util/copy-bytes'
 import type { InternalIterator } from './internal-iterator'
 
 const enum Direction { Forward, Reverse }
-
-const copyBytes = Buffer.prototype.copy as (this: Uint8Array, target: Uint8Array, targetStart: number, sourceStart: number, sourceEnd: number) => number
 
 /** A growable byte buffer that is reused rather than reallocated. */
 class SavedBytes {
@@ -18,8 +17,7 @@ class SavedBytes {
 
   set (src: Uint8Array, off: number, len: number): void {
     if (this.buf.length < len) this.buf = new Uint8Array(Math.max(len, this.buf.length * 2))
-    // Buffer#copy reads any Uint8Array and, unlike set(subarray), allocates no view per call.
-    copyBytes.call(src, this.buf, 0, off, off + len)
+    copyBytes(src, off, len, this.buf, 0)
     this.len = len
   }
 

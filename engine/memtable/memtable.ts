@@ -13,6 +13,7 @@
 // readers never see a half-linked node.
 import { compareBytes, putTag, ValueType, VALUE_TYPE_FOR_SEEK } from '../internal-key'
 import { getFixed32 } from '../util/coding'
+import { copyBytes } from '../util/copy-bytes'
 import type { InternalIterator } from '../iterators/internal-iterator'
 import { Arena } from './arena'
 
@@ -95,9 +96,9 @@ export class MemTable {
     u32[node + 2 + height] = ikeyLen
     u32[node + 3 + height] = valueLen
     const keyAt = (node + 4 + height) * 4
-    u8.set(key.subarray(keyOff, keyOff + keyLen), keyAt)
+    copyBytes(key, keyOff, keyLen, u8, keyAt)
     putTag(u8, keyAt + keyLen, sequence, type)
-    if (valueLen > 0) u8.set(value.subarray(valueOff, valueOff + valueLen), keyAt + ikeyLen)
+    if (valueLen > 0) copyBytes(value, valueOff, valueLen, u8, keyAt + ikeyLen)
 
     this.#findGreaterOrEqual(u8, u32, keyAt >>> 2, keyLen, getFixed32(u8, keyAt + keyLen + 4), getFixed32(u8, keyAt + keyLen), true)
     if (height > this.#height) {
@@ -214,7 +215,7 @@ export class MemTable {
       this.#target32 = new Uint32Array((len + 64) >>> 2)
       this.#target8 = new Uint8Array(this.#target32.buffer)
     }
-    this.#target8.set(key.subarray(off, off + len), 0)
+    copyBytes(key, off, len, this.#target8, 0)
   }
 
   #randomHeight (): number {
