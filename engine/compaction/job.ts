@@ -28,6 +28,8 @@ export interface CompactionJob {
   options: CompactionOutputOptions
   smallestSnapshot: number
   fileNumbers: number[]
+  /** An Int32Array over this becomes non-zero when the Db closes: the compaction stops and cleans up. */
+  cancel: SharedArrayBuffer
 }
 
 export type Job = FlushJob | CompactionJob

@@ -27,8 +27,15 @@ port.on('message', (job: Job) => {
     } else {
       const tableCache = new TableCache(job.dir, fs, COMPACTION_TABLE_CACHE)
       try {
+        const cancel = new Int32Array(job.cancel)
         const out = runCompaction(new Compaction(job.compaction), {
-          fs, dir: job.dir, tableCache, options: job.options, smallestSnapshot: job.smallestSnapshot, fileNumbers: job.fileNumbers
+          fs,
+          dir: job.dir,
+          tableCache,
+          options: job.options,
+          smallestSnapshot: job.smallestSnapshot,
+          fileNumbers: job.fileNumbers,
+          cancelled: () => Atomics.load(cancel, 0) !== 0
         })
         result = { id: job.id, ok: true, files: out.outputs }
       } finally {

@@ -89,6 +89,8 @@ export class Db {
   readonly #background = new BackgroundWorker()
   /** Runs compactions: a thread of its own, so that a long compaction never delays a flush. */
   readonly #compactionWorker = new BackgroundWorker()
+  /** Set to 1 by close(): a running compaction stops at its next check and removes its outputs. */
+  readonly #cancel = new Int32Array(new SharedArrayBuffer(4))
   #compacting: Promise<void> | undefined
   /** Table numbers being written: not in any version yet, but not garbage either. */
   readonly #pendingOutputs = new Set<number>()
@@ -375,6 +377,9 @@ export class Db {
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    // A compaction only reorganises what is already durable: stop it rather than wait for it (the flush
+    // in flight is waited for, since it holds acknowledged writes).
+    Atomics.store(this.#cancel, 0, 1)
     while (this.#flushing !== undefined || this.#compacting !== undefined) {
       await this.#flushing?.catch(() => {})
       await this.#compacting?.catch(() => {})
@@ -635,19 +640,22 @@ export class Db {
       const description = this.#workerFs()
       if (description !== undefined) {
         const result = await this.#compactionWorker.run({
-          kind: 'compaction', fs: description, dir: this.dir, compaction: c.spec(), options, smallestSnapshot, fileNumbers: numbers
+          kind: 'compaction', fs: description, dir: this.dir, compaction: c.spec(), options, smallestSnapshot, fileNumbers: numbers, cancel: this.#cancel.buffer as SharedArrayBuffer
         })
         if (!result.ok) throw resultError(result)
         outputs = result.files
       } else {
         await undefined
-        outputs = runCompaction(c, { fs: this.fs, dir: this.dir, tableCache: this.#tableCache, options, smallestSnapshot, fileNumbers: numbers }).outputs
+        outputs = runCompaction(c, {
+          fs: this.fs, dir: this.dir, tableCache: this.#tableCache, options, smallestSnapshot, fileNumbers: numbers, cancelled: () => this.#closed
+        }).outputs
       }
-      if (this.#bgError !== undefined) return
+      if (this.#bgError !== undefined || this.#closed) return
       versions.logAndApply(applyCompaction(c, { outputs, level: c.outputLevel, stats: NO_STATS }))
       this.#removeObsoleteFiles()
     } catch (err) {
-      this.#bgError ??= fromFsError(`compacting level ${c.level}`, err)
+      // Closing cancels a running compaction; that is not an error of the database.
+      if (!this.#closed) this.#bgError ??= fromFsError(`compacting level ${c.level}`, err)
     } finally {
       for (const n of numbers) this.#pendingOutputs.delete(n)
     }
