@@ -351,3 +351,26 @@ test('lifecycle: db.supports matches classic-level\'s manifest field for field',
   await rough.close()
   await classic.close()
 })
+
+test('lifecycle: compression "zstd" opens only where the runtime can compress zstd, else fails with LEVEL_NOT_SUPPORTED', async (t) => {
+  const dir = tempDir()
+  const zlib = require('node:zlib') as { zstdCompressSync?: unknown }
+  const db = new RoughLevel(dir, { compression: 'zstd' })
+  if (typeof zlib.zstdCompressSync === 'function') {
+    await db.open()
+    await db.put('a', 'b')
+    await db.compactRange('a', 'b')
+    t.is(await db.get('a'), 'b', `Node ${process.versions.node} has a zstd compressor: the database writes and reads zstd tables`)
+    await db.close()
+  } else {
+    try {
+      await db.open()
+      t.fail('opened without a zstd compressor')
+    } catch (err: any) {
+      t.is(err.code, 'LEVEL_DATABASE_NOT_OPEN', 'the open fails')
+      t.is(err.cause?.code, 'LEVEL_NOT_SUPPORTED', `with cause LEVEL_NOT_SUPPORTED: ${String(err.cause?.message)}`)
+      t.ok(/zstd/.test(String(err.cause?.message)) && /22\.15/.test(String(err.cause?.message)), 'the message says what is needed')
+    }
+    t.notOk(fs.existsSync(path.join(dir, 'CURRENT')), 'and created no database')
+  }
+})
