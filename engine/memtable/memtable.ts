@@ -172,28 +172,12 @@ export class MemTable {
     }
   }
 
-  /** Last node whose key is < target (HEAD if none). */
+  /** Last node whose key is < target (HEAD if none): the level-0 predecessor of an insertion there. */
   findLessThan (target: Uint8Array, tOff: number, tLen: number): number {
     const end = tOff + tLen
-    const tHi = getFixed32(target, end - 4)
-    const tLo = getFixed32(target, end - 8)
     this.#stage(target, tOff, tLen - 8)
-    const tU8 = this.#target8
-    const tU32 = this.#target32
-    const u32 = this.arena.u32
-    const u8 = this.arena.u8
-    let x = HEAD
-    let level = this.#height - 1
-    for (;;) {
-      const next = u32[x + 1 + level]
-      if (next !== 0 && compareNode(u8, u32, next, tU8, tU32, 0, tLen - 8, tHi, tLo) < 0) {
-        x = next
-      } else if (level === 0) {
-        return x
-      } else {
-        level--
-      }
-    }
+    this.#findGreaterOrEqual(this.#target8, this.#target32, 0, tLen - 8, getFixed32(target, end - 4), getFixed32(target, end - 8), true)
+    return this.#prev[0]
   }
 
   /** Last node (HEAD if empty). */
