@@ -5,6 +5,7 @@ import { AbstractLevel, AbstractSnapshot } from 'abstract-level'
 import type { AbstractBatchOperation, AbstractChainedBatch, AbstractIterator, AbstractKeyIterator, AbstractValueIterator, Transcoder } from 'abstract-level'
 import ModuleError = require('module-error')
 import { Db } from './engine/db/db'
+import { destroyDb } from './engine/destroy'
 import type { DbOptionsInput } from './engine/options'
 import type { Snapshot } from './engine/snapshot-list'
 import { decode, toBytes } from './iterator/bytes'
@@ -228,6 +229,18 @@ export class RoughLevel<KDefault = string, VDefault = string>
     // Synchronous, so it cannot be deferred while opening.
     if (this.status !== 'open') throw new ModuleError(kNotOpen, { code: 'LEVEL_DATABASE_NOT_OPEN' })
     return this.#engine.getProperty(property) ?? ''
+  }
+
+  /**
+   * Deletes the database at location: every file LevelDB would recognise, then the directory if nothing
+   * else is in it (LevelDB's DestroyDB). A missing directory is fine; an open database is refused with
+   * LEVEL_LOCKED.
+   */
+  static async destroy (location: string): Promise<void> {
+    if (typeof location !== 'string' || location === '') {
+      throw new TypeError("The first argument 'location' must be a non-empty string")
+    }
+    await destroyDb(location)
   }
 
   /** Encodes start and end with the key encoding in force, as the range methods take them. */
