@@ -509,6 +509,15 @@ export class Db {
     const number = versions.newFileNumber()
     const path = logFileName(this.dir, number)
     const file = this.fs.openWritable(path)
+    try {
+      // Sync writes to the new log are acknowledged before the flush's MANIFEST edit syncs the directory:
+      // make the log's name durable now, or a power loss could drop the file with those writes.
+      this.fs.syncDir(this.dir)
+    } catch (err) {
+      file.close()
+      try { this.fs.unlink(path) } catch {}
+      throw err
+    }
     const old = this.#log
     if (this.#syncWaiters.length > 0) {
       // Their groups are in the old log: make it durable now, as the sync loop moves to the new one.
