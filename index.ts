@@ -6,6 +6,7 @@ import type { AbstractBatchOperation, AbstractChainedBatch, AbstractIterator, Ab
 import ModuleError = require('module-error')
 import { Db } from './engine/db/db'
 import { destroyDb } from './engine/destroy'
+import { repairDb, type RepairReport } from './engine/repair'
 import type { DbOptionsInput } from './engine/options'
 import type { Snapshot } from './engine/snapshot-list'
 import { decode, toBytes } from './iterator/bytes'
@@ -21,6 +22,7 @@ import type {
 } from './options'
 
 export type * from './options'
+export type { RepairReport } from './engine/repair'
 
 /** Reads the engine snapshot a Level snapshot stands for. */
 class RoughSnapshot extends AbstractSnapshot implements SnapshotLike {
@@ -241,6 +243,18 @@ export class RoughLevel<KDefault = string, VDefault = string>
       throw new TypeError("The first argument 'location' must be a non-empty string")
     }
     await destroyDb(location)
+  }
+
+  /**
+   * Rebuilds a damaged database at location from what survives (LevelDB's RepairDB): logs become tables,
+   * damaged tables are rewritten with their readable entries (originals kept in lost/), and a new
+   * MANIFEST names every table. Resolves with what it kept and dropped.
+   */
+  static async repair (location: string): Promise<RepairReport> {
+    if (typeof location !== 'string' || location === '') {
+      throw new TypeError("The first argument 'location' must be a non-empty string")
+    }
+    return repairDb(location)
   }
 
   /** Encodes start and end with the key encoding in force, as the range methods take them. */

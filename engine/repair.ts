@@ -1,0 +1,684 @@
+// RepairDB (LevelDB db/repair.cc; reference §13): rebuilds a database's MANIFEST and CURRENT from the
+// logs and tables found in its directory, salvaging what can still be read (design.md, "Durable").
+//
+//   1. List the directory. A missing directory fails (ENOENT, "no such file or directory"); a directory
+//      holding no name LevelDB recognises fails with "repair found no files" and is left untouched.
+//      Otherwise take LOCK (LevelDB does not; rough-level never lets two handles change one directory)
+//      and list again.
+//   2. Convert every log to level-0 tables, reading it with checksums on and resyncing at the next
+//      32 KiB block after damage (as LevelDB's log::Reader does), so that every record outside a damaged
+//      region is kept. Records too short to be a batch and batches that do not parse are dropped whole,
+//      never half-applied. The tables are fsynced before anything else changes.
+//   3. Scan every table with checksums on, block by block: its smallest and largest keys and largest
+//      sequence. A table whose footer or index cannot be read is archived to lost/. A table with damaged
+//      data blocks (or keys that do not parse, or keys out of order) is rewritten with every entry that
+//      can be read, and the original archived (LevelDB's RepairTable).
+//   4. Write a new MANIFEST (one record: comparator, log number 0, next file number past every number
+//      in use, last sequence = the largest seen, every table at level 0), fsync it, and switch CURRENT to
+//      it atomically. Only then archive the old MANIFESTs and the converted logs to lost/, so that a crash
+//      at any point leaves either the old database or the repaired one (plus, at worst, files a second
+//      repair finds again).
+//
+// Differences from LevelDB, all on the side of safety: logs are read with checksums on (LevelDB passes
+// false despite its comment), tables with checksums on; the new MANIFEST takes a fresh number instead of
+// overwriting MANIFEST-000001; nothing already in lost/ is overwritten; the MANIFEST is fsynced.
+import path = require('node:path')
+import { buildTable, type BuildTableOptions } from './compaction/build-table'
+import { corruption, EngineError, fromFsError, ioError } from './errors'
+import type { FileSystem, RandomAccessFile, WritableFile } from './fs/file-system'
+import { compareInternalKeys, MAX_SEQUENCE, TAG_BYTES, tagSequence, tagType, ValueType } from './internal-key'
+import { acquireLock } from './lock'
+import { BLOCK_SIZE, HEADER_SIZE, RecordType, TYPE_CRC } from './log/format'
+import { LogWriter } from './log/writer'
+import { MemTable } from './memtable/memtable'
+import { sanitizeOptions, type DbOptions, type DbOptionsInput } from './options'
+import { Block, BlockIterator } from './table/block'
+import { BlockHandle, FOOTER_SIZE, readBlock, readFooter } from './table/format'
+import { Table } from './table/table'
+import { TableBuilder } from './table/table-builder'
+import { getFixed32 } from './util/coding'
+import { crc32c, unmask } from './util/crc32c'
+import {
+  currentFileName, descriptorFileName, FileType, logFileName, parseFileName, sstTableFileName, tableFileName, tempFileName
+} from './version/filename'
+import { VersionEdit, type FileMetaData } from './version/version-edit'
+import { COMPARATOR_NAME } from './version/version-set'
+import { BatchReader } from './write-batch'
+
+/** What happened to one log. */
+export interface RepairedLog {
+  number: number
+  /** Tables written from it (none when it held no readable batch). */
+  tables: number[]
+  /** Batches (log records) applied, and the entries they held. */
+  batches: number
+  entries: number
+  /** Records dropped whole: too short for a batch, a batch that does not parse, or a sequence out of order. */
+  droppedRecords: number
+  /** Bytes skipped because they failed a check (damage, a torn tail, fragments without their start). */
+  droppedBytes: number
+  /** Set when the log could not be converted at all (it is archived anyway, as LevelDB does). */
+  error?: string
+}
+
+/** A table rewritten with the entries that could be read. */
+export interface SalvagedTable {
+  number: number
+  /** The new file's size, entries copied, and what was left behind. */
+  fileSize: number
+  entries: number
+  droppedBlocks: number
+  droppedBlockBytes: number
+  /** Entries skipped in readable blocks: keys that do not parse, or out of order. */
+  droppedEntries: number
+}
+
+export interface ArchivedTable {
+  number: number
+  reason: string
+}
+
+export interface RepairReport {
+  /** Tables kept as they were (numbers), including those written from logs. */
+  tablesKept: number[]
+  /** Tables rewritten with their readable entries (the damaged original is in lost/). */
+  tablesSalvaged: SalvagedTable[]
+  /** Tables moved to lost/ with nothing kept. */
+  tablesArchived: ArchivedTable[]
+  logsConverted: RepairedLog[]
+  /** Names of the MANIFESTs moved to lost/. */
+  manifestsArchived: string[]
+  /** The new MANIFEST's file name, e.g. MANIFEST-000012. */
+  manifest: string
+  /** Every table the new MANIFEST names (all at level 0). */
+  files: FileMetaData[]
+  lastSequence: number
+  nextFileNumber: number
+  /** Totals over logs and tables. */
+  droppedBytes: number
+  droppedRecords: number
+}
+
+/** The repair of the database in dir. Rejects when dir is missing or holds nothing LevelDB recognises. */
+export async function repairDb (dir: string, input?: DbOptionsInput): Promise<RepairReport> {
+  const options = sanitizeOptions(input)
+  const fs = options.fs
+  // Decide before creating anything (LOCK): a directory of someone else's files stays as it was.
+  const before = listDir(fs, dir)
+  if (!before.some((name) => parseFileName(name) !== undefined)) throw ioError(`${dir}: repair found no files`)
+  const lock = await acquireLock(dir, fs)
+  try {
+    return new Repairer(dir, options).run()
+  } finally {
+    await lock.release()
+  }
+}
+
+function listDir (fs: FileSystem, dir: string): string[] {
+  try {
+    return fs.readdir(dir)
+  } catch (err) {
+    throw fromFsError(`listing ${dir}`, err)
+  }
+}
+
+function message (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}
+
+interface ScannedTable {
+  meta: FileMetaData
+  maxSequence: number
+}
+
+class Repairer {
+  readonly #dir: string
+  readonly #options: DbOptions
+  readonly #fs: FileSystem
+  readonly #build: BuildTableOptions
+  #nextFileNumber = 1
+  readonly #manifests: string[] = []
+  readonly #logs: number[] = []
+  readonly #tableNumbers: number[] = []
+  readonly #tables: ScannedTable[] = []
+  readonly #report: RepairReport = {
+    tablesKept: [],
+    tablesSalvaged: [],
+    tablesArchived: [],
+    logsConverted: [],
+    manifestsArchived: [],
+    manifest: '',
+    files: [],
+    lastSequence: 0,
+    nextFileNumber: 0,
+    droppedBytes: 0,
+    droppedRecords: 0
+  }
+
+  constructor (dir: string, options: DbOptions) {
+    this.#dir = dir
+    this.#options = options
+    this.#fs = options.fs
+    this.#build = {
+      blockSize: options.blockSize,
+      blockRestartInterval: options.blockRestartInterval,
+      compression: options.compression,
+      bloomBitsPerKey: options.bloomBitsPerKey
+    }
+  }
+
+  run (): RepairReport {
+    this.#findFiles()
+    for (const number of this.#logs) this.#convertLog(number)
+    for (const number of this.#tableNumbers) this.#scanTable(number)
+    this.#writeDescriptor()
+    // CURRENT now names the new MANIFEST: what it replaces can go to lost/.
+    for (const name of this.#manifests) {
+      if (this.#archive(path.join(this.#dir, name))) this.#report.manifestsArchived.push(name)
+    }
+    for (const number of this.#logs) this.#archive(logFileName(this.#dir, number))
+    try { this.#fs.syncDir(this.#dir) } catch (err) { throw fromFsError(`syncing ${this.#dir}`, err) }
+    return this.#report
+  }
+
+  #findFiles (): void {
+    const names = listDir(this.#fs, this.#dir)
+    const tables = new Set<number>()
+    for (const name of names) {
+      const parsed = parseFileName(name)
+      if (parsed === undefined) continue
+      if (parsed.type === FileType.Descriptor) {
+        this.#manifests.push(name)
+        continue
+      }
+      if (parsed.number + 1 > this.#nextFileNumber) this.#nextFileNumber = parsed.number + 1
+      if (parsed.type === FileType.Log) this.#logs.push(parsed.number)
+      else if (parsed.type === FileType.Table) tables.add(parsed.number)
+    }
+    // Oldest first, so that tables written from logs come out numbered in the logs' order.
+    this.#logs.sort((a, b) => a - b)
+    this.#tableNumbers.push(...[...tables].sort((a, b) => a - b))
+  }
+
+  // ---- Step 2: logs to tables ----
+
+  #convertLog (number: number): void {
+    const name = logFileName(this.#dir, number)
+    const result: RepairedLog = { number, tables: [], batches: 0, entries: 0, droppedRecords: 0, droppedBytes: 0 }
+    this.#report.logsConverted.push(result)
+    let data: Uint8Array
+    try {
+      data = this.#fs.readFile(name)
+    } catch (err) {
+      result.error = fromFsError(`reading ${name}`, err).message
+      return
+    }
+    const reader = new SalvagingLogReader(data)
+    let mem = new MemTable()
+    let maxSequence = -1
+    const flush = (): void => {
+      if (mem.entries === 0) return
+      const tableNumber = this.#nextFileNumber++
+      let meta: FileMetaData
+      try {
+        meta = buildTable(this.#fs, this.#dir, tableNumber, mem.iterator(), this.#build)
+      } catch (err) {
+        throw fromFsError(`writing ${tableFileName(this.#dir, tableNumber)}`, err)
+      }
+      if (meta.fileSize > 0) {
+        result.tables.push(tableNumber)
+        this.#tableNumbers.push(tableNumber)
+      }
+      mem = new MemTable()
+    }
+    for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
+      const count = checkBatch(record, maxSequence)
+      if (count < 0) {
+        result.droppedRecords++
+        continue
+      }
+      const batch = new BatchReader(record, 0, record.length, name)
+      let s = batch.sequence
+      while (batch.next()) {
+        mem.add(s++, batch.type, record, batch.keyOff, batch.keyLen, record, batch.valueOff, batch.valueLen)
+      }
+      if (count > 0) maxSequence = batch.sequence + count - 1
+      result.batches++
+      result.entries += count
+      if (mem.approximateMemoryUsage > this.#options.writeBufferSize) flush()
+    }
+    flush()
+    result.droppedBytes = reader.droppedBytes
+    this.#report.droppedBytes += reader.droppedBytes
+    this.#report.droppedRecords += result.droppedRecords
+  }
+
+  // ---- Step 3: scan tables ----
+
+  #scanTable (number: number): void {
+    let fileName = tableFileName(this.#dir, number)
+    if (!this.#fs.exists(fileName)) fileName = sstTableFileName(this.#dir, number)
+    const archiveBoth = (reason: string): void => {
+      this.#archive(tableFileName(this.#dir, number))
+      this.#archive(sstTableFileName(this.#dir, number))
+      this.#report.tablesArchived.push({ number, reason })
+    }
+    let file: RandomAccessFile
+    try {
+      file = this.#fs.openRandomAccess(fileName)
+    } catch (err) {
+      archiveBoth(fromFsError(`opening ${fileName}`, err).message)
+      return
+    }
+    let table: SalvageableTable
+    try {
+      table = SalvageableTable.open(file, fileName)
+    } catch (err) {
+      const size = safeSize(file)
+      try { file.close() } catch {}
+      if (!isDamage(err)) throw err
+      archiveBoth(message(err))
+      this.#report.droppedBytes += size
+      return
+    }
+    try {
+      const scan = new TableScan()
+      try {
+        table.forEachEntry(scan, () => {})
+      } catch (err) {
+        if (!isDamage(err)) throw err
+        archiveBoth(message(err))
+        this.#report.droppedBytes += table.fileSize
+        return
+      }
+      if (scan.entries === 0) {
+        archiveBoth(scan.damaged ? 'no readable entries' : 'no entries')
+        this.#report.droppedBytes += scan.droppedBlockBytes
+        this.#report.droppedRecords += scan.droppedEntries
+        return
+      }
+      if (!scan.damaged) {
+        this.#tables.push({
+          meta: { number, fileSize: table.fileSize, smallest: scan.smallest, largest: scan.largest },
+          maxSequence: scan.maxSequence
+        })
+        this.#report.tablesKept.push(number)
+        return
+      }
+      this.#repairTable(number, fileName, table)
+    } finally {
+      table.close()
+    }
+  }
+
+  /** Copies the readable entries of a damaged table into a new one that takes the original's number. */
+  #repairTable (number: number, fileName: string, table: SalvageableTable): void {
+    const copyNumber = this.#nextFileNumber++
+    const copy = tableFileName(this.#dir, copyNumber)
+    const scan = new TableScan()
+    let fileSize: number
+    try {
+      const out = this.#fs.openWritable(copy)
+      const builder = new TableBuilder(this.#build, out)
+      try {
+        table.forEachEntry(scan, (key, keyOff, keyLen, value, valueOff, valueLen) => {
+          builder.add(key, keyOff, keyLen, value, valueOff, valueLen)
+        })
+        fileSize = builder.finish()
+        out.sync()
+      } catch (err) {
+        builder.abandon()
+        throw err
+      } finally {
+        out.close()
+      }
+    } catch (err) {
+      try { this.#fs.unlink(copy) } catch {}
+      throw fromFsError(`writing ${copy}`, err)
+    }
+    const target = tableFileName(this.#dir, number)
+    this.#archive(fileName)
+    if (target !== fileName) this.#archive(target)
+    try {
+      this.#fs.rename(copy, target)
+    } catch (err) {
+      throw fromFsError(`renaming ${copy} to ${target}`, err)
+    }
+    this.#tables.push({ meta: { number, fileSize, smallest: scan.smallest, largest: scan.largest }, maxSequence: scan.maxSequence })
+    this.#report.tablesSalvaged.push({
+      number,
+      fileSize,
+      entries: scan.entries,
+      droppedBlocks: scan.droppedBlocks,
+      droppedBlockBytes: scan.droppedBlockBytes,
+      droppedEntries: scan.droppedEntries
+    })
+    this.#report.droppedBytes += scan.droppedBlockBytes
+    this.#report.droppedRecords += scan.droppedEntries
+  }
+
+  // ---- Step 4: the new MANIFEST ----
+
+  #writeDescriptor (): void {
+    const fs = this.#fs
+    let maxSequence = 0
+    for (const t of this.#tables) maxSequence = Math.max(maxSequence, t.maxSequence)
+    const manifestNumber = this.#nextFileNumber++
+    const edit = new VersionEdit()
+    edit.comparator = COMPARATOR_NAME
+    edit.logNumber = 0
+    edit.nextFileNumber = this.#nextFileNumber
+    edit.lastSequence = maxSequence
+    for (const t of this.#tables) edit.addFile(0, t.meta)
+
+    const manifest = descriptorFileName(this.#dir, manifestNumber)
+    const temp = tempFileName(this.#dir, manifestNumber)
+    try {
+      writeWhole(fs, manifest, (file) => {
+        const record = edit.encode()
+        new LogWriter(file).addRecord(record, 0, record.length)
+      })
+      // Everything the MANIFEST names (tables written or renamed here) must be durable before CURRENT names it.
+      fs.syncDir(this.#dir)
+      const name = path.basename(manifest)
+      const contents = Buffer.from(name + '\n', 'latin1')
+      writeWhole(fs, temp, (file) => file.append(contents, 0, contents.length))
+      fs.rename(temp, currentFileName(this.#dir))
+      fs.syncDir(this.#dir)
+    } catch (err) {
+      try { fs.unlink(temp) } catch {}
+      throw fromFsError(`writing ${manifest}`, err)
+    }
+    const report = this.#report
+    report.manifest = path.basename(manifest)
+    report.files = this.#tables.map((t) => t.meta)
+    report.lastSequence = maxSequence
+    report.nextFileNumber = this.#nextFileNumber
+  }
+
+  /** Moves a file into dir/lost/ under a name not already there; false if it does not exist or cannot be moved. */
+  #archive (file: string): boolean {
+    const fs = this.#fs
+    if (!fs.exists(file)) return false
+    const lost = path.join(path.dirname(file), 'lost')
+    try {
+      fs.mkdir(lost)
+      const base = path.basename(file)
+      let target = path.join(lost, base)
+      for (let i = 1; fs.exists(target); i++) target = path.join(lost, `${base}.${i}`)
+      fs.rename(file, target)
+      return true
+    } catch {
+      return false
+    }
+  }
+}
+
+function writeWhole (fs: FileSystem, name: string, fill: (file: WritableFile) => void): void {
+  const file = fs.openWritable(name)
+  try {
+    fill(file)
+    file.sync()
+  } finally {
+    file.close()
+  }
+}
+
+function safeSize (file: RandomAccessFile): number {
+  try { return file.size() } catch { return 0 }
+}
+
+/**
+ * Checks a log record as a whole batch before any of it is applied: its entry count, or -1 when it is
+ * too short, does not parse, or its sequence does not follow the last batch kept (a damaged or replayed
+ * record that would collide with entries already in the memtable).
+ */
+function checkBatch (record: Uint8Array, lastSequence: number): number {
+  try {
+    const batch = new BatchReader(record, 0, record.length, 'log record')
+    let n = 0
+    while (batch.next()) n++
+    if (batch.sequence <= lastSequence) return -1
+    if (n > 0 && batch.sequence + n - 1 > MAX_SEQUENCE) return -1
+    return n
+  } catch {
+    return -1
+  }
+}
+
+/**
+ * Reads a log's records as LevelDB's log::Reader does with checksums on: a physical record that fails a
+ * check drops the rest of its block, fragments without their start (or whose end was lost) are dropped,
+ * and reading resumes at the next record that passes, so everything outside the damaged region is kept.
+ */
+class SalvagingLogReader {
+  readonly #data: Uint8Array
+  #pos = 0
+  /** Payload length of the physical record #readPhysical returned last. */
+  #lastLength = 0
+  droppedBytes = 0
+
+  constructor (data: Uint8Array) {
+    this.#data = data
+  }
+
+  readRecord (): Uint8Array | undefined {
+    let parts: Uint8Array[] | undefined
+    let partsBytes = 0
+    const dropParts = (): void => {
+      if (parts !== undefined) this.droppedBytes += partsBytes
+      parts = undefined
+      partsBytes = 0
+    }
+    for (;;) {
+      const type = this.#readPhysical()
+      if (type === undefined) {
+        dropParts()
+        return undefined
+      }
+      if (type === -1) {
+        dropParts()
+        continue
+      }
+      const payload = this.#data.subarray(this.#pos - this.#lastLength, this.#pos)
+      switch (type) {
+        case RecordType.Full:
+          dropParts()
+          return payload
+        case RecordType.First:
+          dropParts()
+          parts = [payload]
+          partsBytes = payload.length + HEADER_SIZE
+          break
+        case RecordType.Middle:
+        case RecordType.Last:
+          if (parts === undefined) {
+            this.droppedBytes += payload.length + HEADER_SIZE
+            break
+          }
+          parts.push(payload)
+          partsBytes += payload.length + HEADER_SIZE
+          if (type === RecordType.Last) return concat(parts)
+          break
+        default:
+          dropParts()
+          this.droppedBytes += payload.length + HEADER_SIZE
+      }
+    }
+  }
+
+  /** The type of the next physical record that passes its checks (its payload ends at #pos), -1 after dropping bytes, undefined at the end. */
+  #readPhysical (): number | undefined {
+    const data = this.#data
+    for (;;) {
+      const pos = this.#pos
+      if (pos >= data.length) return undefined
+      const blockEnd = Math.min(data.length, (Math.floor(pos / BLOCK_SIZE) + 1) * BLOCK_SIZE)
+      if (blockEnd - pos < HEADER_SIZE) {
+        // A block trailer (zeros), or a header cut short at the end of the file.
+        if (blockEnd === data.length && data.subarray(pos).some((b) => b !== 0)) this.droppedBytes += blockEnd - pos
+        this.#pos = blockEnd
+        continue
+      }
+      const length = data[pos + 4] | (data[pos + 5] << 8)
+      const type = data[pos + 6]
+      if (type === RecordType.Zero && length === 0) {
+        // Zeros where a record would start: preallocated or unwritten space. Skip the rest of the block.
+        const end = blockEnd
+        if (data.subarray(pos, end).some((b) => b !== 0)) this.droppedBytes += end - pos
+        this.#pos = end
+        return -1
+      }
+      const end = pos + HEADER_SIZE + length
+      const expected = unmask(getFixed32(data, pos))
+      if (end > blockEnd ||
+        crc32c(data.subarray(pos + HEADER_SIZE, end), type <= RecordType.Last ? TYPE_CRC[type] : crc32c(Uint8Array.of(type), 0)) !== expected) {
+        // A bad length or checksum: nothing in the rest of this block can be trusted to start a record.
+        this.droppedBytes += blockEnd - pos
+        this.#pos = blockEnd
+        return -1
+      }
+      this.#pos = end
+      this.#lastLength = length
+      return type
+    }
+  }
+}
+
+function concat (parts: Uint8Array[]): Uint8Array {
+  let n = 0
+  for (const p of parts) n += p.length
+  const out = new Uint8Array(n)
+  let pos = 0
+  for (const p of parts) {
+    out.set(p, pos)
+    pos += p.length
+  }
+  return out
+}
+
+/** What one walk over a table found. */
+class TableScan {
+  entries = 0
+  droppedBlocks = 0
+  droppedBlockBytes = 0
+  droppedEntries = 0
+  smallest = new Uint8Array(0)
+  largest = new Uint8Array(0)
+  maxSequence = 0
+
+  get damaged (): boolean {
+    return this.droppedBlocks > 0 || this.droppedEntries > 0
+  }
+}
+
+type EntryVisitor = (key: Uint8Array, keyOff: number, keyLen: number, value: Uint8Array, valueOff: number, valueLen: number) => void
+
+/**
+ * A table opened for salvage: its footer and index block must be readable (without them no entry can be
+ * found), but each data block is read on its own, so a damaged one costs only its own entries.
+ */
+class SalvageableTable {
+  readonly #table: Table
+  readonly #index: Block
+  readonly fileSize: number
+
+  private constructor (table: Table, index: Block) {
+    this.#table = table
+    this.#index = index
+    this.fileSize = table.fileSize
+  }
+
+  static open (file: RandomAccessFile, fileName: string): SalvageableTable {
+    const fileSize = file.size()
+    // The filter is not needed to scan; leaving it out means a damaged filter costs nothing.
+    const table = Table.open(file, fileSize, fileName, { verifyChecksums: true, useFilter: false })
+    const indexHandle = readFooter(file, fileSize, fileName).indexHandle
+    const index = new Block(readBlock(file, indexHandle, fileName, fileSize - FOOTER_SIZE, true), fileName, indexHandle.offset)
+    return new SalvageableTable(table, index)
+  }
+
+  /**
+   * Visits every readable entry in order, recording in `scan` what was kept and dropped. An entry is kept
+   * when its key parses (type value or deletion, sequence below 2^53) and sorts after the last kept key.
+   * A block that fails its checksum or does not parse is dropped from the failing point on.
+   */
+  forEachEntry (scan: TableScan, visit: EntryVisitor): void {
+    const index = new BlockIterator(compareInternalKeys, this.#index, TAG_BYTES)
+    const data = new BlockIterator(compareInternalKeys, undefined, TAG_BYTES)
+    const handle = new BlockHandle()
+    let last = new Uint8Array(64)
+    let lastLen = -1
+    try {
+      index.seekToFirst()
+    } catch (err) {
+      throw corruption(`index block of ${this.#table.fileName} unreadable: ${message(err)}`)
+    }
+    let visiting = false
+    while (index.valid()) {
+      let blockDamaged = false
+      try {
+        this.#table.decodeIndexValue(index, handle)
+        data.reset(this.#table.dataBlock(handle, false))
+        for (data.seekToFirst(); data.valid(); data.next()) {
+          const key = data.keyBuf
+          const keyLen = data.keyLen
+          if (!parses(key, keyLen) ||
+            (lastLen >= 0 && compareInternalKeys(last, 0, lastLen, key, 0, keyLen) >= 0)) {
+            scan.droppedEntries++
+            continue
+          }
+          if (keyLen > last.length) last = new Uint8Array(Math.max(keyLen, last.length * 2))
+          last.set(key.subarray(0, keyLen), 0)
+          lastLen = keyLen
+          if (scan.entries === 0) scan.smallest = key.slice(0, keyLen)
+          scan.entries++
+          scan.maxSequence = Math.max(scan.maxSequence, tagSequence(key, keyLen))
+          visiting = true
+          visit(key, 0, keyLen, data.valueBuf, data.valueOff, data.valueLen)
+          visiting = false
+        }
+      } catch (err) {
+        // The visitor's own failures (writing the copy) and I/O errors end the repair; anything else
+        // (a checksum, a block that does not parse or decompress) is damage to this block.
+        if (visiting || !isDamage(err)) throw err
+        blockDamaged = true
+      }
+      if (blockDamaged) {
+        scan.droppedBlocks++
+        scan.droppedBlockBytes += handle.size
+      }
+      // The index itself passed its checksum; a bad entry in it ends the walk.
+      try {
+        index.next()
+      } catch (err) {
+        if (!isDamage(err)) throw err
+        scan.droppedBlocks++
+        break
+      }
+    }
+    if (lastLen >= 0) scan.largest = last.slice(0, lastLen)
+  }
+
+  close (): void {
+    this.#table.close()
+  }
+}
+
+/** True for an error that says bytes are damaged, as opposed to an I/O failure. */
+function isDamage (err: unknown): boolean {
+  return !(err instanceof EngineError) || err.code === 'LEVEL_CORRUPTION'
+}
+
+/** True when an internal key parses as LevelDB's ParseInternalKey requires (and its sequence fits a JS number). */
+function parses (key: Uint8Array, keyLen: number): boolean {
+  if (keyLen < TAG_BYTES) return false
+  const type = tagType(key, keyLen)
+  if (type !== ValueType.Value && type !== ValueType.Deletion) return false
+  try {
+    tagSequence(key, keyLen)
+    return true
+  } catch {
+    return false
+  }
+}
