@@ -6,7 +6,7 @@
 // compaction's job. The file is fsynced before it is reported, because the MANIFEST will name it.
 import type { FileSystem } from '../fs/file-system'
 import type { InternalIterator } from '../iterators/internal-iterator'
-import type { Compression } from '../options'
+import type { Compression, DbOptions } from '../options'
 import { TableBuilder } from '../table/table-builder'
 import { tableFileName } from '../version/filename'
 import type { FileMetaData } from '../version/version-edit'
@@ -53,5 +53,15 @@ export function buildTable (
     try { file.close() } catch {}
     try { fs.unlink(path) } catch {}
     throw err
+  }
+}
+
+/** The table-building part of the database's options. */
+export function buildTableOptions (options: DbOptions): BuildTableOptions {
+  return {
+    blockSize: options.blockSize,
+    blockRestartInterval: options.blockRestartInterval,
+    compression: options.compression,
+    bloomBitsPerKey: options.bloomBitsPerKey
   }
 }

@@ -19,45 +19,37 @@
 // snapshot is the last sequence published when the call is made. Iterators pin the memtables and the
 // version they read, so no file they need disappears under them.
 import { BackgroundWorker, resultError } from '../compaction/background'
-import { buildTable, type BuildTableOptions } from '../compaction/build-table'
+import { buildTable, buildTableOptions } from '../compaction/build-table'
 import { Compaction, compactRange, pickCompaction } from '../compaction/compaction'
 import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
 import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
-import { corruption, EngineError, fromFsError, invalidArgument, ioError } from '../errors'
+import { type EngineError, fromFsError, invalidArgument, ioError } from '../errors'
 import type { FileSystem, FileSystemDescription, WritableFile } from '../fs/file-system'
 import { putMaxTag } from '../internal-key'
 import { DbIterator } from '../iterators/db-iterator'
 import type { InternalIterator } from '../iterators/internal-iterator'
 import { MergingIterator } from '../iterators/merging-iterator'
 import { acquireLock, type DbLock } from '../lock'
-import { LogReader } from '../log/reader'
 import { LogWriter } from '../log/writer'
 import type { Arena } from '../memtable/arena'
 import { LookupResult, MemTable } from '../memtable/memtable'
-import { getProperty } from './properties'
 import { sanitizeOptions, type DbOptions, type DbOptionsInput } from '../options'
 import { SnapshotList, type Snapshot } from '../snapshot-list'
 import type { Block } from '../table/block'
 import { checkCompressionSupported, CompressionType } from '../table/compression'
 import { TableCache } from '../table/table-cache'
 import { LruCache } from '../util/lru-cache'
-import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
+import { FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
 import type { Version } from '../version/version'
 import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
 import { BatchReader, WriteBatch, type Bytes } from '../write-batch'
+import { getProperty } from './properties'
+import { recover, type OpenLog } from './recovery'
 import { WriteGroup } from './write-group'
 
 /** Largest group buffer kept between commits; a larger one (after a huge batch) is dropped. */
 const KEEP_BATCH_BYTES = 1024 * 1024
-/** Table files LevelDB keeps out of the table cache's share of maxOpenFiles (logs, MANIFEST, ...). */
-const NON_TABLE_CACHE_FILES = 10
-
-interface OpenLog {
-  number: number
-  file: WritableFile
-  writer: LogWriter
-}
 
 /** Bounds, as user keys (both inclusive), that an iterator will never leave: tables outside stay closed. */
 export interface IteratorBounds {
@@ -158,95 +150,11 @@ export class Db {
   }
 
   static #recover (dir: string, options: DbOptions, lock: DbLock): Db {
-    const fs = options.fs
-    const blockCache = options.cacheSize > 0 ? new LruCache<Block>(options.cacheSize, (b) => b.size) : undefined
-    const tableCache = new TableCache(dir, fs, options.maxOpenFiles - NON_TABLE_CACHE_FILES, blockCache)
-    const versions = new VersionSet(dir, fs, tableCache)
-    if (!fs.exists(currentFileName(dir))) {
-      if (!options.createIfMissing) throw invalidArgument(`${dir}: does not exist (create_if_missing is false)`)
-      versions.create()
-    } else if (options.errorIfExists) {
-      throw invalidArgument(`${dir}: exists (error_if_exists is true)`)
-    }
-    versions.recover()
-
-    let names: string[]
-    try {
-      names = fs.readdir(dir)
-    } catch (err) {
-      throw fromFsError(`listing ${dir}`, err)
-    }
-    const parsed = names.map(parseFileName)
-    // Every table the MANIFEST names must be there (as .ldb or .sst), as LevelDB checks.
-    const present = new Set(parsed.filter((p) => p?.type === FileType.Table).map((p) => p!.number))
-    const missing = [...versions.liveFiles()].filter((n) => !present.has(n))
-    if (missing.length > 0) {
-      throw corruption(`${missing.length} missing files; e.g.: ${tableFileName(dir, missing[0])}`)
-    }
-
-    // Replay every log at or after the MANIFEST's log number (and its previous log), oldest first,
-    // writing what they hold to level-0 tables as LevelDB's recovery does.
-    const logs = parsed
-      .filter((p) => p !== undefined && p.type === FileType.Log &&
-        (p.number >= versions.logNumber || p.number === versions.prevLogNumber))
-      .map((p) => p!.number)
-      .sort((a, b) => a - b)
-    const edit = new VersionEdit()
-    const built: number[] = []
-    let file: WritableFile | undefined
-    let path: string | undefined
-    try {
-      let maxSequence = versions.lastSequence
-      for (const number of logs) {
-        versions.markFileNumberUsed(number)
-        let mem = new MemTable()
-        const flush = (): void => {
-          const number = versions.newFileNumber()
-          let meta: FileMetaData
-          try {
-            meta = buildTable(fs, dir, number, mem.iterator(), buildOptions(options))
-          } catch (err) {
-            throw fromFsError(`writing ${tableFileName(dir, number)}`, err)
-          }
-          if (meta.fileSize > 0) {
-            built.push(meta.number)
-            edit.addFile(0, meta)
-          }
-          mem = new MemTable()
-        }
-        maxSequence = Math.max(maxSequence, replayLog(fs, logFileName(dir, number), () => mem, options.writeBufferSize, flush))
-        if (mem.entries > 0) flush()
-      }
-      versions.lastSequence = maxSequence
-
-      // Every open writes to a new log.
-      const number = versions.newFileNumber()
-      path = logFileName(dir, number)
-      try {
-        file = fs.openWritable(path)
-      } catch (err) {
-        throw fromFsError(`creating ${path}`, err)
-      }
-      edit.logNumber = number
-      edit.prevLogNumber = 0
-      edit.lastSequence = maxSequence
-      versions.logAndApply(edit)
-      const db = new Db(dir, options, versions, tableCache, blockCache, lock, new MemTable(), { number, file, writer: new LogWriter(file) })
-      db.#removeObsoleteFiles()
-      db.#maybeScheduleCompaction()
-      return db
-    } catch (err) {
-      file?.close()
-      versions.close()
-      tableCache.close()
-      // The MANIFEST now names what this open wrote: keep it all (it is a consistent database).
-      if ((err as EngineError).committed === true) throw err
-      // Leave the directory as it was: remove only what this open created.
-      for (const p of [...built.map((n) => tableFileName(dir, n)), ...(path === undefined ? [] : [path])]) {
-        try { fs.unlink(p) } catch {}
-      }
-      throw err
-    }
+    const r = recover(dir, options)
+    const db = new Db(dir, options, r.versions, r.tableCache, r.blockCache, lock, new MemTable(), r.log)
+    db.#removeObsoleteFiles()
+    db.#maybeScheduleCompaction()
+    return db
   }
 
   /** The sequence number of the last published write: what an implicit snapshot reads. */
@@ -548,13 +456,13 @@ export class Db {
       const description = this.#workerFs()
       if (description !== undefined) {
         const result = await this.#background.run({
-          kind: 'flush', fs: description, dir: this.dir, fileNumber: number, memtable: imm.shape(), options: buildOptions(this.options)
+          kind: 'flush', fs: description, dir: this.dir, fileNumber: number, memtable: imm.shape(), options: buildTableOptions(this.options)
         })
         if (!result.ok) throw resultError(result)
         file = result.files[0]
       } else {
         await undefined // as with the worker, the flush completes after the commit that started it
-        const built = buildTable(this.fs, this.dir, number, imm.iterator(), buildOptions(this.options))
+        const built = buildTable(this.fs, this.dir, number, imm.iterator(), buildTableOptions(this.options))
         if (built.fileSize > 0) file = built
       }
       this.#installFlush(file)
@@ -643,7 +551,7 @@ export class Db {
     }
     // Entries only these snapshots (or iterators) can still see must survive.
     const smallestSnapshot = this.#snapshots.oldest() ?? this.lastSequence
-    const options = { ...buildOptions(this.options), maxFileSize: this.options.maxFileSize }
+    const options = { ...buildTableOptions(this.options), maxFileSize: this.options.maxFileSize }
     try {
       let outputs: FileMetaData[]
       const description = this.#workerFs()
@@ -746,15 +654,6 @@ export class Db {
   }
 }
 
-function buildOptions (options: DbOptions): BuildTableOptions {
-  return {
-    blockSize: options.blockSize,
-    blockRestartInterval: options.blockRestartInterval,
-    compression: options.compression,
-    bloomBitsPerKey: options.bloomBitsPerKey
-  }
-}
-
 const NO_STATS = { entriesRead: 0, entriesWritten: 0, bytesRead: 0, bytesWritten: 0 }
 
 /** One round of a manual compaction of `level` from `begin` (internal keys), or undefined when done. */
@@ -775,32 +674,4 @@ function maxTagKey (userKey: Uint8Array): Uint8Array {
   out.set(userKey, 0)
   putMaxTag(out, userKey.length)
   return out
-}
-
-/**
- * Replays one WAL into the memtable `mem()` returns, calling `flush` whenever that memtable passes
- * `limit` bytes; returns the largest sequence the log held (0 if none).
- */
-function replayLog (fs: FileSystem, path: string, mem: () => MemTable, limit: number, flush: () => void): number {
-  let data: Buffer
-  try {
-    data = fs.readFile(path)
-  } catch (err) {
-    throw fromFsError(`reading ${path}`, err)
-  }
-  const reader = new LogReader(data, path)
-  let maxSequence = 0
-  for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
-    const what = `${path} record at offset ${reader.recordOffset}`
-    if (record.length < 12) throw corruption(`log record too small in ${what}`)
-    const batch = new BatchReader(record, 0, record.length, what)
-    let s = batch.sequence
-    const m = mem()
-    while (batch.next()) {
-      m.add(s++, batch.type, record, batch.keyOff, batch.keyLen, record, batch.valueOff, batch.valueLen)
-    }
-    if (batch.count > 0) maxSequence = Math.max(maxSequence, batch.sequence + batch.count - 1)
-    if (m.approximateMemoryUsage > limit) flush()
-  }
-  return maxSequence
 }

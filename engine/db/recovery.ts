@@ -1,0 +1,154 @@
+// Opening a database's state from disk (LevelDB DBImpl::Recover): CURRENT and the MANIFEST give the
+// version; every log at or after the MANIFEST's log number (or equal to its previous log number) is
+// replayed, oldest first, into level-0 tables; a new log is started and one MANIFEST edit records it all.
+// A failed recovery removes only what it created, so the directory is as it was (unless the MANIFEST
+// change already took effect, when what it names must stay).
+import { buildTable, buildTableOptions } from '../compaction/build-table'
+import { corruption, type EngineError, fromFsError, invalidArgument } from '../errors'
+import type { FileSystem, WritableFile } from '../fs/file-system'
+import { LogReader } from '../log/reader'
+import { LogWriter } from '../log/writer'
+import { MemTable } from '../memtable/memtable'
+import type { DbOptions } from '../options'
+import type { Block } from '../table/block'
+import { TableCache } from '../table/table-cache'
+import { LruCache } from '../util/lru-cache'
+import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
+import { VersionEdit, type FileMetaData } from '../version/version-edit'
+import { VersionSet } from '../version/version-set'
+import { BatchReader } from '../write-batch'
+
+/** Table files LevelDB keeps out of the table cache's share of maxOpenFiles (logs, MANIFEST, ...). */
+const NON_TABLE_CACHE_FILES = 10
+
+/** The log being written. */
+export interface OpenLog {
+  number: number
+  file: WritableFile
+  writer: LogWriter
+}
+
+export interface Recovered {
+  versions: VersionSet
+  tableCache: TableCache
+  blockCache: LruCache<Block> | undefined
+  log: OpenLog
+}
+
+/** Recovers (or, with createIfMissing, creates) the database at dir. Requires: its lock is held. */
+export function recover (dir: string, options: DbOptions): Recovered {
+  const fs = options.fs
+  const blockCache = options.cacheSize > 0 ? new LruCache<Block>(options.cacheSize, (b) => b.size) : undefined
+  const tableCache = new TableCache(dir, fs, options.maxOpenFiles - NON_TABLE_CACHE_FILES, blockCache)
+  const versions = new VersionSet(dir, fs, tableCache)
+  if (!fs.exists(currentFileName(dir))) {
+    if (!options.createIfMissing) throw invalidArgument(`${dir}: does not exist (create_if_missing is false)`)
+    versions.create()
+  } else if (options.errorIfExists) {
+    throw invalidArgument(`${dir}: exists (error_if_exists is true)`)
+  }
+  versions.recover()
+
+  let names: string[]
+  try {
+    names = fs.readdir(dir)
+  } catch (err) {
+    throw fromFsError(`listing ${dir}`, err)
+  }
+  const parsed = names.map(parseFileName)
+  // Every table the MANIFEST names must be there (as .ldb or .sst), as LevelDB checks.
+  const present = new Set(parsed.filter((p) => p?.type === FileType.Table).map((p) => p!.number))
+  const missing = [...versions.liveFiles()].filter((n) => !present.has(n))
+  if (missing.length > 0) {
+    throw corruption(`${missing.length} missing files; e.g.: ${tableFileName(dir, missing[0])}`)
+  }
+
+  // Replay every log at or after the MANIFEST's log number (and its previous log), oldest first,
+  // writing what they hold to level-0 tables as LevelDB's recovery does.
+  const logs = parsed
+    .filter((p) => p !== undefined && p.type === FileType.Log &&
+      (p.number >= versions.logNumber || p.number === versions.prevLogNumber))
+    .map((p) => p!.number)
+    .sort((a, b) => a - b)
+  const edit = new VersionEdit()
+  const built: number[] = []
+  let file: WritableFile | undefined
+  let path: string | undefined
+  try {
+    let maxSequence = versions.lastSequence
+    for (const number of logs) {
+      versions.markFileNumberUsed(number)
+      let mem = new MemTable()
+      const flush = (): void => {
+        const number = versions.newFileNumber()
+        let meta: FileMetaData
+        try {
+          meta = buildTable(fs, dir, number, mem.iterator(), buildTableOptions(options))
+        } catch (err) {
+          throw fromFsError(`writing ${tableFileName(dir, number)}`, err)
+        }
+        if (meta.fileSize > 0) {
+          built.push(meta.number)
+          edit.addFile(0, meta)
+        }
+        mem = new MemTable()
+      }
+      maxSequence = Math.max(maxSequence, replayLog(fs, logFileName(dir, number), () => mem, options.writeBufferSize, flush))
+      if (mem.entries > 0) flush()
+    }
+    versions.lastSequence = maxSequence
+
+    // Every open writes to a new log.
+    const number = versions.newFileNumber()
+    path = logFileName(dir, number)
+    try {
+      file = fs.openWritable(path)
+    } catch (err) {
+      throw fromFsError(`creating ${path}`, err)
+    }
+    edit.logNumber = number
+    edit.prevLogNumber = 0
+    edit.lastSequence = maxSequence
+    versions.logAndApply(edit)
+    return { versions, tableCache, blockCache, log: { number, file, writer: new LogWriter(file) } }
+  } catch (err) {
+    file?.close()
+    versions.close()
+    tableCache.close()
+    // The MANIFEST now names what this open wrote: keep it all (it is a consistent database).
+    if ((err as EngineError).committed === true) throw err
+    // Leave the directory as it was: remove only what this open created.
+    for (const p of [...built.map((n) => tableFileName(dir, n)), ...(path === undefined ? [] : [path])]) {
+      try { fs.unlink(p) } catch {}
+    }
+    throw err
+  }
+}
+
+/**
+ * Replays one WAL into the memtable `mem()` returns, calling `flush` whenever that memtable passes
+ * `limit` bytes; returns the largest sequence the log held (0 if none).
+ */
+function replayLog (fs: FileSystem, path: string, mem: () => MemTable, limit: number, flush: () => void): number {
+  let data: Buffer
+  try {
+    data = fs.readFile(path)
+  } catch (err) {
+    throw fromFsError(`reading ${path}`, err)
+  }
+  const reader = new LogReader(data, path)
+  let maxSequence = 0
+  for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
+    const what = `${path} record at offset ${reader.recordOffset}`
+    if (record.length < 12) throw corruption(`log record too small in ${what}`)
+    const batch = new BatchReader(record, 0, record.length, what)
+    let s = batch.sequence
+    const m = mem()
+    while (batch.next()) {
+      m.add(s++, batch.type, record, batch.keyOff, batch.keyLen, record, batch.valueOff, batch.valueLen)
+    }
+    if (batch.count > 0) maxSequence = Math.max(maxSequence, batch.sequence + batch.count - 1)
+    if (m.approximateMemoryUsage > limit) flush()
+  }
+  return maxSequence
+}
