@@ -10,6 +10,7 @@
 import { corruption } from '../errors'
 import type { InternalIterator } from '../iterators/internal-iterator'
 import { getFixed32 } from '../util/coding'
+import { copyBytes } from '../util/copy-bytes'
 
 /** Orders keys given as (buffer, offset, length): compareBytes or compareInternalKeys. */
 export type KeyComparator = (
@@ -149,15 +150,30 @@ export class BlockIterator implements InternalIterator {
   }
 
   prev (): void {
-    // Back to the restart point before the current entry, then forward to the entry before it.
     const original = this.#current
+    // Within the restart run the last prev() decoded, step back through its saved entries.
+    const run = this.#run
+    if (run.block === this.#block && run.pos > 0 && run.offset[run.pos] === original) {
+      this.#loadRunEntry(run.pos - 1)
+      return
+    }
+    // Back to the restart point before the current entry, then forward to the entry before it,
+    // saving each entry of that run so that the next prev() calls need not decode it again.
     while (this.#restartOffset(this.#restartIndex) >= original) {
       if (this.#restartIndex === 0) return this.#invalidate()
       this.#restartIndex--
     }
     this.#seekToRestartPoint(this.#restartIndex)
-    while (this.#parseNextKey() && this.#next < original) {
-      // keep going until the entry that ends where the original starts
+    run.block = undefined
+    run.count = 0
+    run.keyBytes = 0
+    while (this.#parseNextKey()) {
+      this.#saveRunEntry()
+      if (this.#next >= original) break
+    }
+    if (this.valid()) {
+      run.block = this.#block
+      run.pos = run.count - 1
     }
   }
 
@@ -256,6 +272,67 @@ export class BlockIterator implements InternalIterator {
       this.#restartIndex++
     }
     return true
+  }
+
+  /** The entries of one restart run, saved by prev() (offsets, keys and values of each). */
+  readonly #run = {
+    block: undefined as Block | undefined,
+    count: 0,
+    pos: 0,
+    keyBytes: 0,
+    offset: new Int32Array(16),
+    next: new Int32Array(16),
+    keyStart: new Int32Array(16),
+    keyLen: new Int32Array(16),
+    valueOff: new Int32Array(16),
+    valueLen: new Int32Array(16),
+    keys: new Uint8Array(1024)
+  }
+
+  #saveRunEntry (): void {
+    const run = this.#run
+    const i = run.count
+    if (i === run.offset.length) {
+      const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+        const b = new Int32Array(a.length * 2)
+        b.set(a)
+        return b
+      }
+      run.offset = grow(run.offset)
+      run.next = grow(run.next)
+      run.keyStart = grow(run.keyStart)
+      run.keyLen = grow(run.keyLen)
+      run.valueOff = grow(run.valueOff)
+      run.valueLen = grow(run.valueLen)
+    }
+    if (run.keyBytes + this.keyLen > run.keys.length) {
+      const keys = new Uint8Array(Math.max(run.keys.length * 2, run.keyBytes + this.keyLen))
+      keys.set(run.keys.subarray(0, run.keyBytes))
+      run.keys = keys
+    }
+    copyBytes(this.keyBuf, 0, this.keyLen, run.keys, run.keyBytes)
+    run.offset[i] = this.#current
+    run.next[i] = this.#next
+    run.keyStart[i] = run.keyBytes
+    run.keyLen[i] = this.keyLen
+    run.valueOff[i] = this.valueOff
+    run.valueLen[i] = this.valueLen
+    run.keyBytes += this.keyLen
+    run.count = i + 1
+  }
+
+  /** Makes saved entry i of the run current, exactly as decoding it would. */
+  #loadRunEntry (i: number): void {
+    const run = this.#run
+    const len = run.keyLen[i]
+    if (len > this.keyBuf.length) this.keyBuf = new Uint8Array(Math.max(len, this.keyBuf.length * 2))
+    copyBytes(run.keys, run.keyStart[i], len, this.keyBuf, 0)
+    this.keyLen = len
+    this.#current = run.offset[i]
+    this.#next = run.next[i]
+    this.valueOff = run.valueOff[i]
+    this.valueLen = run.valueLen[i]
+    run.pos = i
   }
 
   #corrupt (what: string, at: number): Error {
