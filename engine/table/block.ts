@@ -77,6 +77,8 @@ export class BlockIterator implements InternalIterator {
   #numRestarts = 0
   #current = 0
   #restartIndex = 0
+  /** Offset of restart #restartIndex + 1 (Infinity past the last): kept so that decoding an entry need not read it. */
+  #nextRestartAt = Infinity
   #next = 0 // offset just past the current entry
 
   constructor (comparator: KeyComparator, block?: Block, minKeyLength = 0) {
@@ -184,6 +186,7 @@ export class BlockIterator implements InternalIterator {
   #invalidate (): void {
     this.#current = this.#restarts
     this.#restartIndex = this.#numRestarts
+    this.#nextRestartAt = Infinity
     this.#next = this.#restarts
     this.keyLen = 0
     this.valueLen = 0
@@ -199,6 +202,7 @@ export class BlockIterator implements InternalIterator {
   #seekToRestartPoint (index: number): void {
     this.keyLen = 0
     this.#restartIndex = index
+    this.#nextRestartAt = index + 1 < this.#numRestarts ? this.#restartOffset(index + 1) : Infinity
     this.#next = this.#restartOffset(index)
   }
 
@@ -268,8 +272,9 @@ export class BlockIterator implements InternalIterator {
     this.valueOff = p + nonShared
     this.valueLen = this.#valueLength
     this.#next = this.valueOff + this.valueLen
-    while (this.#restartIndex + 1 < this.#numRestarts && this.#restartOffset(this.#restartIndex + 1) < at) {
-      this.#restartIndex++
+    while (this.#nextRestartAt < at) {
+      const index = ++this.#restartIndex
+      this.#nextRestartAt = index + 1 < this.#numRestarts ? this.#restartOffset(index + 1) : Infinity
     }
     return true
   }
