@@ -83,11 +83,3 @@ export function compareInternalKeys (
   const bl = getFixed32(b, bEnd - 8)
   return al === bl ? 0 : al < bl ? 1 : -1
 }
-
-/** Builds `userKey ‖ tag(sequence, VALUE_TYPE_FOR_SEEK)`: sorts at or before every entry of userKey visible at sequence. */
-export function seekKey (userKey: Uint8Array, sequence: number): Uint8Array {
-  const out = new Uint8Array(userKey.length + 8)
-  out.set(userKey, 0)
-  putTag(out, userKey.length, sequence, VALUE_TYPE_FOR_SEEK)
-  return out
-}

@@ -1,5 +1,6 @@
 // Turning engine bytes into what the Level contract returns, without intermediate copies: strings are
 // decoded straight from the engine's buffer, Buffers and views are one copy.
+import { copyBytes } from '../engine/util/copy-bytes'
 import type { Encoded, Format } from './contract'
 
 // Node's Buffer#utf8Slice decodes from any Uint8Array without making a Buffer view first; it is
@@ -13,7 +14,7 @@ export function decode (format: Format, buf: Uint8Array, off: number, len: numbe
   if (format === 'utf8') return utf8Slice.call(buf, off, off + len)
   if (format === 'buffer') return Buffer.copyBytesFrom(buf, off, len)
   const view = new Uint8Array(len)
-  view.set(buf.subarray(off, off + len))
+  copyBytes(buf, off, len, view, 0)
   return view
 }
 

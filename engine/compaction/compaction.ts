@@ -24,7 +24,7 @@
 //     deeper levels' files that overlap its range, for IsBaseLevelForKey), so that it can be sent to a
 //     worker as plain data (`spec()`) and rebuilt there (`new Compaction(spec)`).
 import { compareBytes, compareInternalKeys, TAG_BYTES } from '../internal-key'
-import type { Version } from '../version/version'
+import { totalFileSize, type Version } from '../version/version'
 import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-edit'
 import {
   expandedCompactionByteSizeLimit, L0_COMPACTION_TRIGGER, maxBytesForLevel, maxGrandParentOverlapBytes
@@ -65,12 +65,6 @@ const userLen = (ikey: Uint8Array): number => ikey.length - TAG_BYTES
 /** Orders files by smallest internal key, file number breaking ties (LevelDB's BySmallestKey). */
 function bySmallestKey (a: FileMetaData, b: FileMetaData): number {
   return compareInternalKeys(a.smallest, 0, a.smallest.length, b.smallest, 0, b.smallest.length) || a.number - b.number
-}
-
-export function totalFileSize (files: readonly FileMetaData[]): number {
-  let sum = 0
-  for (const f of files) sum += f.fileSize
-  return sum
 }
 
 /**

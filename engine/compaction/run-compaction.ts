@@ -29,7 +29,8 @@ import type { TableCache } from '../table/table-cache'
 import { tableFileName } from '../version/filename'
 import { VersionEdit, type FileMetaData } from '../version/version-edit'
 import type { BuildTableOptions } from './build-table'
-import { totalFileSize, type Compaction } from './compaction'
+import { totalFileSize } from '../version/version'
+import type { Compaction } from './compaction'
 import { maxGrandParentOverlapBytes } from './constants'
 
 export interface CompactionOutputOptions extends BuildTableOptions {
@@ -232,12 +233,12 @@ export function runCompaction (c: Compaction, env: RunCompactionEnv): Compaction
  * pointer, every input deleted from its level, every output added at level + 1. A new edit each call;
  * the caller adds what else it records (log number, next file number, last sequence).
  */
-export function applyCompaction (c: Compaction, result: CompactionResult): VersionEdit {
+export function applyCompaction (c: Compaction, outputs: readonly FileMetaData[]): VersionEdit {
   const edit = baseEdit(c)
   for (let which = 0; which < 2; which++) {
     for (const f of c.inputs[which]) edit.deleteFile(c.level + which, f.number)
   }
-  for (const f of result.outputs) edit.addFile(result.level, f)
+  for (const f of outputs) edit.addFile(c.outputLevel, f)
   return edit
 }
 

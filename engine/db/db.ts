@@ -40,7 +40,6 @@ import { checkCompressionSupported, CompressionType } from '../table/compression
 import { TableCache } from '../table/table-cache'
 import { LruCache } from '../util/lru-cache'
 import { FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
-import type { Version } from '../version/version'
 import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
 import { BatchReader, WriteBatch, type Bytes } from '../write-batch'
@@ -568,7 +567,7 @@ export class Db {
         }).outputs
       }
       if (this.#bgError !== undefined || this.#closed) return
-      versions.logAndApply(applyCompaction(c, { outputs, level: c.outputLevel, stats: NO_STATS }))
+      versions.logAndApply(applyCompaction(c, outputs))
       this.#removeObsoleteFiles()
     } catch (err) {
       // Closing cancels a running compaction; that is not an error of the database.
@@ -596,7 +595,7 @@ export class Db {
         while (this.#compacting !== undefined) await this.#compacting
         if (this.#bgError !== undefined) throw this.#bgError
         if (this.#closed) return
-        const c = pickManual(this.#versions.current, level, from, endKey, this.options.maxFileSize)
+        const c = compactRange(this.#versions.current, level, from, endKey, { maxFileSize: this.options.maxFileSize })
         if (c === undefined) break
         await this.#startCompaction(c)
         if (this.#bgError !== undefined) throw this.#bgError
@@ -652,13 +651,6 @@ export class Db {
       }
     }
   }
-}
-
-const NO_STATS = { entriesRead: 0, entriesWritten: 0, bytesRead: 0, bytesWritten: 0 }
-
-/** One round of a manual compaction of `level` from `begin` (internal keys), or undefined when done. */
-function pickManual (version: Version, level: number, begin: Uint8Array | undefined, end: Uint8Array | undefined, maxFileSize: number): Compaction | undefined {
-  return compactRange(version, level, begin, end, { maxFileSize })
 }
 
 /** `userKey ‖ tag(0, Deletion)`: sorts after every entry of userKey. */

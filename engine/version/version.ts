@@ -424,7 +424,8 @@ function bySmallestKey (a: FileMetaData, b: FileMetaData): number {
   return compareInternalKeys(a.smallest, 0, a.smallest.length, b.smallest, 0, b.smallest.length) || a.number - b.number
 }
 
-function totalFileSize (files: readonly FileMetaData[]): number {
+/** Bytes of the given tables. */
+export function totalFileSize (files: readonly FileMetaData[]): number {
   let sum = 0
   for (const f of files) sum += f.fileSize
   return sum

@@ -417,7 +417,7 @@ test('runCompaction: exactly the entries that some reader at or above smallestSn
     if (smallestSnapshot === 0) t.ok(splitKeys > 0, `${splitKeys} of the ${result.outputs.length - 1} output boundaries fall between two versions of one user key`)
 
     // The new version answers every read at or above the smallest snapshot as the old one did.
-    const nv = Version.apply(v, applyCompaction(c, result))
+    const nv = Version.apply(v, applyCompaction(c, result.outputs))
     t.same([nv.files[0].length, nv.files[1].length, nv.files[3].length], [0, result.outputs.length, v.files[3].length], `${label}: inputs replaced by the outputs`)
     const snaps = [smallestSnapshot, Math.floor((smallestSnapshot + last) / 2), last, MAX_SEQUENCE]
     sameReads(t, v, nv, keyCount, userKey, snaps, label)
@@ -439,7 +439,7 @@ test('runCompaction: exactly the entries that some reader at or above smallestSn
         fs: new PosixFileSystem(), dir, tableCache: cache, options: OUT, smallestSnapshot: 0, fileNumbers: Array.from({ length: maxOutputFiles(c2, OUT.maxFileSize) }, () => number++)
       })
       checkOutputs(t, cache, dir, r2, 'level 1 -> 2')
-      const nv2 = Version.apply(nv, applyCompaction(c2, r2))
+      const nv2 = Version.apply(nv, applyCompaction(c2, r2.outputs))
       t.same([nv2.files[1].length, nv2.files[2].length], [nv.files[1].length - n2, r2.outputs.length])
       sameReads(t, v, nv2, keyCount, userKey, snaps, 'after a second compaction, level 1 -> 2')
     }
@@ -483,7 +483,7 @@ test('runCompaction: every entry dropped makes no output and an edit that only d
   const r = runCompaction(c, { fs: new PosixFileSystem(), dir, tableCache: cache, options: OUT, smallestSnapshot: 10, fileNumbers: [7] })
   t.same(r.outputs, [])
   t.notOk(fs.existsSync(tableFileName(dir, 7)), 'no file made')
-  const edit = applyCompaction(c, r)
+  const edit = applyCompaction(c, r.outputs)
   t.same([edit.deletedFiles, edit.newFiles.length, edit.compactPointers.length], [[[1, 1], [2, 2]], 0, 1])
   t.ok(VersionEdit.decode(edit.encode(), 'test').deletedFiles.length === 2, 'the edit encodes')
   cache.close()
