@@ -5,6 +5,7 @@ import { AbstractLevel, AbstractSnapshot } from 'abstract-level'
 import type { AbstractBatchOperation, AbstractChainedBatch, AbstractIterator, AbstractKeyIterator, AbstractValueIterator, Transcoder } from 'abstract-level'
 import ModuleError = require('module-error')
 import { Db } from './engine/db/db'
+import { eventLoopBudget } from './engine/util/event-loop-budget'
 import { destroyDb } from './engine/destroy'
 import { repairDb, type RepairReport } from './engine/repair'
 import type { DbOptionsInput } from './engine/options'
@@ -45,6 +46,8 @@ class RoughSnapshot extends AbstractSnapshot implements SnapshotLike {
 
 const kNotOpen = 'Database is not open'
 const CLEAR_BATCH = 1000
+/** getMany and hasMany read the clock once per this many keys (a power of two). */
+const MANY_CHECK_EVERY = 16
 
 export class RoughLevel<KDefault = string, VDefault = string>
   extends AbstractLevel<Encoded, KDefault, VDefault> {
@@ -106,7 +109,9 @@ export class RoughLevel<KDefault = string, VDefault = string>
   }
 
   async _get (key: Encoded, options: ReadOptions): Promise<Encoded | undefined> {
-    return this._getSync(key, options)
+    const value = this._getSync(key, options)
+    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+    return value
   }
 
   _getSync (key: Encoded, options: ReadOptions): Encoded | undefined {
@@ -116,28 +121,65 @@ export class RoughLevel<KDefault = string, VDefault = string>
   }
 
   async _getMany (keys: Encoded[], options: ReadOptions): Promise<Array<Encoded | undefined>> {
-    const db = this.#engine
-    const sequence = options.snapshot?.sequence ?? db.lastSequence
-    const fillCache = options.fillCache !== false
-    const out = new Array<Encoded | undefined>(keys.length)
-    for (let i = 0; i < keys.length; i++) {
-      out[i] = db.get(keys[i], sequence, fillCache) ? decode(options.valueEncoding, db.valueBuf, db.valueOff, db.valueLen) : undefined
-    }
-    return out
+    const format = options.valueEncoding
+    return this.#readMany(keys, options, (db, key, sequence, fillCache) =>
+      db.get(key, sequence, fillCache) ? decode(format, db.valueBuf, db.valueOff, db.valueLen) : undefined)
   }
 
   async _has (key: Encoded, options: ReadOptions): Promise<boolean> {
     const db = this.#engine
-    return db.get(key, options.snapshot?.sequence ?? db.lastSequence, options.fillCache !== false)
+    const found = db.get(key, options.snapshot?.sequence ?? db.lastSequence, options.fillCache !== false)
+    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+    return found
   }
 
   async _hasMany (keys: Encoded[], options: ReadOptions): Promise<boolean[]> {
+    return this.#readMany(keys, options, (db, key, sequence, fillCache) => db.get(key, sequence, fillCache))
+  }
+
+  /**
+   * Reads every key as of one sequence (the call's), giving the event loop a turn whenever its slice is
+   * spent. Across a turn an engine snapshot keeps what the sequence sees, and close waits for the call.
+   */
+  async #readMany<T> (
+    keys: Encoded[], options: ReadOptions, read: (db: Db, key: Encoded, sequence: number, fillCache: boolean) => T
+  ): Promise<T[]> {
     const db = this.#engine
     const sequence = options.snapshot?.sequence ?? db.lastSequence
     const fillCache = options.fillCache !== false
-    const out = new Array<boolean>(keys.length)
-    for (let i = 0; i < keys.length; i++) out[i] = db.get(keys[i], sequence, fillCache)
+    const out = new Array<T>(keys.length)
+    let i = 0
+    for (; i < keys.length; i++) {
+      if ((i & (MANY_CHECK_EVERY - 1)) === 0 && i > 0 && eventLoopBudget.spent()) break
+      out[i] = read(db, keys[i], sequence, fillCache)
+    }
+    if (i < keys.length) {
+      // options.snapshot is held by abstract-level for the call; an implicit one needs its own.
+      const pin = options.snapshot === undefined ? db.snapshot() : undefined
+      const rest = (async () => {
+        try {
+          for (; i < keys.length; i++) {
+            if ((i & (MANY_CHECK_EVERY - 1)) === 0 && eventLoopBudget.spent()) await eventLoopBudget.turn()
+            out[i] = read(db, keys[i], sequence, fillCache)
+          }
+        } finally {
+          pin?.release()
+        }
+      })()
+      await this.#track(rest)
+    }
+    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
     return out
+  }
+
+  /** Awaits work that spans turns of the event loop; close() waits for it first. */
+  async #track (work: Promise<void>): Promise<void> {
+    this.#inFlight.add(work)
+    try {
+      await work
+    } finally {
+      this.#inFlight.delete(work)
+    }
   }
 
   _put (key: Encoded, value: Encoded, options: WriteOptions): Promise<void> {
@@ -190,12 +232,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
         cursor.close()
       }
     })()
-    this.#inFlight.add(work)
-    try {
-      await work
-    } finally {
-      this.#inFlight.delete(work)
-    }
+    await this.#track(work)
   }
 
   /** Approximate bytes on disk used by keys in [start, end): table data only, as LevelDB counts it. */

@@ -43,6 +43,7 @@ import {
 } from './version/filename'
 import { VersionEdit, type FileMetaData } from './version/version-edit'
 import { COMPARATOR_NAME } from './version/version-set'
+import { eventLoopBudget } from './util/event-loop-budget'
 import { BatchReader } from './write-batch'
 
 /** What happened to one log. */
@@ -108,7 +109,7 @@ export async function repairDb (dir: string, input?: DbOptionsInput): Promise<Re
   if (!before.some((name) => parseFileName(name) !== undefined)) throw ioError(`${dir}: repair found no files`)
   const lock = await acquireLock(dir, fs)
   try {
-    return new Repairer(dir, options).run()
+    return await new Repairer(dir, options).run()
   } finally {
     await lock.release()
   }
@@ -167,10 +168,17 @@ class Repairer {
     }
   }
 
-  run (): RepairReport {
+  /** Repairs, giving the event loop a turn between files and within long logs. */
+  async run (): Promise<RepairReport> {
     this.#findFiles()
-    for (const number of this.#logs) this.#convertLog(number)
-    for (const number of this.#tableNumbers) this.#scanTable(number)
+    for (const number of this.#logs) {
+      await this.#convertLog(number)
+      await eventLoopBudget.pause()
+    }
+    for (const number of this.#tableNumbers) {
+      this.#scanTable(number)
+      await eventLoopBudget.pause()
+    }
     this.#writeDescriptor()
     // CURRENT now names the new MANIFEST: what it replaces can go to lost/.
     for (const name of this.#manifests) {
@@ -202,7 +210,7 @@ class Repairer {
 
   // ---- Step 2: logs to tables ----
 
-  #convertLog (number: number): void {
+  async #convertLog (number: number): Promise<void> {
     const name = logFileName(this.#dir, number)
     const result: RepairedLog = { number, tables: [], batches: 0, entries: 0, droppedRecords: 0, droppedBytes: 0 }
     this.#report.logsConverted.push(result)
@@ -246,6 +254,7 @@ class Repairer {
       result.batches++
       result.entries += count
       if (mem.approximateMemoryUsage > this.#options.writeBufferSize) flush()
+      await eventLoopBudget.pause()
     }
     flush()
     result.droppedBytes = reader.droppedBytes

@@ -1,16 +1,20 @@
 // The Level iterator: entries of a RangeCursor decoded into the requested formats. Reads are
-// synchronous underneath, so each call fills its whole result at once; the event loop still gets a
-// macrotask at least every YIELD_EVERY entries, and an abort signal is checked after an await so that
-// an abort issued right after a call is honoured.
+// synchronous underneath; a call gives the event loop a turn first when the main thread's slice is
+// spent (engine/util/event-loop-budget.ts), and nextv() returns fewer entries than asked for when its
+// slice runs out while it fills (abstract-level allows "at most size"). An abort signal is checked after
+// an await so that an abort issued right after a call is honoured.
 import { AbstractIterator } from 'abstract-level'
 import ModuleError = require('module-error')
 import type { DbIterator } from '../engine/iterators/db-iterator'
+import { eventLoopBudget } from '../engine/util/event-loop-budget'
 import { decode, toBytes } from './bytes'
 import type { Encoded, Format, IteratorOptions } from './contract'
 import { RangeCursor } from './range-cursor'
 
-/** Entries between macrotask turns (classic-level refills 1000 entries per native hop). */
-export const YIELD_EVERY = 1000
+/** all() gathers this many entries between checks of the event loop's slice. */
+const ALL_CHUNK = 1000
+/** nextv() reads the clock once per this many entries (a power of two). */
+const CHECK_EVERY = 64
 
 type Entry = [Encoded | undefined, Encoded | undefined]
 
@@ -25,10 +29,6 @@ class AbortError extends ModuleError {
   }
 }
 
-function breathe (): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
-}
-
 export class RoughIterator<TDatabase> extends AbstractIterator<TDatabase, Encoded, Encoded> {
   readonly #cursor: RangeCursor
   readonly #keys: boolean
@@ -38,7 +38,6 @@ export class RoughIterator<TDatabase> extends AbstractIterator<TDatabase, Encode
   readonly #signal: AbortSignal | undefined
   /** nextv() stops once the bytes it gathered exceed this (only when the user set it). */
   readonly #highWaterMarkBytes: number
-  #sinceYield = 0
 
   constructor (db: TDatabase, options: IteratorOptions, engineIterator: DbIterator) {
     super(db, options)
@@ -53,24 +52,23 @@ export class RoughIterator<TDatabase> extends AbstractIterator<TDatabase, Encode
   }
 
   async _next (): Promise<Entry | undefined> {
-    await this.#pause(1)
+    await this.#pause()
     if (!this.#cursor.next()) return undefined
-    this.#sinceYield++
     return this.#entry()
   }
 
   async _nextv (size: number): Promise<Entry[]> {
-    await this.#pause(size)
-    return this.#fill(size)
+    await this.#pause()
+    return this.#fill(size, this.#highWaterMarkBytes, true)
   }
 
   async _all (): Promise<Entry[]> {
     const out: Entry[] = []
     let remaining = this.limit - this.count
     while (remaining > 0) {
-      await this.#pause(YIELD_EVERY)
-      const n = remaining < YIELD_EVERY ? remaining : YIELD_EVERY
-      const batch = this.#fill(n, Infinity)
+      await this.#pause()
+      const n = remaining < ALL_CHUNK ? remaining : ALL_CHUNK
+      const batch = this.#fill(n, Infinity, false)
       for (let i = 0; i < batch.length; i++) out.push(batch[i])
       if (batch.length < n) break
       remaining -= batch.length
@@ -86,8 +84,11 @@ export class RoughIterator<TDatabase> extends AbstractIterator<TDatabase, Encode
     this.#cursor.close()
   }
 
-  /** Up to `size` entries, stopping early past the high-water mark. */
-  #fill (size: number, highWaterMarkBytes = this.#highWaterMarkBytes): Entry[] {
+  /**
+   * Up to `size` entries, stopping early past the high-water mark, and (if `withinSlice`) once the event
+   * loop's slice is spent: fewer entries, never none unless the range has ended.
+   */
+  #fill (size: number, highWaterMarkBytes: number, withinSlice: boolean): Entry[] {
     const out: Entry[] = []
     const cursor = this.#cursor
     const it = cursor.it
@@ -96,8 +97,8 @@ export class RoughIterator<TDatabase> extends AbstractIterator<TDatabase, Encode
       out.push(this.#entry())
       bytes += it.keyLen + it.valueLen
       if (bytes > highWaterMarkBytes) break
+      if (withinSlice && (out.length & (CHECK_EVERY - 1)) === 0 && eventLoopBudget.spent()) break
     }
-    this.#sinceYield += out.length
     return out
   }
 
@@ -109,14 +110,10 @@ export class RoughIterator<TDatabase> extends AbstractIterator<TDatabase, Encode
     ]
   }
 
-  /** Yields a macrotask when due, and honours an abort issued since the call began. */
-  async #pause (upcoming: number): Promise<void> {
-    if (this.#sinceYield + upcoming > YIELD_EVERY && this.#sinceYield > 0) {
-      this.#sinceYield = 0
-      await breathe()
-    } else if (this.#signal !== undefined) {
-      await undefined
-    }
+  /** Gives the event loop a turn when the slice is spent, and honours an abort issued since the call began. */
+  async #pause (): Promise<void> {
+    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+    else if (this.#signal !== undefined) await undefined
     if (this.#signal?.aborted === true) {
       throw new AbortError()
     }

@@ -19,7 +19,7 @@
 // snapshot is the last sequence published when the call is made. Iterators pin the memtables and the
 // version they read, so no file they need disappears under them.
 import { BackgroundWorker, resultError } from '../compaction/background'
-import { buildTable, buildTableOptions } from '../compaction/build-table'
+import { buildTableOptions } from '../compaction/build-table'
 import { Compaction, compactRange, pickCompaction } from '../compaction/compaction'
 import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
 import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
@@ -38,6 +38,7 @@ import { SnapshotList, type Snapshot } from '../snapshot-list'
 import type { Block } from '../table/block'
 import { checkCompressionSupported, CompressionType } from '../table/compression'
 import { TableCache } from '../table/table-cache'
+import { eventLoopBudget } from '../util/event-loop-budget'
 import { LruCache } from '../util/lru-cache'
 import { FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
 import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-edit'
@@ -45,10 +46,16 @@ import { VersionSet } from '../version/version-set'
 import { BatchReader, WriteBatch, type Bytes } from '../write-batch'
 import { getProperty } from './properties'
 import { recover, type OpenLog } from './recovery'
+import { writeMemTable } from './memtable-flush'
 import { WriteGroup } from './write-group'
 
 /** Largest group buffer kept between commits; a larger one (after a huge batch) is dropped. */
 const KEEP_BATCH_BYTES = 1024 * 1024
+/**
+ * A group takes no more writes once its records pass this (LevelDB caps a group at 1 MiB; a quarter of that commits within a few ms): many writes in
+ * flight become several commits, each within the event loop's slice.
+ */
+const MAX_GROUP_BYTES = 256 * 1024
 
 /** Bounds, as user keys (both inclusive), that an iterator will never leave: tables outside stay closed. */
 export interface IteratorBounds {
@@ -77,7 +84,7 @@ export class Db {
   readonly #retiredLogs = new Set<WritableFile>()
   readonly #snapshots = new SnapshotList()
   /** Builds flushed tables. */
-  readonly #background = new BackgroundWorker()
+  readonly #background: BackgroundWorker
   /** Runs compactions: a thread of its own, so that a long compaction never delays a flush. */
   readonly #compactionWorker = new BackgroundWorker()
   /** Set to 1 by close(): a running compaction stops at its next check and removes its outputs. */
@@ -89,8 +96,13 @@ export class Db {
   /** A commit found the memtable full while a flush ran; the flush's end commits the group. */
   #stalled = false
 
-  #batch = new WriteBatch(4096)
-  #group: WriteGroup | undefined
+  /**
+   * Groups waiting for their commit, oldest first; the last one collects new writes until it holds
+   * MAX_GROUP_BYTES. Set by #join, emptied by #commit (the only places that change it).
+   */
+  readonly #groups: WriteGroup[] = []
+  /** A committed group's batch, cleared, for the next group. */
+  #spareBatch: WriteBatch | undefined = new WriteBatch(4096)
   /** Groups written to the WAL whose sync writers wait for an fdatasync that has not begun yet. */
   #syncWaiters: WriteGroup[] = []
   #syncing: Promise<void> | undefined
@@ -99,7 +111,7 @@ export class Db {
   #closed = false
   #keyScratch = Buffer.allocUnsafe(256)
   #keyLen = 0
-  readonly #commitTask = (): void => this.#commit()
+  readonly #commitTask = (): void => this.#commit(false)
 
   /** After get() returns true: the value is valueBuf[valueOff, valueOff + valueLen), until the next call. */
   valueBuf: Uint8Array = new Uint8Array(0)
@@ -108,8 +120,9 @@ export class Db {
 
   private constructor (
     dir: string, options: DbOptions, versions: VersionSet, tableCache: TableCache, blockCache: LruCache<Block> | undefined,
-    lock: DbLock, mem: MemTable, log: OpenLog
+    lock: DbLock, mem: MemTable, log: OpenLog, flushWorker: BackgroundWorker
   ) {
+    this.#background = flushWorker
     this.#blockCache = blockCache
     this.dir = dir
     this.options = options
@@ -140,17 +153,19 @@ export class Db {
       throw invalidArgument(`${dir}: does not exist (create_if_missing is false)`)
     }
     const lock = await acquireLock(dir, fs)
+    const flushWorker = new BackgroundWorker()
     try {
-      return Db.#recover(dir, options, lock)
+      return await Db.#recover(dir, options, lock, flushWorker)
     } catch (err) {
+      await flushWorker.close()
       await lock.release()
       throw err
     }
   }
 
-  static #recover (dir: string, options: DbOptions, lock: DbLock): Db {
-    const r = recover(dir, options)
-    const db = new Db(dir, options, r.versions, r.tableCache, r.blockCache, lock, new MemTable(), r.log)
+  static async #recover (dir: string, options: DbOptions, lock: DbLock, flushWorker: BackgroundWorker): Promise<Db> {
+    const r = await recover(dir, options, flushWorker)
+    const db = new Db(dir, options, r.versions, r.tableCache, r.blockCache, lock, new MemTable(), r.log, flushWorker)
     db.#removeObsoleteFiles()
     db.#maybeScheduleCompaction()
     return db
@@ -163,24 +178,25 @@ export class Db {
 
   put (key: Bytes, value: Bytes, sync = false): Promise<void> {
     const group = this.#join()
-    this.#batch.put(key, value)
+    group.batch.put(key, value)
     return group.waitFor(sync)
   }
 
   del (key: Bytes, sync = false): Promise<void> {
     const group = this.#join()
-    this.#batch.del(key)
+    group.batch.del(key)
     return group.waitFor(sync)
   }
 
   /** Writes the records `fill` adds, atomically: all in one group, or none if fill throws. */
   write (fill: (batch: WriteBatch) => void, sync = false): Promise<void> {
     const group = this.#join()
-    this.#batch.mark()
+    const batch = group.batch
+    batch.mark()
     try {
-      fill(this.#batch)
+      fill(batch)
     } catch (err) {
-      this.#batch.rollback()
+      batch.rollback()
       throw err
     }
     return group.waitFor(sync)
@@ -257,7 +273,7 @@ export class Db {
     do {
       while (this.#flushing !== undefined) await this.#flushing
       if (this.#bgError !== undefined) throw this.#bgError
-      if (this.#group !== undefined) this.#commit()
+      if (this.#groups.length > 0) this.#commit(true)
     } while (this.#flushing !== undefined)
     if (this.#mem.entries === 0) return
     this.#switchMemtable()
@@ -291,7 +307,7 @@ export class Db {
       await this.#flushing?.catch(() => {})
       await this.#compacting?.catch(() => {})
     }
-    if (this.#group !== undefined) this.#commit()
+    if (this.#groups.length > 0) this.#commit(true)
     while (this.#syncing !== undefined) await this.#syncing.catch(() => {})
     this.#log.file.close()
     for (const file of this.#retiredLogs) file.close()
@@ -310,64 +326,88 @@ export class Db {
 
   // --- write path ------------------------------------------------------------------------------
 
+  /** The group a new write joins: the collecting one, or a new one whose commit is scheduled. */
   #join (): WriteGroup {
     if (this.#closed) throw ioError('database is closed')
     if (this.#bgError !== undefined) throw this.#bgError
-    let group = this.#group
-    if (group === undefined) {
-      group = this.#group = new WriteGroup()
-      if (this.#compacting !== undefined && this.#versions.current.numFiles(0) >= L0_SLOWDOWN_WRITES_TRIGGER) {
-        // LevelDB's slowdown: each group waits 1 ms while level 0 is deep, giving the compaction room
-        // before writes would have to stop. The group keeps collecting writes meanwhile.
-        setTimeout(this.#commitTask, 1)
-      } else {
-        queueMicrotask(this.#commitTask)
-      }
+    const groups = this.#groups
+    let group = groups[groups.length - 1]
+    if (group === undefined || group.batch.byteLength >= MAX_GROUP_BYTES) {
+      group = new WriteGroup(this.#spareBatch ?? new WriteBatch(4096))
+      this.#spareBatch = undefined
+      groups.push(group)
+      if (groups.length === 1) this.#scheduleCommit()
     }
     return group
   }
 
-  #commit (): void {
-    const group = this.#group
-    if (group === undefined) return
-    const batch = this.#batch
+  /**
+   * Runs the commit as a microtask while the event loop's slice lasts, else after a turn of the loop; the
+   * group keeps collecting writes meanwhile.
+   */
+  #scheduleCommit (): void {
+    if (this.#compacting !== undefined && this.#versions.current.numFiles(0) >= L0_SLOWDOWN_WRITES_TRIGGER) {
+      // LevelDB's slowdown: each group waits 1 ms while level 0 is deep, giving the compaction room
+      // before writes would have to stop.
+      setTimeout(this.#commitTask, 1)
+    } else if (eventLoopBudget.spent()) {
+      eventLoopBudget.afterTurn(this.#commitTask)
+    } else {
+      queueMicrotask(this.#commitTask)
+    }
+  }
+
+  /**
+   * Commits the waiting groups, oldest first. Unless `drain`, it stops when the event loop's slice is
+   * spent and continues after a turn. A stall (full memtables, level 0 at its stop trigger) leaves the
+   * groups waiting for #resumeStalled.
+   */
+  #commit (drain: boolean): void {
+    const groups = this.#groups
+    while (groups.length > 0) {
+      if (!this.#commitOne(groups[0])) return
+      groups.shift()
+      if (groups.length > 0 && !drain && eventLoopBudget.spent()) {
+        eventLoopBudget.afterTurn(this.#commitTask)
+        return
+      }
+    }
+  }
+
+  /** Commits one group; false when it must wait (a stall). */
+  #commitOne (group: WriteGroup): boolean {
+    const batch = group.batch
     if (this.#bgError !== undefined) {
-      this.#group = undefined
-      batch.clear()
-      group.fail(this.#bgError)
-      return
+      this.#failGroups(this.#bgError)
+      return false
     }
     if (this.#compacting !== undefined && this.#versions.current.numFiles(0) >= L0_STOP_WRITES_TRIGGER) {
       // Level 0 is too deep for reads to stay fast: wait for the compaction (LevelDB's stop trigger).
       this.#stalled = true
-      return
+      return false
     }
     if (this.#mem.approximateMemoryUsage >= this.options.writeBufferSize) {
       // Room for the write: wait for the running flush if the memtable it left behind is full too.
       if (this.#imm !== undefined) {
         this.#stalled = true
-        return
+        return false
       }
       try {
         this.#switchMemtable()
       } catch (err) {
         this.#bgError = fromFsError('switching to a new log', err)
-        this.#group = undefined
-        batch.clear()
-        group.fail(this.#bgError)
-        return
+        this.#failGroups(this.#bgError)
+        return false
       }
     }
-    this.#group = undefined
     const sequence = this.#versions.lastSequence + 1
     batch.seal(sequence)
     try {
       this.#log.writer.addRecord(batch.buf, batch.offset, batch.byteLength, true)
     } catch (err) {
       this.#bgError = fromFsError(`writing ${this.#log.file.path}`, err)
-      batch.clear()
-      group.fail(this.#bgError)
-      return
+      this.#failGroups(this.#bgError)
+      return false
     }
     const records = new BatchReader(batch.buf, batch.offset, batch.byteLength, 'write batch')
     const mem = this.#mem
@@ -375,13 +415,22 @@ export class Db {
       mem.add(s, records.type, batch.buf, records.keyOff, records.keyLen, batch.buf, records.valueOff, records.valueLen)
     }
     this.#versions.lastSequence = sequence + batch.count - 1
-    if (batch.buf.length > KEEP_BATCH_BYTES) this.#batch = new WriteBatch(4096)
-    else batch.clear()
+    if (batch.buf.length <= KEEP_BATCH_BYTES) {
+      batch.clear()
+      this.#spareBatch = batch
+    }
     group.written()
     if (group.needsSync) {
       this.#syncWaiters.push(group)
       if (this.#syncing === undefined) this.#syncing = this.#syncLoop()
     }
+    return true
+  }
+
+  /** Fails every waiting group with err (nothing of theirs was written). */
+  #failGroups (err: EngineError): void {
+    const groups = this.#groups.splice(0)
+    for (const g of groups) g.fail(err)
   }
 
   /** Runs fdatasyncs while groups wait for one; each covers every group written before it began. */
@@ -451,19 +500,7 @@ export class Db {
     const number = this.#versions.newFileNumber()
     this.#pendingOutputs.add(number)
     try {
-      let file: FileMetaData | undefined
-      const description = this.#workerFs()
-      if (description !== undefined) {
-        const result = await this.#background.run({
-          kind: 'flush', fs: description, dir: this.dir, fileNumber: number, memtable: imm.shape(), options: buildTableOptions(this.options)
-        })
-        if (!result.ok) throw resultError(result)
-        file = result.files[0]
-      } else {
-        await undefined // as with the worker, the flush completes after the commit that started it
-        const built = buildTable(this.fs, this.dir, number, imm.iterator(), buildTableOptions(this.options))
-        if (built.fileSize > 0) file = built
-      }
+      const file = await writeMemTable(this.#background, this.dir, this.options, number, imm)
       this.#installFlush(file)
     } catch (err) {
       this.#bgError ??= fromFsError(`flushing the memtable to ${tableFileName(this.dir, number)}`, err)
@@ -504,7 +541,7 @@ export class Db {
   #resumeStalled (): void {
     if (!this.#stalled) return
     this.#stalled = false
-    this.#commit()
+    this.#commit(false)
   }
 
   /** How a worker rebuilds our FileSystem, or undefined to build tables on this thread. */

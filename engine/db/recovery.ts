@@ -1,9 +1,12 @@
 // Opening a database's state from disk (LevelDB DBImpl::Recover): CURRENT and the MANIFEST give the
 // version; every log at or after the MANIFEST's log number (or equal to its previous log number) is
-// replayed, oldest first, into level-0 tables; a new log is started and one MANIFEST edit records it all.
+// replayed, oldest first, into memtables written as level-0 tables (on the flush worker, as the Db's
+// flushes are); a new log is started and one MANIFEST edit records it all, so that what the open recovered
+// is durable in synced tables before any new write is acknowledged. Replay gives the event loop its turns
+// (engine/util/event-loop-budget.ts).
 // A failed recovery removes only what it created, so the directory is as it was (unless the MANIFEST
 // change already took effect, when what it names must stay).
-import { buildTable, buildTableOptions } from '../compaction/build-table'
+import type { BackgroundWorker } from '../compaction/background'
 import { corruption, type EngineError, fromFsError, invalidArgument } from '../errors'
 import type { FileSystem, WritableFile } from '../fs/file-system'
 import { LogReader } from '../log/reader'
@@ -16,7 +19,9 @@ import { LruCache } from '../util/lru-cache'
 import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
 import { VersionEdit, type FileMetaData } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
+import { eventLoopBudget } from '../util/event-loop-budget'
 import { BatchReader } from '../write-batch'
+import { writeMemTable } from './memtable-flush'
 
 /** Table files LevelDB keeps out of the table cache's share of maxOpenFiles (logs, MANIFEST, ...). */
 const NON_TABLE_CACHE_FILES = 10
@@ -35,8 +40,11 @@ export interface Recovered {
   log: OpenLog
 }
 
-/** Recovers (or, with createIfMissing, creates) the database at dir. Requires: its lock is held. */
-export function recover (dir: string, options: DbOptions): Recovered {
+/**
+ * Recovers (or, with createIfMissing, creates) the database at dir, writing full memtables with
+ * `worker`. Requires: its lock is held.
+ */
+export async function recover (dir: string, options: DbOptions, worker: BackgroundWorker): Promise<Recovered> {
   const fs = options.fs
   const blockCache = options.cacheSize > 0 ? new LruCache<Block>(options.cacheSize, (b) => b.size) : undefined
   const tableCache = new TableCache(dir, fs, options.maxOpenFiles - NON_TABLE_CACHE_FILES, blockCache)
@@ -79,22 +87,22 @@ export function recover (dir: string, options: DbOptions): Recovered {
     for (const number of logs) {
       versions.markFileNumberUsed(number)
       let mem = new MemTable()
-      const flush = (): void => {
-        const number = versions.newFileNumber()
-        let meta: FileMetaData
+      const flush = async (): Promise<void> => {
+        const tableNumber = versions.newFileNumber()
+        let meta: FileMetaData | undefined
         try {
-          meta = buildTable(fs, dir, number, mem.iterator(), buildTableOptions(options))
+          meta = await writeMemTable(worker, dir, options, tableNumber, mem)
         } catch (err) {
-          throw fromFsError(`writing ${tableFileName(dir, number)}`, err)
+          throw fromFsError(`writing ${tableFileName(dir, tableNumber)}`, err)
         }
-        if (meta.fileSize > 0) {
+        if (meta !== undefined) {
           built.push(meta.number)
           edit.addFile(0, meta)
         }
         mem = new MemTable()
       }
-      maxSequence = Math.max(maxSequence, replayLog(fs, logFileName(dir, number), () => mem, options.writeBufferSize, flush))
-      if (mem.entries > 0) flush()
+      maxSequence = Math.max(maxSequence, await replayLog(fs, logFileName(dir, number), () => mem, options.writeBufferSize, flush))
+      if (mem.entries > 0) await flush()
     }
     versions.lastSequence = maxSequence
 
@@ -129,7 +137,9 @@ export function recover (dir: string, options: DbOptions): Recovered {
  * Replays one WAL into the memtable `mem()` returns, calling `flush` whenever that memtable passes
  * `limit` bytes; returns the largest sequence the log held (0 if none).
  */
-function replayLog (fs: FileSystem, path: string, mem: () => MemTable, limit: number, flush: () => void): number {
+async function replayLog (
+  fs: FileSystem, path: string, mem: () => MemTable, limit: number, flush: () => Promise<void>
+): Promise<number> {
   let data: Buffer
   try {
     data = fs.readFile(path)
@@ -148,7 +158,8 @@ function replayLog (fs: FileSystem, path: string, mem: () => MemTable, limit: nu
       m.add(s++, batch.type, record, batch.keyOff, batch.keyLen, record, batch.valueOff, batch.valueLen)
     }
     if (batch.count > 0) maxSequence = Math.max(maxSequence, batch.sequence + batch.count - 1)
-    if (m.approximateMemoryUsage > limit) flush()
+    if (m.approximateMemoryUsage > limit) await flush()
+    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
   }
   return maxSequence
 }

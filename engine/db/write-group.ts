@@ -5,6 +5,8 @@
 // Each promise is created only when a writer asks for it, so every promise that can reject has
 // someone awaiting it (no unhandled rejections, no promise per group that nobody reads).
 
+import type { WriteBatch } from '../write-batch'
+
 interface Deferred {
   promise: Promise<void>
   resolve: () => void
@@ -19,10 +21,16 @@ function deferred (): Deferred {
 }
 
 export class WriteGroup {
+  /** The group's records: one WAL record when committed. */
+  readonly batch: WriteBatch
   /** Settles when the group is in the WAL and the memtable; for writers without sync. */
   #written: Deferred | undefined
   /** Settles when the group is durable; for sync writers. */
   #durable: Deferred | undefined
+
+  constructor (batch: WriteBatch) {
+    this.batch = batch
+  }
 
   /** The promise a writer awaits. */
   waitFor (sync: boolean): Promise<void> {

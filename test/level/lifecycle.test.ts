@@ -1,5 +1,5 @@
 // Lifecycle and behaviour a classic-level user relies on: a process that never closes still exits; close()
-// waits for what is in flight; iterators let the event loop breathe; constructor and open errors as
+// waits for what is in flight (test/level/event-loop.test.ts: the event loop's turns); constructor and open errors as
 // classic-level reports them; keys compared as bytes; explicit snapshots; the same `supports` manifest.
 import test from 'tape'
 import fs = require('node:fs')
@@ -165,52 +165,6 @@ test('lifecycle: close() waits for puts, batches, sync puts, getMany and iterato
   await db.open()
   const entries = await db.iterator().all()
   t.same(entries, [...expected].sort((x, y) => Buffer.compare(Buffer.from(x[0]), Buffer.from(y[0]))), `every in-flight write is on disk after reopen (${expected.size} entries)`)
-  await db.close()
-})
-
-test('lifecycle: looping next() gives setImmediate a turn about once per 1000 entries', async (t) => {
-  const dir = tempDir()
-  const db = new RoughLevel(dir)
-  await db.open()
-  const N = 5000
-  await db.batch(Array.from({ length: N }, (_, i) => ({ type: 'put' as const, key: String(i).padStart(5, '0'), value: 'v' })))
-  // As classic-level's iterator-starvation-test: a large highWaterMarkBytes, and a setImmediate kept scheduled.
-  const it = db.iterator({ highWaterMarkBytes: Math.pow(1024, 3) })
-  let breaths = 0
-  let entries = 0
-  let scheduled = false
-  for (;;) {
-    const entry = await it.next()
-    if (entry === undefined) break
-    entries++
-    if (!scheduled) {
-      scheduled = true
-      setImmediate(() => {
-        breaths++
-        scheduled = false
-      })
-    }
-  }
-  await it.close()
-  t.equal(entries, N, 'got all entries')
-  t.ok(breaths >= N / 1000 - 1 && breaths <= N / 1000 + 1, `setImmediate ran ${breaths} times during ${N} next() calls (expected ${N / 1000} +- 1)`)
-
-  // The same through for await.
-  breaths = 0
-  entries = 0
-  scheduled = false
-  for await (const _ of db.iterator({ reverse: true })) {
-    entries++
-    if (!scheduled) {
-      scheduled = true
-      setImmediate(() => {
-        breaths++
-        scheduled = false
-      })
-    }
-  }
-  t.equal(entries, N, 'for await: got all entries')
-  t.ok(breaths >= N / 1000 - 1 && breaths <= N / 1000 + 1, `for await: setImmediate ran ${breaths} times (expected ${N / 1000} +- 1)`)
   await db.close()
 })
 

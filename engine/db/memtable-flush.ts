@@ -1,0 +1,29 @@
+// Writing a sealed memtable as a level-0 table (LevelDB's WriteLevel0Table), for the Db's flushes and for
+// recovery alike: on the flush worker, which sees the memtable's arena without a copy, or on this thread
+// when the file system cannot be rebuilt in a worker (the fault-injection tests' flushInline).
+import { BackgroundWorker, resultError } from '../compaction/background'
+import { buildTable, buildTableOptions } from '../compaction/build-table'
+import type { MemTable } from '../memtable/memtable'
+import type { DbOptions } from '../options'
+import type { FileMetaData } from '../version/version-edit'
+
+/**
+ * Writes mem as table `number` in dir; resolves with its metadata, or undefined when mem held nothing
+ * (then no file is left). Always completes after a turn of the microtask queue at least, as a worker would.
+ */
+export async function writeMemTable (
+  worker: BackgroundWorker, dir: string, options: DbOptions, number: number, mem: MemTable
+): Promise<FileMetaData | undefined> {
+  const tableOptions = buildTableOptions(options)
+  const fs = options.flushInline ? undefined : options.fs.describe()
+  if (fs !== undefined) {
+    const result = await worker.run({
+      kind: 'flush', fs, dir, fileNumber: number, memtable: mem.shape(), options: tableOptions
+    })
+    if (!result.ok) throw resultError(result)
+    return result.files[0]
+  }
+  await undefined
+  const built = buildTable(options.fs, dir, number, mem.iterator(), tableOptions)
+  return built.fileSize > 0 ? built : undefined
+}

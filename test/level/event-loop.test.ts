@@ -1,0 +1,264 @@
+// The event loop's budget through the Level API: every loop of calls a user writes (awaited one at a time,
+// in flight together, iterated, cleared, opened and closed) lets timers run. A 1 ms setInterval beside each
+// loop records the longest gap between its callbacks; the bound is generous (a loaded CI machine, a garbage
+// collection) so that it catches a loop that never yields, which holds the loop for the whole run (each
+// loop below runs for several times the bound), not the figure: bench/ measures that.
+import test from 'tape'
+import fs = require('node:fs')
+import os = require('node:os')
+import path = require('node:path')
+import { RoughLevel } from '../../index'
+import { prng } from '../fixtures/level-child'
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-event-loop-'))
+let dirs = 0
+const tempDir = (): string => path.join(root, String(dirs++))
+test.onFinish(() => fs.rmSync(root, { recursive: true, force: true }))
+
+/**
+ * The longest the event loop may go without running a timer: 100 ms on a machine with a core to spare,
+ * stretched in proportion where more threads want to run than there are cores (then every process waits its
+ * turn for the CPU, whatever it does).
+ */
+function boundMs (): number {
+  return 100 * Math.max(1, os.loadavg()[0] / os.availableParallelism())
+}
+
+const key = (i: number): string => `k${String(i).padStart(9, '0')}`
+const value = (i: number): string => `value-${i}-`.padEnd(100, String.fromCharCode(97 + (i % 26)))
+
+interface Watch {
+  /** Longest gap between two ticks of the 1 ms interval, in ms. */
+  gap: number
+  /** Wall time of the loop, in ms. */
+  ms: number
+  /** Ticks of the interval while the body ran. */
+  ticks: number
+  /** Most steps the body took between two ticks, and in all (loops count their steps). */
+  stepsBetweenTicks: number
+  steps: number
+}
+
+/**
+ * Runs body with a 1 ms interval beside it. A loop calls step() once per call it makes, so that what it
+ * did between two ticks can be judged without the clock: a machine too busy to run the process stretches
+ * gaps, but never fits more work between two ticks.
+ */
+async function watch (body: (step: () => void) => Promise<void>): Promise<Watch> {
+  let last = performance.now()
+  let gap = 0
+  let ticks = 0
+  let steps = 0
+  let stepsAtTick = 0
+  let stepsBetweenTicks = 0
+  const step = (): void => { steps++ }
+  const timer = setInterval(() => {
+    const now = performance.now()
+    if (now - last > gap) gap = now - last
+    last = now
+    ticks++
+    if (steps - stepsAtTick > stepsBetweenTicks) stepsBetweenTicks = steps - stepsAtTick
+    stepsAtTick = steps
+  }, 1)
+  // Let the interval start before the body does, so that a body that never yields shows as one long gap.
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  last = performance.now()
+  gap = 0
+  ticks = 0
+  const start = performance.now()
+  await body(step)
+  const end = performance.now()
+  clearInterval(timer)
+  if (end - last > gap) gap = end - last
+  if (steps - stepsAtTick > stepsBetweenTicks) stepsBetweenTicks = steps - stepsAtTick
+  return { gap, ms: end - start, ticks, stepsBetweenTicks, steps }
+}
+
+/**
+ * The event loop ran timers all along: no gap past the bound, and (robust to a busy machine) a loop did at
+ * most a tenth of its calls between two ticks, a single long call saw the loop turn several times.
+ */
+function check (t: test.Test, what: string, w: Watch): void {
+  const bound = boundMs()
+  t.ok(w.gap <= bound, `${what}: longest gap ${w.gap.toFixed(1)} ms over ${w.ms.toFixed(0)} ms (bound ${bound.toFixed(0)} ms)`)
+  if (w.steps > 0) {
+    t.ok(w.stepsBetweenTicks <= w.steps / 10, `${what}: at most ${w.stepsBetweenTicks} of ${w.steps} calls between two ticks`)
+  } else if (w.ms > 50) {
+    t.ok(w.ticks >= 3, `${what}: the interval ticked ${w.ticks} times during the call`)
+  }
+}
+
+async function filled (n: number, options = {}): Promise<RoughLevel> {
+  const db = new RoughLevel(tempDir(), options)
+  await db.open()
+  for (let i = 0; i < n; i += 1000) {
+    const ops = []
+    for (let j = i; j < Math.min(n, i + 1000); j++) ops.push({ type: 'put' as const, key: key(j), value: value(j) })
+    await db.batch(ops)
+  }
+  return db
+}
+
+test('event loop: awaited puts, gets and dels one at a time', async (t) => {
+  const db = new RoughLevel(tempDir())
+  await db.open()
+  const n = 60000
+  check(t, `${n} awaited put`, await watch(async (step) => {
+    for (let i = 0; i < n; i++) { await db.put(key(i), value(i)); step() }
+  }))
+  const random = prng(11)
+  check(t, `${n} awaited get`, await watch(async (step) => {
+    for (let i = 0; i < n; i++) {
+      if (await db.get(key(Math.floor(random() * n))) === undefined) throw new Error('missing')
+      step()
+    }
+  }))
+  check(t, `${n} awaited has`, await watch(async (step) => {
+    for (let i = 0; i < n; i++) { await db.has(key(i)); step() }
+  }))
+  check(t, `${n} awaited del`, await watch(async (step) => {
+    for (let i = 0; i < n; i++) { await db.del(key(i)); step() }
+  }))
+  t.same(await db.keys().all(), [], 'every key was deleted')
+  await db.close()
+})
+
+test('event loop: awaited batches and writes in flight', async (t) => {
+  const db = new RoughLevel(tempDir())
+  await db.open()
+  const random = prng(12)
+  check(t, '2000 awaited batches of 100 random puts', await watch(async (step) => {
+    for (let b = 0; b < 2000; b++) {
+      const ops = []
+      for (let j = 0; j < 100; j++) {
+        const i = Math.floor(random() * 1e6)
+        ops.push({ type: 'put' as const, key: key(i), value: value(i) })
+      }
+      await db.batch(ops)
+      step()
+    }
+  }))
+  const n = 100000
+  const puts: Array<Promise<void>> = []
+  check(t, `${n} puts in flight, then close()`, await watch(async () => {
+    // The caller's own loop of put() calls holds the event loop; it yields before the commits begin.
+    for (let i = 0; i < n; i++) {
+      puts.push(db.put(key(i), value(i)))
+      if (i % 5000 === 4999) await new Promise((resolve) => setImmediate(resolve))
+    }
+    await db.close()
+  }))
+  await Promise.all(puts)
+  await db.open()
+  t.equal(await db.get(key(n - 1)), value(n - 1), 'the last put in flight was written')
+  await db.close()
+})
+
+test('event loop: getMany, iterators and clear over many entries', async (t) => {
+  const n = 100000
+  const db = await filled(n)
+  const random = prng(13)
+  check(t, '1000 awaited getMany of 100 keys', await watch(async (step) => {
+    for (let b = 0; b < 1000; b++) {
+      const keys = []
+      for (let j = 0; j < 100; j++) keys.push(key(Math.floor(random() * n)))
+      const values = await db.getMany(keys)
+      if (values.includes(undefined)) throw new Error('missing')
+      step()
+    }
+  }))
+  const all: string[] = []
+  for (let i = 0; i < n; i++) all.push(key(i))
+  let many: Array<string | undefined> = []
+  check(t, `one getMany of ${n} keys`, await watch(async () => { many = await db.getMany(all) }))
+  t.equal(many.filter((v, i) => v === value(i)).length, n, 'getMany of every key returned every value')
+  for (const reverse of [false, true]) {
+    let count = 0
+    check(t, `3 full for-await iterations${reverse ? ' in reverse' : ''}`, await watch(async (step) => {
+      for (let r = 0; r < 3; r++) {
+        for await (const entry of db.iterator({ reverse })) {
+          if (entry[0] !== undefined) count++
+          step()
+        }
+      }
+    }))
+    t.equal(count, 3 * n, 'every entry was iterated')
+  }
+  let entries = 0
+  check(t, '5 full nextv(1000) iterations', await watch(async (step) => {
+    for (let r = 0; r < 5; r++) {
+      const it = db.iterator()
+      for (let batch = await it.nextv(1000); batch.length > 0; batch = await it.nextv(1000)) {
+        entries += batch.length
+        for (let i = 0; i < batch.length; i++) step()
+      }
+      await it.close()
+    }
+  }))
+  t.equal(entries, 5 * n, 'nextv saw every entry')
+  let everything: Array<[string, string]> = []
+  check(t, `iterator().all() of ${n} entries`, await watch(async () => { everything = await db.iterator().all() }))
+  t.equal(everything.length, n, 'all() returned every entry')
+  check(t, `clear() of ${n} entries`, await watch(() => db.clear()))
+  t.same(await db.keys().all(), [], 'clear() deleted everything')
+  await db.close()
+})
+
+test('event loop: a fill of many write buffers, with flushes and compactions, then compactRange', async (t) => {
+  const db = new RoughLevel(tempDir(), { writeBufferSize: 256 * 1024 })
+  await db.open()
+  const random = prng(14)
+  const n = 300000
+  check(t, `${n} random keys in awaited batches of 100 (256 KiB write buffer)`, await watch(async (step) => {
+    for (let b = 0; b < n / 100; b++) {
+      const ops = []
+      for (let j = 0; j < 100; j++) {
+        const i = Math.floor(random() * 1e7)
+        ops.push({ type: 'put' as const, key: key(i), value: value(i) })
+      }
+      await db.batch(ops)
+      step()
+    }
+  }))
+  t.ok(Number(db.getProperty('leveldb.num-files-at-level1')) + Number(db.getProperty('leveldb.num-files-at-level2')) > 0,
+    'the fill was compacted into deeper levels')
+  let reads = 0
+  let compacting = true
+  check(t, 'compactRange of everything while a reader awaits gets', await watch(async (step) => {
+    const reader = (async () => {
+      // Bounded: without turns of the event loop, the compaction's end could never be delivered.
+      while (compacting && reads < 1000000) {
+        await db.get(key(Math.floor(random() * 1e7)))
+        reads++
+        step()
+      }
+    })()
+    await db.compactRange(key(0), key(1e7))
+    compacting = false
+    await reader
+  }))
+  t.ok(reads > 0, `the reader read ${reads} times during compactRange`)
+  await db.close()
+})
+
+test('event loop: opening a database whose logs hold 12 MiB', async (t) => {
+  const dir = tempDir()
+  // A write buffer larger than the logs keeps everything in them: close() does not flush the memtable.
+  const db = new RoughLevel(dir, { writeBufferSize: 64 * 1024 * 1024 })
+  await db.open()
+  const n = 120000
+  for (let i = 0; i < n; i += 1000) {
+    const ops = []
+    for (let j = i; j < i + 1000; j++) ops.push({ type: 'put' as const, key: key(j), value: value(j) })
+    await db.batch(ops)
+  }
+  await db.close()
+  const logBytes = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0)
+  t.ok(logBytes > 12 * 1024 * 1024, `the logs hold ${(logBytes / 1048576).toFixed(1)} MiB`)
+  // The default write buffer (4 MiB): replay fills several memtables, written as tables during the open.
+  const reopened = new RoughLevel(dir)
+  check(t, 'open', await watch(() => reopened.open()))
+  t.equal(await reopened.get(key(n - 1)), value(n - 1), 'the last write is there after the open')
+  t.equal((await reopened.keys().all()).length, n, 'every entry is there')
+  check(t, 'close after the open', await watch(() => reopened.close()))
+})
