@@ -110,7 +110,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
 
   async _get (key: Encoded, options: ReadOptions): Promise<Encoded | undefined> {
     const value = this._getSync(key, options)
-    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+    if (eventLoopBudget.tick()) await eventLoopBudget.turn()
     return value
   }
 
@@ -129,7 +129,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
   async _has (key: Encoded, options: ReadOptions): Promise<boolean> {
     const db = this.#engine
     const found = db.get(key, options.snapshot?.sequence ?? db.lastSequence, options.fillCache !== false)
-    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+    if (eventLoopBudget.tick()) await eventLoopBudget.turn()
     return found
   }
 

@@ -52,13 +52,13 @@ export class RoughIterator<TDatabase> extends AbstractIterator<TDatabase, Encode
   }
 
   async _next (): Promise<Entry | undefined> {
-    await this.#pause()
+    await this.#pause(eventLoopBudget.tick())
     if (!this.#cursor.next()) return undefined
     return this.#entry()
   }
 
   async _nextv (size: number): Promise<Entry[]> {
-    await this.#pause()
+    await this.#pause(eventLoopBudget.spent())
     return this.#fill(size, this.#highWaterMarkBytes, true)
   }
 
@@ -66,7 +66,7 @@ export class RoughIterator<TDatabase> extends AbstractIterator<TDatabase, Encode
     const out: Entry[] = []
     let remaining = this.limit - this.count
     while (remaining > 0) {
-      await this.#pause()
+      await this.#pause(eventLoopBudget.spent())
       const n = remaining < ALL_CHUNK ? remaining : ALL_CHUNK
       const batch = this.#fill(n, Infinity, false)
       for (let i = 0; i < batch.length; i++) out.push(batch[i])
@@ -110,9 +110,9 @@ export class RoughIterator<TDatabase> extends AbstractIterator<TDatabase, Encode
     ]
   }
 
-  /** Gives the event loop a turn when the slice is spent, and honours an abort issued since the call began. */
-  async #pause (): Promise<void> {
-    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+  /** Gives the event loop a turn if `spent`, and honours an abort issued since the call began. */
+  async #pause (spent: boolean): Promise<void> {
+    if (spent) await eventLoopBudget.turn()
     else if (this.#signal !== undefined) await undefined
     if (this.#signal?.aborted === true) {
       throw new AbortError()
