@@ -20,10 +20,14 @@ export class LogReader {
   recordOffset = 0
   /** Set when the reader stopped at a torn tail; the offset where the dropped bytes began. */
   tornAt = -1
+  /** Set when readRecord() threw LEVEL_CORRUPTION: the offset of the damage it names. */
+  damageAt = -1
 
-  constructor (data: Uint8Array, fileName: string) {
+  /** `start` (a block boundary, to resume after damage) is where reading begins. */
+  constructor (data: Uint8Array, fileName: string, start = 0) {
     this.data = data
     this.fileName = fileName
+    this.#pos = start
   }
 
   /**
@@ -96,6 +100,7 @@ export class LogReader {
   }
 
   #damage (at: number, message: string): never {
+    this.damageAt = at
     throw corruption(`${message} in ${this.fileName} at offset ${at}`)
   }
 }
