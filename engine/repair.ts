@@ -99,8 +99,11 @@ export interface RepairReport {
   droppedRecords: number
 }
 
+/** Told after each log is converted and each table scanned (for a progress display). */
+export type RepairProgress = (file: { kind: 'log' | 'table', number: number }) => void
+
 /** The repair of the database in dir. Rejects when dir is missing or holds nothing LevelDB recognises. */
-export async function repairDb (dir: string, input?: DbOptionsInput): Promise<RepairReport> {
+export async function repairDb (dir: string, input?: DbOptionsInput, onProgress?: RepairProgress): Promise<RepairReport> {
   const options = sanitizeOptions(input)
   const fs = options.fs
   // Decide before creating anything (LOCK): a directory of someone else's files stays as it was.
@@ -108,7 +111,7 @@ export async function repairDb (dir: string, input?: DbOptionsInput): Promise<Re
   if (!before.some((name) => parseFileName(name) !== undefined)) throw ioError(`${dir}: repair found no files`)
   const lock = await acquireLock(dir, fs)
   try {
-    return new Repairer(dir, options).run()
+    return new Repairer(dir, options, onProgress).run()
   } finally {
     await lock.release()
   }
@@ -136,6 +139,7 @@ class Repairer {
   readonly #options: DbOptions
   readonly #fs: FileSystem
   readonly #build: BuildTableOptions
+  readonly #onProgress: RepairProgress | undefined
   #nextFileNumber = 1
   readonly #manifests: string[] = []
   readonly #logs: number[] = []
@@ -155,8 +159,9 @@ class Repairer {
     droppedRecords: 0
   }
 
-  constructor (dir: string, options: DbOptions) {
+  constructor (dir: string, options: DbOptions, onProgress?: RepairProgress) {
     this.#dir = dir
+    this.#onProgress = onProgress
     this.#options = options
     this.#fs = options.fs
     this.#build = {
@@ -169,8 +174,14 @@ class Repairer {
 
   run (): RepairReport {
     this.#findFiles()
-    for (const number of this.#logs) this.#convertLog(number)
-    for (const number of this.#tableNumbers) this.#scanTable(number)
+    for (const number of this.#logs) {
+      this.#convertLog(number)
+      this.#onProgress?.({ kind: 'log', number })
+    }
+    for (const number of this.#tableNumbers) {
+      this.#scanTable(number)
+      this.#onProgress?.({ kind: 'table', number })
+    }
     this.#writeDescriptor()
     // CURRENT now names the new MANIFEST: what it replaces can go to lost/.
     for (const name of this.#manifests) {
