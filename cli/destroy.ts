@@ -3,6 +3,7 @@
 import { RoughLevel } from '../index'
 import { type Command, type ParsedArgs } from './command'
 import { EXIT_OK, UsageError } from './errors'
+import { withLockMessage } from './open-db'
 import type { Output } from './output'
 
 export const destroy: Command = {
@@ -15,7 +16,7 @@ export const destroy: Command = {
   async run (args: ParsedArgs, out: Output): Promise<number> {
     const dir = args.positionals[0]
     if (!args.flag('yes')) throw new UsageError(`destroy deletes the database in ${dir} for good: add --yes to go ahead`)
-    await RoughLevel.destroy(dir)
+    await withLockMessage(dir, 'destroy', async () => await RoughLevel.destroy(dir))
     await out.line(`destroyed ${dir}`)
     return EXIT_OK
   }

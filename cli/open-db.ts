@@ -13,13 +13,26 @@ export async function openDatabase (dir: string, command: string, create: boolea
   try {
     await db.open()
   } catch (err) {
-    if (levelCode(err) === 'LEVEL_LOCKED') {
-      throw levelError('LEVEL_LOCKED', `${dir} is open in another process: ${command} needs it closed (info, dump and verify work while it is open)`)
-    }
+    if (levelCode(err) === 'LEVEL_LOCKED') throw lockedError(dir, command)
     if (levelCode(err) === 'LEVEL_INVALID_ARGUMENT' && !create) {
       throw levelError('LEVEL_INVALID_ARGUMENT', `${dir}: no database there (no CURRENT file)`)
     }
     throw err
   }
   return db
+}
+
+/** The one line for a command that needs the lock of a database held elsewhere. */
+export function lockedError (dir: string, command: string): Error {
+  return levelError('LEVEL_LOCKED', `${dir} is open in another process: ${command} needs it closed (info, dump and verify work while it is open)`)
+}
+
+/** Runs work that takes the database's lock, turning LEVEL_LOCKED into lockedError's line. */
+export async function withLockMessage<T> (dir: string, command: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    if (levelCode(err) === 'LEVEL_LOCKED') throw lockedError(dir, command)
+    throw err
+  }
 }

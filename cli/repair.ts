@@ -7,6 +7,7 @@ import { formatBytes } from './byte-format'
 import { type Command, JSON_OPTION, type ParsedArgs } from './command'
 import { fileSize, listDir } from './db-state'
 import { EXIT_OK } from './errors'
+import { withLockMessage } from './open-db'
 import { internalKeyText } from './internal-key-text'
 import type { Output } from './output'
 import { formatSize, Progress } from './progress'
@@ -37,14 +38,14 @@ export const repair: Command = {
     const progress = Progress.onStderr('repair', 'bytes', total)
     let report: RepairReport
     try {
-      report = await repairDb(dir, undefined, ({ kind, number }) => {
+      report = await withLockMessage(dir, 'repair', async () => await repairDb(dir, undefined, ({ kind, number }) => {
         let size = sizes.get(`${kind} ${number}`)
         if (size === undefined) {
           size = fileSize(kind === 'log' ? logFileName(dir, number) : tableFileName(dir, number))
           total += size
         }
         progress.update(progress.done + size, total)
-      })
+      }))
     } finally {
       progress.finish()
     }

@@ -15,8 +15,12 @@ test('byte formats: utf8 (escaped), hex, base64 and NDJSON fields round-trip any
   for (let i = 0; i < 3000; i++) {
     const bytes = randomBytes(rnd, Math.floor(rnd() * 12))
     for (const format of ['utf8', 'hex', 'base64'] as const) {
-      const text = formatBytes(bytes, format)
-      if (/[\x00-\x1f\x7f]/.test(text) || !parseBytes(text, format, 'x').equals(bytes)) failures++
+      try {
+        const text = formatBytes(bytes, format)
+        if (/[\x00-\x1f\x7f]/.test(text) || !parseBytes(text, format, 'x').equals(bytes)) failures++
+      } catch {
+        failures++
+      }
     }
     const field = jsonField(bytes, 'utf8')
     if (!fromJsonField(JSON.parse(JSON.stringify(field.value)), field.encoding, 'x').equals(bytes)) failures++
