@@ -12,7 +12,9 @@ const LOG_ENTRIES = 1000
 /** Tables holding k00000..k02999, then a log (not yet replayed) holding m00000..m00999. */
 async function buildDatabase (dir: string): Promise<void> {
   let db = new RoughLevel(dir, { writeBufferSize: 64 * 1024 })
-  for (let i = 0; i < TABLE_ENTRIES; i++) await db.put(`k${String(i).padStart(5, '0')}`, `value ${i} `.repeat(10))
+  for (let i = 0; i < TABLE_ENTRIES; i += 100) {
+    await db.batch(Array.from({ length: 100 }, (_, j) => ({ type: 'put' as const, key: `k${String(i + j).padStart(5, '0')}`, value: `value ${i + j} `.repeat(10) })))
+  }
   await db.close()
   db = new RoughLevel(dir)
   await db.open()

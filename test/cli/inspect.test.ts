@@ -93,7 +93,7 @@ test('cli dump: a table prints every entry with its sequence and type in interna
 test('cli info: numbers, levels, key ranges and leveldb.stats of a database that another handle has open', async (t) => {
   const dir = tempDir('info')
   const db = new RoughLevel(dir, { writeBufferSize: 64 * 1024 })
-  for (let i = 0; i < 2000; i++) await db.put(`k${String(i).padStart(5, '0')}`, 'x'.repeat(100))
+  for (let i = 0; i < 2000; i += 100) await db.batch(Array.from({ length: 100 }, (_, j) => ({ type: 'put' as const, key: `k${String(i + j).padStart(5, '0')}`, value: 'x'.repeat(100) })))
   await db.compactRange('k', 'l')
   for (let i = 0; i < 10; i++) await db.put(`late${i}`, 'y')
   // The database stays open (locked) while info reads it.
@@ -118,7 +118,7 @@ test('cli info: numbers, levels, key ranges and leveldb.stats of a database that
 test('cli verify: a healthy database (written by rough-level, open elsewhere) passes', async (t) => {
   const dir = tempDir('verify-ok')
   const db = new RoughLevel(dir, { writeBufferSize: 64 * 1024 })
-  for (let i = 0; i < 1500; i++) await db.put(`k${i}`, 'v'.repeat(200))
+  for (let i = 0; i < 1500; i += 100) await db.batch(Array.from({ length: 100 }, (_, j) => ({ type: 'put' as const, key: `k${i + j}`, value: 'v'.repeat(200) })))
   const r = await runCli(['verify', dir])
   t.is(r.status, 0, 'exit 0')
   t.ok(/OK: no damage found/.test(r.stdout), r.stdout.trim())
