@@ -3,7 +3,9 @@
 import test from 'tape'
 import fs = require('node:fs')
 import path = require('node:path')
+import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { RoughLevel } from '../../index'
+import { writeZstdTable, zstdBlock } from '../fixtures/zstd-table'
 import { fieldBytes, filesEnding, jsonLines, removeDir, runCli, tempDir } from './run-cli'
 
 type Op = { type: 'put', key: Buffer, value: Buffer } | { type: 'del', key: Buffer }
@@ -125,5 +127,21 @@ test('cli verify: a healthy database (written by rough-level, open elsewhere) pa
   t.ok(/1500 entries/.test(r.stdout) || /checked \d+ tables/.test(r.stdout), 'it says what it read')
   t.is(r.stderr, '', 'no progress bar or message on a pipe')
   await db.close()
+  removeDir(dir)
+})
+
+test('cli dump: a table with a zstd-compressed block (LevelDB upstream\'s type 2) prints its entries', async (t) => {
+  const dir = tempDir('zstd')
+  const file = path.join(dir, '000007.ldb')
+  const out = new PosixFileSystem().openWritable(file)
+  writeZstdTable(out)
+  out.close()
+  const r = await runCli(['dump', file, '--json'])
+  t.is(r.status, 0, `exit 0 ${r.stderr}`)
+  const lines = jsonLines(r.stdout)
+  t.same(lines.filter((l) => l.kind === 'block').map((l) => l.compression), ['zstd'], 'the block is named zstd')
+  const { entries } = zstdBlock()
+  t.same(lines.filter((l) => l.kind === 'entry').map((l) => [l.key, l.sequence, l.type, l.value]),
+    entries.map(([k, v], i) => [k.subarray(0, k.length - 8).toString(), i + 1, 'val', v.toString()]), 'every entry, as the block was built')
   removeDir(dir)
 })
