@@ -108,11 +108,14 @@ export const verify: Command = {
     // A writer may have compacted a table away (or retired a log) while we read: only what is still
     // live counts as missing.
     if (state !== undefined && problems.some((p) => p.reason.startsWith('missing'))) {
-      const live = new Set(readDbState(dir).manifest.version.files.flat().map((f) => f.number))
+      let live = new Set<number>()
+      try {
+        live = new Set(readDbState(dir).manifest.version.files.flat().map((f) => f.number))
+      } catch {} // unreadable now: keep reporting what was missing
       for (let i = problems.length - 1; i >= 0; i--) {
         const p = problems[i]
         const n = parseFileName(path.basename(p.file))?.number
-        if (p.reason.startsWith('missing') && n !== undefined && !live.has(n)) {
+        if (p.reason.startsWith('missing') && n !== undefined && live.size > 0 && !live.has(n)) {
           problems.splice(i, 1)
           notes.push(`${path.basename(p.file)}: deleted by the database's writer during the check`)
         }
@@ -120,7 +123,7 @@ export const verify: Command = {
     }
 
     const summary = `checked ${counts.tables} tables (${formatSize(counts.tableBytes)}, ${counts.blocks} blocks, ${counts.entries} entries) and ` +
-      `${counts.logs} logs (${formatSize(counts.logBytes)}, ${counts.records} records, ${counts.logEntries} entries)`
+      `${counts.logs} ${counts.logs === 1 ? 'log' : 'logs'} (${formatSize(counts.logBytes)}, ${counts.records} records, ${counts.logEntries} entries)`
     if (args.flag('json')) {
       await out.line(JSON.stringify({ ok: problems.length === 0, dir: path.resolve(dir), ...counts, problems, notes }))
     } else {
