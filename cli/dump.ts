@@ -93,7 +93,8 @@ async function dumpTable (file: string, f: Formats, out: Output): Promise<boolea
     }
     if (table.indexError !== undefined) damaged = await damage(out, f, `${table.indexError} (blocks after it cannot be found)`)
 
-    const props = { dataBlocks: 0, entries: 0, deletions: 0, rawKeyBytes: 0, rawValueBytes: 0, dataBytes: 0, uncompressedBytes: 0, compression: {} as Record<string, number> }
+    const compression: Record<string, number> = {}
+    const props = { dataBlocks: 0, entries: 0, deletions: 0, rawKeyBytes: 0, rawValueBytes: 0, dataBytes: 0, uncompressedBytes: 0, compression }
     for (const [i, e] of table.index.entries()) {
       const type = table.compressionType(e)
       const compression = COMPRESSION_NAMES[type] ?? `type ${type}`

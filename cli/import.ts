@@ -5,7 +5,7 @@ import fs = require('node:fs')
 import readline = require('node:readline')
 import { type Command, type ParsedArgs } from './command'
 import { type ImportOp, parseEntryLine } from './entry-line'
-import { EXIT_OK } from './errors'
+import { EXIT_OK, UsageError } from './errors'
 import { openDatabase } from './open-db'
 import type { Output } from './output'
 import { Progress } from './progress'
@@ -28,6 +28,7 @@ export const importCommand: Command = {
     const dir = args.positionals[0]
     const batchSize = Math.max(1, args.integer('batch', 1000))
     const file = args.string('in')
+    if (file === undefined && process.stdin.isTTY === true) throw new UsageError('import reads NDJSON from stdin, which is a terminal here: pipe it in or give --in <file>')
     const input = file === undefined ? process.stdin : fs.createReadStream(file)
     const total = inputSize(file)
     const db = await openDatabase(dir, 'import', true)

@@ -37,7 +37,7 @@ export const scan: Command = {
     if (args.flag('keys') && args.flag('values')) throw new UsageError('--keys and --values cannot be combined (leave both out for entries)')
     const format: LineFormat = { key: args.byteFormat('key'), value: args.byteFormat('value'), json: args.flag('json') }
     const range = keyRange(args, format.key)
-    const limit = args.string('limit') === undefined ? -1 : args.integer('limit', -1)
+    const limit = args.integer('limit', -1)
     const db = await openDatabase(dir, 'scan', false)
     try {
       await walkEntries(db, { ...range, reverse: args.flag('reverse'), limit }, async (key, value) => {
