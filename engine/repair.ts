@@ -100,8 +100,11 @@ export interface RepairReport {
   droppedRecords: number
 }
 
+/** Told after each log is converted and each table scanned (for a progress display). */
+export type RepairProgress = (file: { kind: 'log' | 'table', number: number }) => void
+
 /** The repair of the database in dir. Rejects when dir is missing or holds nothing LevelDB recognises. */
-export async function repairDb (dir: string, input?: DbOptionsInput): Promise<RepairReport> {
+export async function repairDb (dir: string, input?: DbOptionsInput, onProgress?: RepairProgress): Promise<RepairReport> {
   const options = sanitizeOptions(input)
   const fs = options.fs
   // Decide before creating anything (LOCK): a directory of someone else's files stays as it was.
@@ -109,7 +112,7 @@ export async function repairDb (dir: string, input?: DbOptionsInput): Promise<Re
   if (!before.some((name) => parseFileName(name) !== undefined)) throw ioError(`${dir}: repair found no files`)
   const lock = await acquireLock(dir, fs)
   try {
-    return await new Repairer(dir, options).run()
+    return await new Repairer(dir, options, onProgress).run()
   } finally {
     await lock.release()
   }
@@ -137,6 +140,7 @@ class Repairer {
   readonly #options: DbOptions
   readonly #fs: FileSystem
   readonly #build: BuildTableOptions
+  readonly #onProgress: RepairProgress | undefined
   #nextFileNumber = 1
   readonly #manifests: string[] = []
   readonly #logs: number[] = []
@@ -156,8 +160,9 @@ class Repairer {
     droppedRecords: 0
   }
 
-  constructor (dir: string, options: DbOptions) {
+  constructor (dir: string, options: DbOptions, onProgress?: RepairProgress) {
     this.#dir = dir
+    this.#onProgress = onProgress
     this.#options = options
     this.#fs = options.fs
     this.#build = {
@@ -173,10 +178,12 @@ class Repairer {
     this.#findFiles()
     for (const number of this.#logs) {
       await this.#convertLog(number)
+      this.#onProgress?.({ kind: 'log', number })
       await eventLoopBudget.pause()
     }
     for (const number of this.#tableNumbers) {
       this.#scanTable(number)
+      this.#onProgress?.({ kind: 'table', number })
       await eventLoopBudget.pause()
     }
     this.#writeDescriptor()

@@ -20,10 +20,18 @@ export class LogReader {
   recordOffset = 0
   /** Set when the reader stopped at a torn tail; the offset where the dropped bytes began. */
   tornAt = -1
+  /**
+   * Set when readRecord() threw LEVEL_CORRUPTION: the offset of the damage it names, and where reading
+   * can go on (past the record that revealed it, or at the next block as LevelDB's reader resyncs).
+   */
+  damageAt = -1
+  resumeAt = -1
 
-  constructor (data: Uint8Array, fileName: string) {
+  /** `start` (0, or a resumeAt after damage) is where reading begins. */
+  constructor (data: Uint8Array, fileName: string, start = 0) {
     this.data = data
     this.fileName = fileName
+    this.#pos = start
   }
 
   /**
@@ -44,26 +52,26 @@ export class LogReader {
       const payload = this.data.subarray(at + HEADER_SIZE, this.#pos)
       switch (type) {
         case RecordType.Full:
-          if (parts !== undefined && totalLength(parts) > 0) this.#damage(partsStart, 'partial record without end')
+          if (parts !== undefined && totalLength(parts) > 0) this.#damage(partsStart, 'partial record without end', at)
           this.recordOffset = at
           return payload
         case RecordType.First:
-          if (parts !== undefined && totalLength(parts) > 0) this.#damage(partsStart, 'partial record without end')
+          if (parts !== undefined && totalLength(parts) > 0) this.#damage(partsStart, 'partial record without end', at)
           parts = [payload]
           partsStart = at
           break
         case RecordType.Middle:
-          if (parts === undefined) this.#damage(at, 'missing start of fragmented record')
+          if (parts === undefined) this.#damage(at, 'missing start of fragmented record', this.#pos)
           parts.push(payload)
           break
         case RecordType.Last: {
-          if (parts === undefined) this.#damage(at, 'missing start of fragmented record')
+          if (parts === undefined) this.#damage(at, 'missing start of fragmented record', this.#pos)
           parts.push(payload)
           this.recordOffset = partsStart
           return concat(parts)
         }
         default:
-          this.#damage(at, `unknown record type ${type}`)
+          this.#damage(at, `unknown record type ${type}`, this.#pos)
       }
     }
   }
@@ -88,14 +96,16 @@ export class LogReader {
         return data[pos + 6]
       }
       // A bad record: a torn tail if nothing valid follows, damage otherwise.
-      if (validRecordAfter(data, pos)) this.#damage(pos, problem)
+      if (validRecordAfter(data, pos)) this.#damage(pos, problem, Math.min(data.length, pos + blockLeft))
       this.tornAt = pos
       this.#pos = data.length
       return undefined
     }
   }
 
-  #damage (at: number, message: string): never {
+  #damage (at: number, message: string, resumeAt: number): never {
+    this.damageAt = at
+    this.resumeAt = resumeAt
     throw corruption(`${message} in ${this.fileName} at offset ${at}`)
   }
 }

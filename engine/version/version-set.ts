@@ -83,53 +83,15 @@ export class VersionSet {
 
   /** Reads CURRENT and replays the MANIFEST it names. Changes nothing on disk. */
   recover (): void {
-    const currentName = currentFileName(this.dir)
-    let current: string
-    try {
-      current = this.fs.readFile(currentName).toString('latin1')
-    } catch (err) {
-      throw fromFsError(`reading ${currentName}`, err)
-    }
-    if (current.length === 0 || !current.endsWith('\n')) throw corruption('CURRENT file does not end with newline')
-    const manifestName = current.slice(0, -1)
-    if (!/^MANIFEST-\d+$/.test(manifestName)) throw corruption(`CURRENT names ${JSON.stringify(manifestName)}, not a MANIFEST`)
-    const manifestPath = `${this.dir}/${manifestName}`
-    if (!this.fs.exists(manifestPath)) throw corruption('CURRENT points to a non-existent file')
-    let data: Buffer
-    try {
-      data = this.fs.readFile(manifestPath)
-    } catch (err) {
-      throw fromFsError(`reading ${manifestPath}`, err)
-    }
+    const state = readManifest(this.fs, this.dir, this.current.tableCache, COMPARATOR_NAME)
+    this.compactPointers = state.compactPointers
+    this.#install(state.version)
 
-    let logNumber: number | undefined
-    let prevLogNumber: number | undefined
-    let nextFileNumber: number | undefined
-    let lastSequence: number | undefined
-    const reader = new LogReader(data, manifestPath)
-    const builder = new VersionBuilder(this.current)
-    for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
-      const edit = VersionEdit.decode(record, `${manifestPath} record at offset ${reader.recordOffset}`)
-      if (edit.comparator !== undefined && edit.comparator !== COMPARATOR_NAME) {
-        throw invalidArgument(`${edit.comparator} does not match existing comparator ${COMPARATOR_NAME}`)
-      }
-      builder.apply(edit)
-      for (const { level, key } of edit.compactPointers) this.compactPointers[level] = key
-      if (edit.logNumber !== undefined) logNumber = edit.logNumber
-      if (edit.prevLogNumber !== undefined) prevLogNumber = edit.prevLogNumber
-      if (edit.nextFileNumber !== undefined) nextFileNumber = edit.nextFileNumber
-      if (edit.lastSequence !== undefined) lastSequence = edit.lastSequence
-    }
-    if (nextFileNumber === undefined) throw corruption(`no meta-nextfile entry in descriptor ${manifestPath}`)
-    if (logNumber === undefined) throw corruption(`no meta-lognumber entry in descriptor ${manifestPath}`)
-    if (lastSequence === undefined) throw corruption(`no last-sequence-number entry in descriptor ${manifestPath}`)
-    this.#install(builder.build())
-
-    this.manifestFileNumber = nextFileNumber
-    this.nextFileNumber = nextFileNumber + 1
-    this.logNumber = logNumber
-    this.prevLogNumber = prevLogNumber ?? 0
-    this.lastSequence = lastSequence
+    this.manifestFileNumber = state.nextFileNumber
+    this.nextFileNumber = state.nextFileNumber + 1
+    this.logNumber = state.logNumber
+    this.prevLogNumber = state.prevLogNumber
+    this.lastSequence = state.lastSequence
     this.markFileNumberUsed(this.logNumber)
     this.markFileNumberUsed(this.prevLogNumber)
   }
@@ -233,5 +195,91 @@ export class VersionSet {
       try { this.fs.unlink(temp) } catch {}
       throw err
     }
+  }
+}
+
+/** The state a MANIFEST describes once all its edits are applied (LevelDB's VersionSet::Recover, before it takes effect). */
+export interface ManifestState {
+  /** The MANIFEST CURRENT names: its path and number. */
+  manifestPath: string
+  manifestNumber: number
+  /** The comparator its edits name (the last one that does), if any does. */
+  comparator: string | undefined
+  logNumber: number
+  prevLogNumber: number
+  nextFileNumber: number
+  lastSequence: number
+  compactPointers: Array<Uint8Array | undefined>
+  version: Version
+  /** Records read, and where a torn tail began (-1 if none: a writer may be appending to it). */
+  edits: number
+  tornAt: number
+}
+
+/**
+ * Reads CURRENT and replays the MANIFEST it names into a version over `tableCache`. Changes nothing on
+ * disk and takes no lock, so tools can read a database another process has open. With `comparator`, an
+ * edit naming another one fails with LEVEL_INVALID_ARGUMENT, as LevelDB's open does.
+ */
+export function readManifest (fs: FileSystem, dir: string, tableCache: TableCache, comparator?: string): ManifestState {
+  const currentName = currentFileName(dir)
+  let current: string
+  try {
+    current = fs.readFile(currentName).toString('latin1')
+  } catch (err) {
+    throw fromFsError(`reading ${currentName}`, err)
+  }
+  if (current.length === 0 || !current.endsWith('\n')) throw corruption('CURRENT file does not end with newline')
+  const manifestName = current.slice(0, -1)
+  if (!/^MANIFEST-\d+$/.test(manifestName)) throw corruption(`CURRENT names ${JSON.stringify(manifestName)}, not a MANIFEST`)
+  const manifestPath = `${dir}/${manifestName}`
+  if (!fs.exists(manifestPath)) throw corruption('CURRENT points to a non-existent file')
+  let data: Buffer
+  try {
+    data = fs.readFile(manifestPath)
+  } catch (err) {
+    throw fromFsError(`reading ${manifestPath}`, err)
+  }
+
+  let named: string | undefined
+  let logNumber: number | undefined
+  let prevLogNumber: number | undefined
+  let nextFileNumber: number | undefined
+  let lastSequence: number | undefined
+  const compactPointers = new Array<Uint8Array | undefined>(NUM_LEVELS).fill(undefined)
+  let edits = 0
+  const reader = new LogReader(data, manifestPath)
+  const builder = new VersionBuilder(new Version(tableCache))
+  for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
+    const edit = VersionEdit.decode(record, `${manifestPath} record at offset ${reader.recordOffset}`)
+    edits++
+    if (edit.comparator !== undefined) {
+      if (comparator !== undefined && edit.comparator !== comparator) {
+        throw invalidArgument(`${edit.comparator} does not match existing comparator ${comparator}`)
+      }
+      named = edit.comparator
+    }
+    builder.apply(edit)
+    for (const { level, key } of edit.compactPointers) compactPointers[level] = key
+    if (edit.logNumber !== undefined) logNumber = edit.logNumber
+    if (edit.prevLogNumber !== undefined) prevLogNumber = edit.prevLogNumber
+    if (edit.nextFileNumber !== undefined) nextFileNumber = edit.nextFileNumber
+    if (edit.lastSequence !== undefined) lastSequence = edit.lastSequence
+  }
+  if (nextFileNumber === undefined) throw corruption(`no meta-nextfile entry in descriptor ${manifestPath}`)
+  if (logNumber === undefined) throw corruption(`no meta-lognumber entry in descriptor ${manifestPath}`)
+  if (lastSequence === undefined) throw corruption(`no last-sequence-number entry in descriptor ${manifestPath}`)
+  return {
+    manifestPath,
+    manifestNumber: Number(manifestName.slice(9)),
+    comparator: named,
+    logNumber,
+    prevLogNumber: prevLogNumber ?? 0,
+    nextFileNumber,
+    lastSequence,
+    compactPointers,
+    version: builder.build(),
+    edits,
+    tornAt: reader.tornAt
   }
 }

@@ -8,12 +8,12 @@ import type { RandomAccessFile, WritableFile } from '../../engine/fs/file-system
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { compareInternalKeys, MAX_SEQUENCE, putTag, tagSequence, tagType, ValueType } from '../../engine/internal-key'
 import { Block, BlockIterator } from '../../engine/table/block'
-import { BlockBuilder } from '../../engine/table/block-builder'
 import { snappyUncompress, zstdCompressionAvailable, zstdUncompress } from '../../engine/table/compression'
-import { BlockHandle, Footer, putBlockTrailer, readBlock, readFooter } from '../../engine/table/format'
+import { BlockHandle, putBlockTrailer, readBlock, readFooter } from '../../engine/table/format'
 import { type BlockCache, Table, TableEntry } from '../../engine/table/table'
 import { TableBuilder, type TableBuilderOptions } from '../../engine/table/table-builder'
 import { LruCache } from '../../engine/util/lru-cache'
+import { writeZstdTable, zstdBlock } from '../fixtures/zstd-table'
 
 /** A file in memory, both ends: what TableBuilder writes, Table reads. */
 class MemFile implements RandomAccessFile, WritableFile {
@@ -288,38 +288,10 @@ test('zstd: writing is LEVEL_NOT_SUPPORTED without a compressor; reading works o
     t.is(typeof Reflect.get(zlib, 'zstdCompressSync'), 'undefined', 'this Node has no zstdCompressSync: zstd round trip skipped')
   }
 
-  // A block made by BlockBuilder and compressed by the zstd CLI (zstd 1.5.4 -1; single segment, content size and checksum).
-  const entries: Entry[] = []
-  const block = new BlockBuilder(16)
-  for (let i = 0; i < 20; i++) {
-    const k = ikey(`zstd-key-${String(i).padStart(2, '0')}`, i + 1)
-    const v = Buffer.from(`value-${i}-`.repeat(3))
-    entries.push([k, v])
-    block.add(k, 0, k.length, v, 0, v.length)
-  }
-  const raw = Buffer.from(block.finish())
-  const frame = Buffer.from(ZSTD_FRAME, 'hex')
+  const { entries, raw, frame } = zstdBlock()
   t.ok(Buffer.from(zstdUncompress(frame)).equals(raw), 'fzstd decodes the frame to the block')
-
-  // A table around it: [zstd data block][metaindex][index][footer].
   const file = new MemFile('zstd.ldb')
-  const putBlock = (data: Uint8Array, type: number): BlockHandle => {
-    const h = new BlockHandle(file.len, data.length)
-    const trailer = Buffer.alloc(5)
-    putBlockTrailer(trailer, 0, data, type)
-    file.append(data, 0, data.length)
-    file.append(trailer, 0, 5)
-    return h
-  }
-  const dataHandle = putBlock(frame, 2)
-  const metaHandle = putBlock(new BlockBuilder(16).finish(), 0)
-  const index = new BlockBuilder(1)
-  const lastKey = entries[entries.length - 1][0]
-  const hv = dataHandle.encode()
-  index.add(lastKey, 0, lastKey.length, hv, 0, hv.length)
-  const indexHandle = putBlock(index.finish(), 0)
-  const footer = new Footer(metaHandle, indexHandle).encode()
-  file.append(footer, 0, footer.length)
+  writeZstdTable(file)
   const table = Table.open(file, file.len, file.path)
   t.same(checkTable(table, entries, entries.map((e) => e[0])), [], 'a table with a zstd data block reads back')
 
@@ -331,13 +303,6 @@ test('zstd: writing is LEVEL_NOT_SUPPORTED without a compressor; reading works o
   t.throws(() => zstdUncompress(huge, 'z.ldb', 9), isCorruption('z.ldb'), 'absurd content size: corruption, nothing allocated')
   t.end()
 })
-
-const ZSTD_FRAME =
-  '28b52ffd640f028d0800a24d281f504f9a0300da04955b3333f39a969696f66c33aff24c1f2e84d482af5b92017777dc1d0f7777db5a7370d3e3' +
-  '32c610333dae062f3d1606aba2c86d4a69c1498f8b105230d2e39e73127cf4b8c618041b3d6e29e5c0458fc5c04951fcb6d6d02d8fcb18bb591e' +
-  '77ad55e095c7554a1158e571534a034e795c849080511ef79c13e093c735c600d8e4b1dce192c74db6613101717176922c464362232a28321' +
-  '2b9412070d3d4da4410f770c28288870824b70c9cb8ca8ea272084c5cc50998a2082384c3082384c38425c4e18411e261c24e449540eaab181cda96' +
-  '1cc90cedba73191e65c92ece99cd04e7996522e7cc6682f3cc3291736633c17966c97298c050ab8520dc3d90996ee1627c0930b0e00d28'
 
 test('snappy decoding is strict: damaged streams are LEVEL_CORRUPTION, claimed lengths are bounded', (t) => {
   const text = Buffer.from('hello hello hello hello hello hello hello world '.repeat(50))
