@@ -80,8 +80,22 @@ export class Db {
    */
   #spareArena: Arena | undefined
   #log: OpenLog
-  /** Logs switched away from whose file may still have an fdatasync in flight. */
+  /**
+   * Logs switched away from and still open: their memtable's flush is not installed yet, or an fdatasync of
+   * them is in flight. Closed by #installFlush (their writes are then in a synced table) or after that sync.
+   */
   readonly #retiredLogs = new Set<WritableFile>()
+  /** The current log holds writes no fdatasync has covered: set by each commit, cleared when a sync begins. */
+  #logUnsynced = false
+  /**
+   * After a switch: the retired log's fdatasync and the directory's fsync (the new log's name), both on the
+   * thread pool. Nothing is written to the new log until they are done, so that no write in it can reach
+   * the disk before every write in the old one: after any crash the database is a prefix of its writes, and
+   * a sync write acknowledged makes every earlier write durable. Set by #switchMemtable, cleared when done.
+   */
+  #switchSync: Promise<void> | undefined
+  /** Files fdatasyncs are running on, and how many: #installFlush leaves them open. */
+  readonly #syncingFiles = new Map<WritableFile, number>()
   readonly #snapshots = new SnapshotList()
   /** Builds flushed tables. */
   readonly #background: BackgroundWorker
@@ -93,6 +107,8 @@ export class Db {
   /** Table numbers being written: not in any version yet, but not garbage either. */
   readonly #pendingOutputs = new Set<number>()
   #flushing: Promise<void> | undefined
+  /** A flush's MANIFEST edit is being written: set and cleared by #installFlush. */
+  #installingFlush = false
   /** A commit found the memtable full while a flush ran; the flush's end commits the group. */
   #stalled = false
 
@@ -106,12 +122,11 @@ export class Db {
   /** Groups written to the WAL whose sync writers wait for an fdatasync that has not begun yet. */
   #syncWaiters: WriteGroup[] = []
   #syncing: Promise<void> | undefined
-  #syncingFile: WritableFile | undefined
   #bgError: EngineError | undefined
   #closed = false
   #keyScratch = Buffer.allocUnsafe(256)
   #keyLen = 0
-  readonly #commitTask = (): void => this.#commit(false)
+  readonly #commitTask = (): void => this.#commit()
 
   /** After get() returns true: the value is valueBuf[valueOff, valueOff + valueLen), until the next call. */
   valueBuf: Uint8Array = new Uint8Array(0)
@@ -269,12 +284,10 @@ export class Db {
 
   /** Writes the memtable to a table now (if it holds anything) and waits until it is installed. */
   async flush (): Promise<void> {
-    // Commit what is queued first; that commit may itself start a flush, which must end before ours.
-    do {
-      while (this.#flushing !== undefined) await this.#flushing
-      if (this.#bgError !== undefined) throw this.#bgError
-      if (this.#groups.length > 0) this.#commit(true)
-    } while (this.#flushing !== undefined)
+    // Commit what is queued first; that may itself start a flush, which must end before ours.
+    await this.#drainGroups()
+    while (this.#flushing !== undefined) await this.#flushing
+    if (this.#bgError !== undefined) throw this.#bgError
     if (this.#mem.entries === 0) return
     this.#switchMemtable()
     while (this.#flushing !== undefined) await this.#flushing
@@ -303,11 +316,12 @@ export class Db {
     // A compaction only reorganises what is already durable: stop it rather than wait for it (the flush
     // in flight is waited for, since it holds acknowledged writes).
     Atomics.store(this.#cancel, 0, 1)
+    await this.#drainGroups()
     while (this.#flushing !== undefined || this.#compacting !== undefined) {
       await this.#flushing?.catch(() => {})
       await this.#compacting?.catch(() => {})
     }
-    if (this.#groups.length > 0) this.#commit(true)
+    while (this.#switchSync !== undefined) await this.#switchSync
     while (this.#syncing !== undefined) await this.#syncing.catch(() => {})
     this.#log.file.close()
     for (const file of this.#retiredLogs) file.close()
@@ -358,16 +372,16 @@ export class Db {
   }
 
   /**
-   * Commits the waiting groups, oldest first. Unless `drain`, it stops when the event loop's slice is
-   * spent and continues after a turn. A stall (full memtables, level 0 at its stop trigger) leaves the
-   * groups waiting for #resumeStalled.
+   * Commits the waiting groups, oldest first. It stops when the event loop's slice is spent and continues
+   * after a turn. A stall (full memtables, level 0 at its stop trigger) leaves the groups waiting for
+   * #resumeStalled.
    */
-  #commit (drain: boolean): void {
+  #commit (): void {
     const groups = this.#groups
     while (groups.length > 0) {
       if (!this.#commitOne(groups[0])) return
       groups.shift()
-      if (groups.length > 0 && !drain && eventLoopBudget.spent()) {
+      if (groups.length > 0 && eventLoopBudget.spent()) {
         eventLoopBudget.afterTurn(this.#commitTask)
         return
       }
@@ -400,10 +414,15 @@ export class Db {
         return false
       }
     }
+    if (this.#switchSync !== undefined) {
+      this.#stalled = true
+      return false
+    }
     const sequence = this.#versions.lastSequence + 1
     batch.seal(sequence)
     try {
       this.#log.writer.addRecord(batch.buf, batch.offset, batch.byteLength, true)
+      this.#logUnsynced = true
     } catch (err) {
       this.#bgError = fromFsError(`writing ${this.#log.file.path}`, err)
       this.#failGroups(this.#bgError)
@@ -427,33 +446,78 @@ export class Db {
     return true
   }
 
+  /** Commits every group queued so far (or fails them), with turns of the event loop, waiting out stalls. */
+  async #drainGroups (): Promise<void> {
+    while (this.#groups.length > 0) {
+      this.#commit()
+      if (this.#groups.length === 0) break
+      // A stall ends with its flush or compaction (#resumeStalled commits then); else the slice was spent.
+      if (this.#stalled) await (this.#switchSync ?? this.#flushing ?? this.#compacting)?.catch(() => {})
+      else await eventLoopBudget.turn()
+    }
+  }
+
   /** Fails every waiting group with err (nothing of theirs was written). */
   #failGroups (err: EngineError): void {
     const groups = this.#groups.splice(0)
     for (const g of groups) g.fail(err)
   }
 
-  /** Runs fdatasyncs while groups wait for one; each covers every group written before it began. */
+  /**
+   * Runs fdatasyncs while groups wait for one; each covers every group written before it began (earlier
+   * logs were synced at their switch: #switchSync).
+   */
   async #syncLoop (): Promise<void> {
     while (this.#syncWaiters.length > 0) {
       const waiters = this.#syncWaiters
       this.#syncWaiters = []
-      const file = this.#syncingFile = this.#log.file
+      const current = this.#log.file
       try {
-        await file.syncAsync()
+        this.#logUnsynced = false
+        await this.#syncFile(current)
       } catch (err) {
-        this.#bgError ??= fromFsError(`syncing ${file.path}`, err)
+        this.#bgError ??= fromFsError('syncing the log', err)
         for (const g of waiters) g.fail(this.#bgError)
         for (const g of this.#syncWaiters) g.fail(this.#bgError)
         this.#syncWaiters = []
         break
-      } finally {
-        this.#syncingFile = undefined
-        if (this.#retiredLogs.has(file) && file !== this.#log.file) this.#closeRetired(file)
       }
       for (const g of waiters) g.durable()
     }
     this.#syncing = undefined
+  }
+
+  /**
+   * The syncs a switch needs before the new log takes writes (see #switchSync): the old log's (if it holds
+   * unsynced writes) and the directory's, so that sync writes acknowledged in the new log survive with its
+   * name. Then the groups waiting for it are committed.
+   */
+  async #syncSwitch (old: WritableFile, oldUnsynced: boolean): Promise<void> {
+    try {
+      // A sync already running on it may have begun before its last writes: this one covers them all.
+      if (oldUnsynced) await this.#syncFile(old)
+      await this.fs.syncDirAsync(this.dir)
+    } catch (err) {
+      this.#bgError ??= fromFsError('syncing the log and directory at a log switch', err)
+    } finally {
+      this.#switchSync = undefined
+    }
+    this.#resumeStalled()
+  }
+
+  /** fdatasyncs file, keeping it open meanwhile; a retired log is closed once synced (nothing more goes to it). */
+  async #syncFile (file: WritableFile): Promise<void> {
+    this.#syncingFiles.set(file, (this.#syncingFiles.get(file) ?? 0) + 1)
+    try {
+      await file.syncAsync()
+    } catch (err) {
+      throw fromFsError(`syncing ${file.path}`, err)
+    } finally {
+      const left = this.#syncingFiles.get(file)! - 1
+      if (left > 0) this.#syncingFiles.set(file, left)
+      else this.#syncingFiles.delete(file)
+      if (left === 0 && this.#retiredLogs.has(file)) this.#closeRetired(file)
+    }
   }
 
   /**
@@ -465,29 +529,11 @@ export class Db {
     const number = versions.newFileNumber()
     const path = logFileName(this.dir, number)
     const file = this.fs.openWritable(path)
-    try {
-      // Sync writes to the new log are acknowledged before the flush's MANIFEST edit syncs the directory:
-      // make the log's name durable now, or a power loss could drop the file with those writes.
-      this.fs.syncDir(this.dir)
-    } catch (err) {
-      file.close()
-      try { this.fs.unlink(path) } catch {}
-      throw err
-    }
     const old = this.#log
-    if (this.#syncWaiters.length > 0) {
-      // Their groups are in the old log: make it durable now, as the sync loop moves to the new one.
-      try {
-        old.file.sync()
-      } catch (err) {
-        file.close()
-        throw err
-      }
-      for (const g of this.#syncWaiters) g.durable()
-      this.#syncWaiters = []
-    }
     this.#log = { number, file, writer: new LogWriter(file) }
     this.#retiredLogs.add(old.file)
+    this.#switchSync = this.#syncSwitch(old.file, this.#logUnsynced)
+    this.#logUnsynced = false
     this.#imm = this.#mem
     this.#mem = new MemTable(this.#spareArena)
     this.#spareArena = undefined
@@ -501,7 +547,7 @@ export class Db {
     this.#pendingOutputs.add(number)
     try {
       const file = await writeMemTable(this.#background, this.dir, this.options, number, imm)
-      this.#installFlush(file)
+      await this.#installFlush(file)
     } catch (err) {
       this.#bgError ??= fromFsError(`flushing the memtable to ${tableFileName(this.dir, number)}`, err)
     } finally {
@@ -512,8 +558,12 @@ export class Db {
     this.#maybeScheduleCompaction()
   }
 
-  /** Records a flushed table and the new log in the MANIFEST, then retires the immutable memtable. */
-  #installFlush (file: FileMetaData | undefined): void {
+  /**
+   * Records a flushed table and the new log in the MANIFEST, then retires the immutable memtable. No
+   * compaction starts until the edit is applied (#installingFlush): the table's level is chosen against the
+   * current version, and a compaction picked before the edit could write over that level's range.
+   */
+  async #installFlush (file: FileMetaData | undefined): Promise<void> {
     const edit = new VersionEdit()
     if (file !== undefined) {
       // While a compaction runs, its outputs are not in the version yet: a table placed deeper than
@@ -527,12 +577,17 @@ export class Db {
     }
     edit.logNumber = this.#log.number
     edit.prevLogNumber = 0
-    this.#versions.logAndApply(edit)
+    this.#installingFlush = true
+    try {
+      await this.#versions.logAndApply(edit)
+    } finally {
+      this.#installingFlush = false
+    }
     const imm = this.#imm
     this.#imm = undefined
     if (imm !== undefined && imm.openIterators === 0) this.#spareArena = imm.arena
     for (const f of [...this.#retiredLogs]) {
-      if (f !== this.#syncingFile) this.#closeRetired(f)
+      if (!this.#syncingFiles.has(f)) this.#closeRetired(f)
     }
     this.#removeObsoleteFiles()
   }
@@ -541,7 +596,7 @@ export class Db {
   #resumeStalled (): void {
     if (!this.#stalled) return
     this.#stalled = false
-    this.#commit(false)
+    this.#commit()
   }
 
   /** How a worker rebuilds our FileSystem, or undefined to build tables on this thread. */
@@ -551,7 +606,7 @@ export class Db {
 
   /** Starts the compaction LevelDB's size scores call for, if none is running. */
   #maybeScheduleCompaction (): void {
-    if (this.#compacting !== undefined || this.#closed || this.#bgError !== undefined) return
+    if (this.#compacting !== undefined || this.#installingFlush || this.#closed || this.#bgError !== undefined) return
     const c = pickCompaction(this.#versions.current, this.#versions.compactPointers, { maxFileSize: this.options.maxFileSize })
     if (c !== undefined) this.#startCompaction(c)
   }
@@ -573,7 +628,7 @@ export class Db {
     const versions = this.#versions
     if (c.isTrivialMove()) {
       try {
-        versions.logAndApply(trivialMoveEdit(c))
+        await versions.logAndApply(trivialMoveEdit(c))
       } catch (err) {
         this.#bgError ??= fromFsError('recording a trivial move', err)
       }
@@ -604,7 +659,7 @@ export class Db {
         }).outputs
       }
       if (this.#bgError !== undefined || this.#closed) return
-      versions.logAndApply(applyCompaction(c, outputs))
+      await versions.logAndApply(applyCompaction(c, outputs))
       this.#removeObsoleteFiles()
     } catch (err) {
       // Closing cancels a running compaction; that is not an error of the database.
@@ -629,7 +684,7 @@ export class Db {
     for (let level = 0; level < deepest; level++) {
       let from = begin0
       for (;;) {
-        while (this.#compacting !== undefined) await this.#compacting
+        while (this.#compacting !== undefined || this.#installingFlush) await (this.#compacting ?? this.#flushing)
         if (this.#bgError !== undefined) throw this.#bgError
         if (this.#closed) return
         const c = compactRange(this.#versions.current, level, from, endKey, { maxFileSize: this.options.maxFileSize })
@@ -641,6 +696,7 @@ export class Db {
     }
   }
 
+  /** Closes a retired log: its writes are in a synced table, or covered by an fdatasync. */
   #closeRetired (file: WritableFile): void {
     this.#retiredLogs.delete(file)
     try { file.close() } catch {}

@@ -117,7 +117,7 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
     edit.logNumber = number
     edit.prevLogNumber = 0
     edit.lastSequence = maxSequence
-    versions.logAndApply(edit)
+    await versions.logAndApply(edit)
     return { versions, tableCache, blockCache, log: { number, file, writer: new LogWriter(file) } }
   } catch (err) {
     file?.close()

@@ -2,8 +2,9 @@
 // substitute a fault-injecting implementation (EIO, ENOSPC, torn writes, crashes) and the worker thread
 // builds its own from a serialisable description.
 //
-// Calls are synchronous because getSync and recovery read synchronously; only fdatasync has an async
-// form, so that sync writers can join the next group while one runs on libuv's thread pool.
+// Calls are synchronous because getSync and recovery read synchronously; fdatasync and a directory's fsync
+// also have async forms, run on libuv's thread pool, so that sync writers can join the next group while
+// one runs and the event loop never waits for a disk to flush.
 // Errors are thrown as they come from the platform (Node's fs errors); callers wrap them as
 // LEVEL_IO_ERROR naming the file.
 
@@ -43,6 +44,8 @@ export interface FileSystem {
   rmdir (dir: string): void
   /** fsyncs a directory so that renames and creations in it are durable. */
   syncDir (dir: string): void
+  /** syncDir on the thread pool (the main thread's steady-state path: a MANIFEST edit, a new log's name). */
+  syncDirAsync (dir: string): Promise<void>
   realpath (path: string): string
   /**
    * How a worker thread rebuilds this file system, or undefined when it cannot (a test's in-memory or

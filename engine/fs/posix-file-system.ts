@@ -116,6 +116,17 @@ export class PosixFileSystem implements FileSystem {
     }
   }
 
+  syncDirAsync (dir: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.open(dir, 'r', (err, fd) => {
+        if (err !== null) return reject(err)
+        fs.fsync(fd, (syncErr) => {
+          fs.close(fd, () => { syncErr !== null ? reject(syncErr) : resolve() })
+        })
+      })
+    })
+  }
+
   realpath (path: string): string {
     return fs.realpathSync(path)
   }

@@ -30,6 +30,8 @@ export class VersionSet {
   /** Older versions still referenced (by iterators); their files must not be deleted. */
   readonly #older = new Set<Version>()
   #manifest?: { file: WritableFile, writer: LogWriter }
+  /** The last logAndApply in flight (settled, never rejecting): the next one starts after it. */
+  #manifestQueue: Promise<void> = Promise.resolve()
 
   constructor (dir: string, fs: FileSystem, tableCache: TableCache) {
     this.dir = dir
@@ -100,7 +102,14 @@ export class VersionSet {
    * Records `edit` in the MANIFEST (starting a new one, and switching CURRENT, on the first call after
    * recovery), then applies it. The edit always carries the log numbers, next file and last sequence.
    */
-  logAndApply (edit: VersionEdit): void {
+  logAndApply (edit: VersionEdit): Promise<void> {
+    // One edit at a time, in call order: each is written, synced and applied before the next is written.
+    const done = this.#manifestQueue.then(() => this.#logAndApply(edit))
+    this.#manifestQueue = done.catch(() => {})
+    return done
+  }
+
+  async #logAndApply (edit: VersionEdit): Promise<void> {
     edit.logNumber ??= this.logNumber
     edit.prevLogNumber ??= this.prevLogNumber
     edit.nextFileNumber = this.nextFileNumber
@@ -121,8 +130,9 @@ export class VersionSet {
       this.#manifest.writer.addRecord(record, 0, record.length)
       // The edit names files (tables, the new log) created since the directory was last synced: their
       // names must be durable before the MANIFEST that needs them is (LevelDB's SyncDirIfManifest).
-      this.fs.syncDir(this.dir)
-      this.#manifest.file.sync()
+      // Both fsyncs run on the thread pool: a slow disk never holds the event loop.
+      await this.fs.syncDirAsync(this.dir)
+      await this.#manifest.file.syncAsync()
       if (created !== undefined) {
         this.#renameCurrent(this.manifestFileNumber)
         renamed = true

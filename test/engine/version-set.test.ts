@@ -50,7 +50,7 @@ test('file numbers on reopen follow LevelDB (reference §12.1): one put, reopen 
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
-test('MANIFEST recovery rebuilds files, numbers and the last sequence from every edit', (t) => {
+test('MANIFEST recovery rebuilds files, numbers and the last sequence from every edit', async (t) => {
   const dir = tempDir()
   const a = open(dir)
   a.create()
@@ -63,12 +63,12 @@ test('MANIFEST recovery rebuilds files, numbers and the last sequence from every
   e1.addFile(0, file(a.newFileNumber(), 'a', 'm', 5))
   e1.addFile(1, file(a.newFileNumber(), 'n', 'z', 3))
   e1.lastSequence = 9
-  a.logAndApply(e1)
+  await a.logAndApply(e1)
   const e2 = new VersionEdit()
   e2.deleteFile(0, e1.newFiles[0].file.number)
   e2.addFile(2, file(a.newFileNumber(), 'a', 'f', 7))
   e2.lastSequence = 12
-  a.logAndApply(e2)
+  await a.logAndApply(e2)
   const expected = a.current.files.map((level) => level.map((f) => f.number))
   a.close()
 
@@ -81,7 +81,6 @@ test('MANIFEST recovery rebuilds files, numbers and the last sequence from every
   t.same(hex(b.current.files[2][0].smallest), hex(internalKey('a', 7, 1)), 'keys survive')
   b.close()
   fs.rmSync(dir, { recursive: true, force: true })
-  t.end()
 })
 
 test('recovery refuses what LevelDB refuses, with LevelDB\'s messages', (t) => {

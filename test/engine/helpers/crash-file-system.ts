@@ -201,6 +201,7 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
   /** Shadow namespaces: absolute path -> inode. */
   readonly #current = new Map<string, Inode>()
   readonly #durable = new Map<string, Inode>()
+  readonly #held = new Map<FileKind, Promise<void>>()
 
   get crashed (): boolean {
     return this.#crashed
@@ -221,6 +222,25 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
   /** Crashes now: every later call throws, and the shadow keeps what it holds at this instant. */
   crash (): void {
     this.#crashed = true
+  }
+
+  /**
+   * Holds every async fdatasync of files of `kind` that starts from now on, until the returned release() is
+   * called: a slow disk, or a worker's flush still running, widened into a window a test can crash in.
+   */
+  holdSyncs (kind: FileKind): () => void {
+    let release!: () => void
+    const held = new Promise<void>((resolve) => { release = resolve })
+    this.#held.set(kind, held)
+    return () => {
+      if (this.#held.get(kind) === held) this.#held.delete(kind)
+      release()
+    }
+  }
+
+  /** @internal What an async fdatasync of a file of `kind` waits for first. */
+  heldSyncs (kind: FileKind): Promise<void> | undefined {
+    return this.#held.get(kind)
   }
 
   /**
@@ -335,12 +355,26 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
 
   override syncDir (dir: string): void {
     this.#enter({ op: 'syncDir', path: dir, kind: 'other', mutation: 0 })
-    // Every name in the directory becomes durable as it is now; nothing is passed to the real file system.
+    this.#makeNamesDurable(dir, new Map(this.#current))
+  }
+
+  /** What syncDir makes durable is fixed when it starts; it takes effect one macrotask later, if no crash came first. */
+  override async syncDirAsync (dir: string): Promise<void> {
+    const call: FsCall = { op: 'syncDir', path: dir, kind: 'other', mutation: 0 }
+    this.#enter(call)
+    const names = new Map(this.#current)
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    this.checkAlive(call)
+    this.#makeNamesDurable(dir, names)
+  }
+
+  /** Every name in dir becomes durable as `names` has it; nothing is passed to the real file system. */
+  #makeNamesDurable (dir: string, names: ReadonlyMap<string, Inode>): void {
     const abs = path.resolve(dir)
     for (const file of [...this.#durable.keys()]) {
-      if (path.dirname(file) === abs && !this.#current.has(file)) this.#durable.delete(file)
+      if (path.dirname(file) === abs && !names.has(file)) this.#durable.delete(file)
     }
-    for (const [file, inode] of this.#current) {
+    for (const [file, inode] of names) {
       if (path.dirname(file) === abs) this.#durable.set(file, inode)
     }
   }
@@ -426,6 +460,7 @@ class CrashWritableFile implements WritableFile {
     // What the fdatasync covers is fixed when it starts; it becomes durable only if it completes, one
     // macrotask later (as a thread-pool fdatasync would), before any crash.
     const length = this.#inode.length
+    await this.#fs.heldSyncs(call.kind)
     await new Promise<void>((resolve) => setImmediate(resolve))
     this.#fs.checkAlive(call)
     if (this.#inode.synced < length) this.#inode.synced = length
