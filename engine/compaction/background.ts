@@ -89,7 +89,7 @@ export class BackgroundWorker {
 export function resultError (result: Extract<JobResult, { ok: false }>): EngineError {
   const code = result.code
   // The platform's code travels as the cause, as it does in errors thrown on this thread.
-  const cause = result.errno === undefined ? undefined : Object.assign(new Error(result.errno), { code: result.errno })
+  const cause = result.errno === undefined ? undefined : Object.assign(new Error(result.message), { code: result.errno })
   if (code === 'LEVEL_CORRUPTION' || code === 'LEVEL_IO_ERROR' || code === 'LEVEL_NOT_SUPPORTED' || code === 'LEVEL_INVALID_ARGUMENT' || code === 'LEVEL_LOCKED') {
     return new EngineError(result.message, { code, cause })
   }

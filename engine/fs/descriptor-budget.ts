@@ -24,7 +24,7 @@ export const MIN_OPEN_FILES = 12
 
 /**
  * Descriptors each worker thread opens for its own event loop (epoll, eventfd, pipes: 4 on Node 20
- * and 22 on Linux, counted in /proc/self/fd). A database starts two workers after it opens.
+ * on Linux, counted in /proc/self/fd). A database starts two workers after it opens.
  */
 const WORKER_THREAD_DESCRIPTORS = 4
 const WORKER_THREADS = 2
