@@ -25,7 +25,7 @@ test.onFinish(() => {
 /** A child that is not done in this time is taken to hang (a reopen of these databases takes well under 1 s). */
 const TIMEOUT_MS = 60_000
 /** Rounds per test; FULL_DISK_ROUNDS=<n> runs more (a soak). */
-const ROUNDS = Number(process.env.FULL_DISK_ROUNDS ?? 6)
+const ROUNDS = Number(process.env.FULL_DISK_ROUNDS ?? 4)
 
 interface ChildRun {
   lines: string[]
