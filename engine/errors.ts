@@ -46,3 +46,16 @@ export function fromFsError (what: string, err: unknown): EngineError {
   const e = err instanceof Error ? err : new Error(String(err))
   return ioError(`${what}: ${e.message}`, e)
 }
+
+/**
+ * The platform's error code (EMFILE, ENOSPC, ...) behind err, looking through the causes that
+ * fromFsError and the worker's reports wrap it in; undefined when there is none.
+ */
+export function systemErrorCode (err: unknown): string | undefined {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 8; depth++) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && !code.startsWith('LEVEL_')) return code
+    e = (e as { cause?: unknown }).cause
+  }
+  return undefined
+}

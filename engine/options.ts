@@ -1,6 +1,9 @@
 // Engine options, with LevelDB's defaults (include/leveldb/options.h) and the clamping of its
-// SanitizeOptions (db/db_impl.cc). index.ts maps classic-level's option names onto these.
+// SanitizeOptions (db/db_impl.cc), except that maxOpenFiles may go below LevelDB's 74: it bounds
+// descriptors, which LevelDB mostly does not use for tables (it maps them into memory).
+// index.ts maps classic-level's option names onto these.
 import { notSupported } from './errors'
+import { MIN_OPEN_FILES } from './fs/descriptor-budget'
 import type { FileSystem } from './fs/file-system'
 import { PosixFileSystem } from './fs/posix-file-system'
 
@@ -17,7 +20,10 @@ export interface DbOptions {
   blockRestartInterval: number
   /** Size at which compaction starts a new output table. */
   maxFileSize: number
-  /** Table files kept open (the table cache holds maxOpenFiles - 10). */
+  /**
+   * File descriptors the database may hold, all threads together (lowered to what the process can spare:
+   * engine/fs/descriptor-budget.ts); the table cache keeps maxOpenFiles - 10 tables parsed (at least 64).
+   */
   maxOpenFiles: number
   /** Bytes of uncompressed blocks kept in the block cache. */
   cacheSize: number
@@ -69,7 +75,7 @@ export function sanitizeOptions (input: DbOptionsInput = {}): DbOptions {
     blockSize: clip(input.blockSize, DEFAULTS.blockSize, 1024, 4 * 1024 * 1024),
     blockRestartInterval: clip(input.blockRestartInterval, DEFAULTS.blockRestartInterval, 1, 2 ** 31 - 1),
     maxFileSize: clip(input.maxFileSize, DEFAULTS.maxFileSize, 1024 * 1024, 2 ** 30),
-    maxOpenFiles: clip(input.maxOpenFiles, DEFAULTS.maxOpenFiles, 64 + 10, 50000),
+    maxOpenFiles: clip(input.maxOpenFiles, DEFAULTS.maxOpenFiles, MIN_OPEN_FILES, 50000),
     cacheSize: clip(input.cacheSize, DEFAULTS.cacheSize, 0, Number.MAX_SAFE_INTEGER),
     compression,
     bloomBitsPerKey: clip(input.bloomBitsPerKey, DEFAULTS.bloomBitsPerKey, 0, 64),

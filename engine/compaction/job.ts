@@ -36,4 +36,5 @@ export type Job = FlushJob | CompactionJob
 
 export type JobResult =
   | { id: number, ok: true, files: FileMetaData[] }
-  | { id: number, ok: false, message: string, code?: string }
+  /** `code` is the error's Level code; `errno` the platform's code behind it (EMFILE, ENOSPC), if any. */
+  | { id: number, ok: false, message: string, code?: string, errno?: string }

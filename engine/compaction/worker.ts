@@ -2,6 +2,7 @@
 // compaction inputs, so that the main thread (every API call) is never held by either. It only writes
 // tables; the main thread records them in the MANIFEST and installs the new version.
 import { parentPort } from 'node:worker_threads'
+import { systemErrorCode } from '../errors'
 import { fileSystemFrom } from '../fs/posix-file-system'
 import { MemTable } from '../memtable/memtable'
 import { TableCache } from '../table/table-cache'
@@ -10,7 +11,10 @@ import { Compaction } from './compaction'
 import type { Job, JobResult } from './job'
 import { runCompaction } from './run-compaction'
 
-/** Tables a compaction reads are read once and then deleted: a small cache, closed after each job. */
+/**
+ * Tables a compaction reads are read once and then deleted: a small cache, closed after each job. It
+ * bounds parsed tables only: their descriptors count in the database's budget (job.fs.descriptors).
+ */
 const COMPACTION_TABLE_CACHE = 64
 
 const port = parentPort
@@ -44,7 +48,7 @@ port.on('message', (job: Job) => {
     }
   } catch (err) {
     const e = err as Error & { code?: string }
-    result = { id: job.id, ok: false, message: e.message, code: e.code }
+    result = { id: job.id, ok: false, message: e.message, code: e.code, errno: systemErrorCode(err) }
   }
   port.postMessage(result)
 })

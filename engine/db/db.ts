@@ -24,6 +24,8 @@ import { Compaction, compactRange, pickCompaction } from '../compaction/compacti
 import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
 import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
 import { type EngineError, fromFsError, invalidArgument, ioError } from '../errors'
+import { BudgetedFileSystem } from '../fs/budgeted-file-system'
+import { DescriptorBudget, descriptorLimit, isDescriptorShortage } from '../fs/descriptor-budget'
 import type { FileSystem, FileSystemDescription, WritableFile } from '../fs/file-system'
 import { putMaxTag } from '../internal-key'
 import { DbIterator } from '../iterators/db-iterator'
@@ -100,7 +102,7 @@ export class Db {
   /** Builds flushed tables. */
   readonly #background: BackgroundWorker
   /** Runs compactions: a thread of its own, so that a long compaction never delays a flush. */
-  readonly #compactionWorker = new BackgroundWorker()
+  readonly #compactionWorker = new BackgroundWorker(() => this.fs.closeIdle?.())
   /** Set to 1 by close(): a running compaction stops at its next check and removes its outputs. */
   readonly #cancel = new Int32Array(new SharedArrayBuffer(4))
   #compacting: Promise<void> | undefined
@@ -168,8 +170,10 @@ export class Db {
       throw invalidArgument(`${dir}: does not exist (create_if_missing is false)`)
     }
     const lock = await acquireLock(dir, fs)
-    const flushWorker = new BackgroundWorker()
+    const flushWorker = new BackgroundWorker(() => options.fs.closeIdle?.())
     try {
+      // Counted once the lock's socket is open, so that the process's spare descriptors exclude it.
+      options.fs = new BudgetedFileSystem(fs, new DescriptorBudget(descriptorLimit(options.maxOpenFiles)))
       return await Db.#recover(dir, options, lock, flushWorker)
     } catch (err) {
       await flushWorker.close()
@@ -409,9 +413,13 @@ export class Db {
       try {
         this.#switchMemtable()
       } catch (err) {
-        this.#bgError = fromFsError('switching to a new log', err)
-        this.#failGroups(this.#bgError)
-        return false
+        // No descriptor for the new log, even after closing idle tables: nothing changed, so write on
+        // into this memtable and try the switch again at the next commit.
+        if (!isDescriptorShortage(err)) {
+          this.#bgError = fromFsError('switching to a new log', err)
+          this.#failGroups(this.#bgError)
+          return false
+        }
       }
     }
     if (this.#switchSync !== undefined) {
@@ -650,7 +658,13 @@ export class Db {
         const result = await this.#compactionWorker.run({
           kind: 'compaction', fs: description, dir: this.dir, compaction: c.spec(), options, smallestSnapshot, fileNumbers: numbers, cancel: this.#cancel.buffer as SharedArrayBuffer
         })
-        if (!result.ok) throw resultError(result)
+        if (!result.ok) {
+          const err = resultError(result)
+          // A shortage of descriptors that outlasted the worker's retries is no error of the database:
+          // the inputs are untouched, and it is picked again (each run of the job retries with pauses).
+          if (isDescriptorShortage(err)) return
+          throw err
+        }
         outputs = result.files
       } else {
         await undefined

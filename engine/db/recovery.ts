@@ -25,6 +25,11 @@ import { writeMemTable } from './memtable-flush'
 
 /** Table files LevelDB keeps out of the table cache's share of maxOpenFiles (logs, MANIFEST, ...). */
 const NON_TABLE_CACHE_FILES = 10
+/**
+ * The fewest tables kept parsed, as LevelDB's clamp of maxOpenFiles to 74 gives: descriptors are
+ * budgeted apart (engine/fs/descriptor-budget.ts), so a small maxOpenFiles need not reparse tables.
+ */
+const MIN_TABLE_CACHE = 64
 
 /** The log being written. */
 export interface OpenLog {
@@ -47,7 +52,7 @@ export interface Recovered {
 export async function recover (dir: string, options: DbOptions, worker: BackgroundWorker): Promise<Recovered> {
   const fs = options.fs
   const blockCache = options.cacheSize > 0 ? new LruCache<Block>(options.cacheSize, (b) => b.size) : undefined
-  const tableCache = new TableCache(dir, fs, options.maxOpenFiles - NON_TABLE_CACHE_FILES, blockCache)
+  const tableCache = new TableCache(dir, fs, Math.max(MIN_TABLE_CACHE, options.maxOpenFiles - NON_TABLE_CACHE_FILES), blockCache)
   const versions = new VersionSet(dir, fs, tableCache)
   if (!fs.exists(currentFileName(dir))) {
     if (!options.createIfMissing) throw invalidArgument(`${dir}: does not exist (create_if_missing is false)`)

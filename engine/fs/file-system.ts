@@ -52,9 +52,16 @@ export interface FileSystem {
    * fault-injecting file system): then flushes run on the calling thread instead.
    */
   describe (): FileSystemDescription | undefined
+  /**
+   * Closes descriptors held only to make later reads cheaper (a BudgetedFileSystem's idle table files),
+   * so that another thread can have them. Optional: most file systems hold none.
+   */
+  closeIdle? (): void
 }
 
 /** What a worker thread needs to rebuild the same FileSystem on its side (postMessage cannot carry objects). */
 export interface FileSystemDescription {
   kind: 'posix'
+  /** The database's DescriptorBudget (its `shared` buffer), which the worker's file system counts in too. */
+  descriptors?: SharedArrayBuffer
 }

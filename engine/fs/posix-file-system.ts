@@ -1,5 +1,7 @@
 // The default FileSystem: Node's synchronous fs calls on POSIX file descriptors.
 import fs = require('node:fs')
+import { BudgetedFileSystem } from './budgeted-file-system'
+import { DescriptorBudget } from './descriptor-budget'
 import type { FileSystem, FileSystemDescription, RandomAccessFile, WritableFile } from './file-system'
 
 class PosixRandomAccessFile implements RandomAccessFile {
@@ -136,8 +138,10 @@ export class PosixFileSystem implements FileSystem {
   }
 }
 
-/** The file system a description names (the worker's side of describe()). */
+/** The file system a description names (the worker's side of describe()), within its budget if it has one. */
 export function fileSystemFrom (description: FileSystemDescription): FileSystem {
-  if (description.kind === 'posix') return new PosixFileSystem()
-  throw new Error(`unknown file system ${JSON.stringify(description)}`)
+  if (description.kind !== 'posix') throw new Error(`unknown file system ${JSON.stringify(description)}`)
+  const fs = new PosixFileSystem()
+  const shared = description.descriptors
+  return shared === undefined ? fs : new BudgetedFileSystem(fs, new DescriptorBudget(shared))
 }

@@ -16,6 +16,7 @@ import { corruption, EngineError, fromFsError } from '../errors'
 import type { FileSystem, RandomAccessFile } from '../fs/file-system'
 import type { InternalIterator } from '../iterators/internal-iterator'
 import type { LruCache } from '../util/lru-cache'
+import { RecencyList, type RecencyLinks } from '../util/recency-list'
 import { sstTableFileName, tableFileName } from '../version/filename'
 import type { Block } from './block'
 import { Table, type TableEntry, type TableStats } from './table'
@@ -38,15 +39,13 @@ export interface TableCacheStats extends TableStats {
 }
 
 /** One open table. `pins` counts iterators; `cached` is false once evicted or dropped by the LRU. */
-interface Entry {
+interface Entry extends RecencyLinks<Entry> {
   readonly number: number
   readonly table: Table
   readonly cacheId: number
   pins: number
   cached: boolean
-  // The idle list (pins === 0 and cached), oldest first.
-  older: Entry | undefined
-  newer: Entry | undefined
+  /** In the idle list (pins === 0 and cached). */
   inIdleList: boolean
 }
 
@@ -59,8 +58,8 @@ export class TableCache {
   readonly #byNumber = new Map<number, Entry>()
   /** Every open table, cached or not, so stats and close() reach evicted tables still pinned. */
   readonly #open = new Set<Entry>()
-  #oldestIdle: Entry | undefined
-  #newestIdle: Entry | undefined
+  /** Cached tables no iterator pins, least recently used first. */
+  readonly #idle = new RecencyList<Entry>()
   #nextCacheId = 1
   #tablesOpened = 0
   /** Counters of tables already closed. */
@@ -148,10 +147,7 @@ export class TableCache {
   #find (fileNumber: number, fileSize: number): Entry {
     let entry = this.#byNumber.get(fileNumber)
     if (entry !== undefined) {
-      if (entry.inIdleList) {
-        this.#unlinkIdle(entry)
-        this.#linkIdle(entry)
-      }
+      if (entry.inIdleList) this.#idle.touch(entry)
       return entry
     }
     if (this.#closed) throw new Error('TableCache used after close()')
@@ -183,7 +179,7 @@ export class TableCache {
 
   /** Closes idle tables, least recently used first, until at most `limit` tables are cached. */
   #trim (limit: number): void {
-    while (this.#byNumber.size > limit && this.#oldestIdle !== undefined) this.#uncache(this.#oldestIdle)
+    for (let e = this.#idle.oldest; e !== undefined && this.#byNumber.size > limit; e = this.#idle.oldest) this.#uncache(e)
   }
 
   /** Removes entry from the cache; closes it unless an iterator still pins it. */
@@ -209,20 +205,12 @@ export class TableCache {
   }
 
   #linkIdle (entry: Entry): void {
-    entry.older = this.#newestIdle
-    entry.newer = undefined
-    if (this.#newestIdle !== undefined) this.#newestIdle.newer = entry
-    else this.#oldestIdle = entry
-    this.#newestIdle = entry
+    this.#idle.push(entry)
     entry.inIdleList = true
   }
 
   #unlinkIdle (entry: Entry): void {
-    if (entry.older !== undefined) entry.older.newer = entry.newer
-    else this.#oldestIdle = entry.newer
-    if (entry.newer !== undefined) entry.newer.older = entry.older
-    else this.#newestIdle = entry.older
-    entry.older = entry.newer = undefined
+    this.#idle.remove(entry)
     entry.inIdleList = false
   }
 

@@ -1,6 +1,6 @@
 // A FileSystem for fault-injection and crash tests of the engine: the real POSIX file system underneath (so the
 // engine reads back exactly what it wrote), a log of every call, faults that fail the Nth call of a chosen kind
-// with EIO or ENOSPC, and a crash model.
+// with EIO, ENOSPC or EMFILE, and a crash model.
 //
 // Faults. fail({ op, kind, nth, code }) fails the nth call of `op` on a file of `kind` counted from when the rule
 // is armed (an append can first write half of its bytes, as a full disk may). The returned rule counts how often
@@ -42,7 +42,7 @@ export type Op =
 /** Calls that can change what is on disk: the points where crashAt counts. */
 export const MUTATING_OPS: ReadonlySet<Op> = new Set<Op>(['openWritable', 'append', 'sync', 'rename', 'unlink', 'syncDir', 'mkdir', 'rmdir'])
 
-export type FaultCode = 'EIO' | 'ENOSPC'
+export type FaultCode = 'EIO' | 'ENOSPC' | 'EMFILE'
 
 export interface FsCall {
   op: Op
@@ -148,7 +148,7 @@ export function fileKind (file: string): FileKind {
 }
 
 function fsError (code: FaultCode, op: Op, file: string, note = ''): Error {
-  const text = code === 'ENOSPC' ? 'no space left on device' : 'i/o error'
+  const text = code === 'ENOSPC' ? 'no space left on device' : code === 'EMFILE' ? 'too many open files' : 'i/o error'
   return Object.assign(new Error(`${code}: ${text}${note}, ${op} '${file}'`), { code, syscall: op, path: file })
 }
 
