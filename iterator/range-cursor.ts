@@ -72,12 +72,21 @@ export class RangeCursor {
     return this.#check()
   }
 
-  /** Repositions at the first key >= target (<= target in reverse), which next() then returns. */
+  /**
+   * Repositions at the first key >= target (<= target in reverse), which next() then returns. A target
+   * outside the range ends the walk, as abstract-level specifies and classic-level and memory-level do,
+   * even where keys inside the range follow it.
+   */
   seek (target: Uint8Array): void {
+    this.#started = true
+    if (!this.#contains(target, 0, target.length)) {
+      this.#ended = true
+      this.#soughtUnread = false
+      return
+    }
     const it = this.it
     if (this.reverse) it.seekForPrev(target, 0, target.length)
     else it.seek(target, 0, target.length)
-    this.#started = true
     this.#ended = false
     this.#soughtUnread = this.#check()
   }
@@ -89,21 +98,21 @@ export class RangeCursor {
         compareBytes(it.keyBuf, it.keyOff, it.keyLen, this.#lower, 0, this.#lower.length) === 0) it.next()
     if (it.valid() && this.reverse && !this.#upperInclusive && this.#upper !== undefined &&
         compareBytes(it.keyBuf, it.keyOff, it.keyLen, this.#upper, 0, this.#upper.length) === 0) it.prev()
-    if (!it.valid() || !this.#inRange()) {
+    if (!it.valid() || !this.#contains(it.keyBuf, it.keyOff, it.keyLen)) {
       this.#ended = true
       return false
     }
     return true
   }
 
-  #inRange (): boolean {
-    const it = this.it
+  /** Whether the key buf[off, off + len) lies inside the range. */
+  #contains (buf: Uint8Array, off: number, len: number): boolean {
     if (this.#lower !== undefined) {
-      const c = compareBytes(it.keyBuf, it.keyOff, it.keyLen, this.#lower, 0, this.#lower.length)
+      const c = compareBytes(buf, off, len, this.#lower, 0, this.#lower.length)
       if (c < 0 || (c === 0 && !this.#lowerInclusive)) return false
     }
     if (this.#upper !== undefined) {
-      const c = compareBytes(it.keyBuf, it.keyOff, it.keyLen, this.#upper, 0, this.#upper.length)
+      const c = compareBytes(buf, off, len, this.#upper, 0, this.#upper.length)
       if (c > 0 || (c === 0 && !this.#upperInclusive)) return false
     }
     return true
