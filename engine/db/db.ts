@@ -34,7 +34,7 @@ import { MergingIterator } from '../iterators/merging-iterator'
 import { acquireLock, type DbLock } from '../lock'
 import { LogWriter } from '../log/writer'
 import type { Arena } from '../memtable/arena'
-import { LookupResult, MemTable } from '../memtable/memtable'
+import { LookupResult, MemTable, memTableCapacity } from '../memtable/memtable'
 import { sanitizeOptions, type DbOptions, type DbOptionsInput } from '../options'
 import { SnapshotList, type Snapshot } from '../snapshot-list'
 import type { Block } from '../table/block'
@@ -184,7 +184,7 @@ export class Db {
 
   static async #recover (dir: string, options: DbOptions, lock: DbLock, flushWorker: BackgroundWorker): Promise<Db> {
     const r = await recover(dir, options, flushWorker)
-    const db = new Db(dir, options, r.versions, r.tableCache, r.blockCache, lock, new MemTable(), r.log, flushWorker)
+    const db = new Db(dir, options, r.versions, r.tableCache, r.blockCache, lock, new MemTable(memTableCapacity(options.writeBufferSize)), r.log, flushWorker)
     db.#removeObsoleteFiles()
     db.#maybeScheduleCompaction()
     return db
@@ -543,7 +543,7 @@ export class Db {
     this.#switchSync = this.#syncSwitch(old.file, this.#logUnsynced)
     this.#logUnsynced = false
     this.#imm = this.#mem
-    this.#mem = new MemTable(this.#spareArena)
+    this.#mem = new MemTable(this.#spareArena ?? memTableCapacity(this.options.writeBufferSize))
     this.#spareArena = undefined
     this.#flushing = this.#flushImmutable()
   }

@@ -11,7 +11,7 @@ import { corruption, type EngineError, fromFsError, invalidArgument } from '../e
 import type { FileSystem, WritableFile } from '../fs/file-system'
 import { LogReader } from '../log/reader'
 import { LogWriter } from '../log/writer'
-import { MemTable } from '../memtable/memtable'
+import { MemTable, memTableCapacity } from '../memtable/memtable'
 import type { DbOptions } from '../options'
 import type { Block } from '../table/block'
 import { TableCache } from '../table/table-cache'
@@ -91,7 +91,7 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
     let maxSequence = versions.lastSequence
     for (const number of logs) {
       versions.markFileNumberUsed(number)
-      let mem = new MemTable()
+      let mem = new MemTable(memTableCapacity(options.writeBufferSize))
       const flush = async (): Promise<void> => {
         const tableNumber = versions.newFileNumber()
         let meta: FileMetaData | undefined
@@ -104,7 +104,7 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
           built.push(meta.number)
           edit.addFile(0, meta)
         }
-        mem = new MemTable()
+        mem = new MemTable(memTableCapacity(options.writeBufferSize))
       }
       maxSequence = Math.max(maxSequence, await replayLog(fs, logFileName(dir, number), () => mem, options.writeBufferSize, flush))
       if (mem.entries > 0) await flush()

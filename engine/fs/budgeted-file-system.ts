@@ -19,6 +19,10 @@ import { RecencyList, type RecencyLinks } from '../util/recency-list'
 
 /** Retries of one open after EMFILE / ENFILE, each after closing half of the idle readers. */
 const SHORTAGE_RETRIES = 8
+/** How long an async call waits out a descriptor shortage, and its pauses (as BackgroundWorker's jobs). */
+const SHORTAGE_WAIT_MS = 30_000
+const SHORTAGE_PAUSE_MS = 10
+const SHORTAGE_MAX_PAUSE_MS = 1000
 
 export class BudgetedFileSystem implements FileSystem {
   readonly #inner: FileSystem
@@ -64,16 +68,22 @@ export class BudgetedFileSystem implements FileSystem {
     this.#brief(() => this.#inner.syncDir(dir))
   }
 
-  /** syncDir on the thread pool: its descriptor is counted while the fsync runs. */
+  /**
+   * syncDir on the thread pool: its descriptor is counted while the fsync runs. Being async, it can wait out
+   * a shortage the rest of the process causes: idle tables are closed first, then it retries with a pause
+   * doubling from 10 ms to 1 s, for up to 30 s (as worker jobs do), before the error is the caller's.
+   */
   async syncDirAsync (dir: string): Promise<void> {
     this.#acquire(() => undefined)
     try {
-      for (let attempt = 0; ; attempt++) {
+      const deadline = Date.now() + SHORTAGE_WAIT_MS
+      for (let pause = SHORTAGE_PAUSE_MS; ; pause = Math.min(2 * pause, SHORTAGE_MAX_PAUSE_MS)) {
         try {
           return await this.#inner.syncDirAsync(dir)
         } catch (err) {
-          if (attempt >= SHORTAGE_RETRIES || this.#holding === 0 || !isDescriptorShortage(err)) throw err
-          this.#closeOldest(Math.ceil(this.#holding / 2))
+          if (!isDescriptorShortage(err) || Date.now() + pause > deadline) throw err
+          if (this.#holding > 0) this.#closeOldest(Math.ceil(this.#holding / 2))
+          else await new Promise((resolve) => setTimeout(resolve, pause))
         }
       }
     } finally {

@@ -35,6 +35,15 @@ export interface MemTableShape {
   entries: number
 }
 
+/**
+ * Arena bytes for a memtable that is switched away from once it passes writeBufferSize: room for the
+ * group that passes it too, so that the arena rarely grows (growth copies it whole, on the main thread:
+ * tens of ms for a large write buffer). A SharedArrayBuffer's untouched pages cost no memory.
+ */
+export function memTableCapacity (writeBufferSize: number): number {
+  return writeBufferSize + 1024 * 1024
+}
+
 export class MemTable {
   readonly arena: Arena
   #height = 1
