@@ -28,7 +28,7 @@ import { corruption, EngineError, fromFsError, ioError } from './errors'
 import type { FileSystem, RandomAccessFile, WritableFile } from './fs/file-system'
 import { compareInternalKeys, MAX_SEQUENCE, TAG_BYTES, tagSequence, tagType, ValueType } from './internal-key'
 import { acquireLock } from './lock'
-import { BLOCK_SIZE, HEADER_SIZE, RecordType, TYPE_CRC } from './log/format'
+import { LogReader } from './log/reader'
 import { LogWriter } from './log/writer'
 import { MemTable } from './memtable/memtable'
 import { sanitizeOptions, type DbOptions, type DbOptionsInput } from './options'
@@ -36,8 +36,6 @@ import { Block, BlockIterator } from './table/block'
 import { BlockHandle, FOOTER_SIZE, readBlock, readFooter } from './table/format'
 import { Table } from './table/table'
 import { TableBuilder } from './table/table-builder'
-import { getFixed32 } from './util/coding'
-import { crc32c, unmask } from './util/crc32c'
 import {
   currentFileName, descriptorFileName, FileType, logFileName, parseFileName, sstTableFileName, tableFileName, tempFileName
 } from './version/filename'
@@ -228,7 +226,8 @@ class Repairer {
       result.error = fromFsError(`reading ${name}`, err).message
       return
     }
-    const reader = new SalvagingLogReader(data)
+    // Damage is skipped, counted in droppedBytes, and reading goes on (LevelDB's repair reads logs so too).
+    const reader = new LogReader(data, name, { corruption: (offset, end) => { result.droppedBytes += end - offset } })
     let mem = new MemTable()
     let maxSequence = -1
     const flush = (): void => {
@@ -264,8 +263,9 @@ class Repairer {
       await eventLoopBudget.pause()
     }
     flush()
-    result.droppedBytes = reader.droppedBytes
-    this.#report.droppedBytes += reader.droppedBytes
+    // A torn tail (a write a crash cut short) is dropped too.
+    if (reader.tornAt >= 0) result.droppedBytes += data.length - reader.tornAt
+    this.#report.droppedBytes += result.droppedBytes
     this.#report.droppedRecords += result.droppedRecords
   }
 
@@ -460,117 +460,6 @@ function checkBatch (record: Uint8Array, lastSequence: number): number {
   } catch {
     return -1
   }
-}
-
-/**
- * Reads a log's records as LevelDB's log::Reader does with checksums on: a physical record that fails a
- * check drops the rest of its block, fragments without their start (or whose end was lost) are dropped,
- * and reading resumes at the next record that passes, so everything outside the damaged region is kept.
- */
-class SalvagingLogReader {
-  readonly #data: Uint8Array
-  #pos = 0
-  /** Payload length of the physical record #readPhysical returned last. */
-  #lastLength = 0
-  droppedBytes = 0
-
-  constructor (data: Uint8Array) {
-    this.#data = data
-  }
-
-  readRecord (): Uint8Array | undefined {
-    let parts: Uint8Array[] | undefined
-    let partsBytes = 0
-    const dropParts = (): void => {
-      if (parts !== undefined) this.droppedBytes += partsBytes
-      parts = undefined
-      partsBytes = 0
-    }
-    for (;;) {
-      const type = this.#readPhysical()
-      if (type === undefined) {
-        dropParts()
-        return undefined
-      }
-      if (type === -1) {
-        dropParts()
-        continue
-      }
-      const payload = this.#data.subarray(this.#pos - this.#lastLength, this.#pos)
-      switch (type) {
-        case RecordType.Full:
-          dropParts()
-          return payload
-        case RecordType.First:
-          dropParts()
-          parts = [payload]
-          partsBytes = payload.length + HEADER_SIZE
-          break
-        case RecordType.Middle:
-        case RecordType.Last:
-          if (parts === undefined) {
-            this.droppedBytes += payload.length + HEADER_SIZE
-            break
-          }
-          parts.push(payload)
-          partsBytes += payload.length + HEADER_SIZE
-          if (type === RecordType.Last) return concat(parts)
-          break
-        default:
-          dropParts()
-          this.droppedBytes += payload.length + HEADER_SIZE
-      }
-    }
-  }
-
-  /** The type of the next physical record that passes its checks (its payload ends at #pos), -1 after dropping bytes, undefined at the end. */
-  #readPhysical (): number | undefined {
-    const data = this.#data
-    for (;;) {
-      const pos = this.#pos
-      if (pos >= data.length) return undefined
-      const blockEnd = Math.min(data.length, (Math.floor(pos / BLOCK_SIZE) + 1) * BLOCK_SIZE)
-      if (blockEnd - pos < HEADER_SIZE) {
-        // A block trailer (zeros), or a header cut short at the end of the file.
-        if (blockEnd === data.length && data.subarray(pos).some((b) => b !== 0)) this.droppedBytes += blockEnd - pos
-        this.#pos = blockEnd
-        continue
-      }
-      const length = data[pos + 4] | (data[pos + 5] << 8)
-      const type = data[pos + 6]
-      if (type === RecordType.Zero && length === 0) {
-        // Zeros where a record would start: preallocated or unwritten space. Skip the rest of the block.
-        const end = blockEnd
-        if (data.subarray(pos, end).some((b) => b !== 0)) this.droppedBytes += end - pos
-        this.#pos = end
-        return -1
-      }
-      const end = pos + HEADER_SIZE + length
-      const expected = unmask(getFixed32(data, pos))
-      if (end > blockEnd ||
-        crc32c(data.subarray(pos + HEADER_SIZE, end), type <= RecordType.Last ? TYPE_CRC[type] : crc32c(Uint8Array.of(type), 0)) !== expected) {
-        // A bad length or checksum: nothing in the rest of this block can be trusted to start a record.
-        this.droppedBytes += blockEnd - pos
-        this.#pos = blockEnd
-        return -1
-      }
-      this.#pos = end
-      this.#lastLength = length
-      return type
-    }
-  }
-}
-
-function concat (parts: Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let pos = 0
-  for (const p of parts) {
-    out.set(p, pos)
-    pos += p.length
-  }
-  return out
 }
 
 /** What one walk over a table found. */
