@@ -25,11 +25,10 @@
 import path = require('node:path')
 import { buildTable, type BuildTableOptions } from './compaction/build-table'
 import { corruption, EngineError, fromFsError, ioError } from './errors'
-import type { FileSystem, RandomAccessFile, WritableFile } from './fs/file-system'
+import type { FileSystem, RandomAccessFile } from './fs/file-system'
 import { compareInternalKeys, MAX_SEQUENCE, TAG_BYTES, tagSequence, tagType, ValueType } from './internal-key'
 import { acquireLock } from './lock'
 import { LogReader } from './log/reader'
-import { LogWriter } from './log/writer'
 import { MemTable } from './memtable/memtable'
 import { sanitizeOptions, type DbOptions, type DbOptionsInput } from './options'
 import { Block, BlockIterator } from './table/block'
@@ -37,10 +36,10 @@ import { BlockHandle, FOOTER_SIZE, readBlock, readFooter } from './table/format'
 import { Table } from './table/table'
 import { TableBuilder } from './table/table-builder'
 import {
-  currentFileName, descriptorFileName, FileType, logFileName, parseFileName, sstTableFileName, tableFileName, tempFileName
+  descriptorFileName, FileType, logFileName, parseFileName, sstTableFileName, tableFileName
 } from './version/filename'
 import { VersionEdit, type FileMetaData } from './version/version-edit'
-import { COMPARATOR_NAME } from './version/version-set'
+import { COMPARATOR_NAME, installNewManifest } from './version/version-set'
 import { eventLoopBudget } from './util/event-loop-budget'
 import { BatchReader } from './write-batch'
 
@@ -376,7 +375,6 @@ class Repairer {
   // ---- Step 4: the new MANIFEST ----
 
   #writeDescriptor (): void {
-    const fs = this.#fs
     let maxSequence = 0
     for (const t of this.#tables) maxSequence = Math.max(maxSequence, t.maxSequence)
     const manifestNumber = this.#nextFileNumber++
@@ -387,26 +385,10 @@ class Repairer {
     edit.lastSequence = maxSequence
     for (const t of this.#tables) edit.addFile(0, t.meta)
 
-    const manifest = descriptorFileName(this.#dir, manifestNumber)
-    const temp = tempFileName(this.#dir, manifestNumber)
-    try {
-      writeWhole(fs, manifest, (file) => {
-        const record = edit.encode()
-        new LogWriter(file).addRecord(record, 0, record.length)
-      })
-      // Everything the MANIFEST names (tables written or renamed here) must be durable before CURRENT names it.
-      fs.syncDir(this.#dir)
-      const name = path.basename(manifest)
-      const contents = Buffer.from(name + '\n', 'latin1')
-      writeWhole(fs, temp, (file) => file.append(contents, 0, contents.length))
-      fs.rename(temp, currentFileName(this.#dir))
-      fs.syncDir(this.#dir)
-    } catch (err) {
-      try { fs.unlink(temp) } catch {}
-      throw fromFsError(`writing ${manifest}`, err)
-    }
+    // Its directory fsync makes every table written or renamed here durable before CURRENT names them.
+    installNewManifest(this.#fs, this.#dir, manifestNumber, edit)
     const report = this.#report
-    report.manifest = path.basename(manifest)
+    report.manifest = path.basename(descriptorFileName(this.#dir, manifestNumber))
     report.files = this.#tables.map((t) => t.meta)
     report.lastSequence = maxSequence
     report.nextFileNumber = this.#nextFileNumber
@@ -427,16 +409,6 @@ class Repairer {
     } catch {
       return false
     }
-  }
-}
-
-function writeWhole (fs: FileSystem, name: string, fill: (file: WritableFile) => void): void {
-  const file = fs.openWritable(name)
-  try {
-    fill(file)
-    file.sync()
-  } finally {
-    file.close()
   }
 }
 
