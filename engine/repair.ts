@@ -41,7 +41,7 @@ import {
 import { VersionEdit, type FileMetaData } from './version/version-edit'
 import { COMPARATOR_NAME, installNewManifest } from './version/version-set'
 import { eventLoopBudget } from './util/event-loop-budget'
-import { BatchReader } from './write-batch'
+import { BatchReader, insertBatch } from './write-batch'
 
 /** What happened to one log. */
 export interface RepairedLog {
@@ -251,10 +251,7 @@ class Repairer {
         continue
       }
       const batch = new BatchReader(record, 0, record.length, name)
-      let s = batch.sequence
-      while (batch.next()) {
-        mem.add(s++, batch.type, record, batch.keyOff, batch.keyLen, record, batch.valueOff, batch.valueLen)
-      }
+      insertBatch(batch, mem)
       if (count > 0) maxSequence = batch.sequence + count - 1
       result.batches++
       result.entries += count

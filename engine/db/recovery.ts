@@ -20,7 +20,7 @@ import { currentFileName, FileType, logFileName, parseFileName, tableFileName } 
 import { VersionEdit, type FileMetaData } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
 import { eventLoopBudget } from '../util/event-loop-budget'
-import { BatchReader } from '../write-batch'
+import { BatchReader, insertBatch } from '../write-batch'
 import { writeMemTable } from './memtable-flush'
 
 /** Table files LevelDB keeps out of the table cache's share of maxOpenFiles (logs, MANIFEST, ...). */
@@ -157,11 +157,8 @@ async function replayLog (
     const what = `${path} record at offset ${reader.recordOffset}`
     if (record.length < 12) throw corruption(`log record too small in ${what}`)
     const batch = new BatchReader(record, 0, record.length, what)
-    let s = batch.sequence
     const m = mem()
-    while (batch.next()) {
-      m.add(s++, batch.type, record, batch.keyOff, batch.keyLen, record, batch.valueOff, batch.valueLen)
-    }
+    insertBatch(batch, m)
     if (batch.count > 0) maxSequence = Math.max(maxSequence, batch.sequence + batch.count - 1)
     if (m.approximateMemoryUsage > limit) await flush()
     if (eventLoopBudget.spent()) await eventLoopBudget.turn()
