@@ -23,13 +23,13 @@
 // false despite its comment), tables with checksums on; the new MANIFEST takes a fresh number instead of
 // overwriting MANIFEST-000001; nothing already in lost/ is overwritten; the MANIFEST is fsynced.
 import path = require('node:path')
-import { buildTable, type BuildTableOptions } from './compaction/build-table'
+import { BackgroundWorker } from './compaction/background'
+import { buildTableOptions, type BuildTableOptions } from './compaction/build-table'
+import { replayLog } from './db/replay'
 import { corruption, EngineError, fromFsError, ioError } from './errors'
 import type { FileSystem, RandomAccessFile } from './fs/file-system'
-import { compareInternalKeys, MAX_SEQUENCE, TAG_BYTES, tagSequence, tagType, ValueType } from './internal-key'
+import { compareInternalKeys, TAG_BYTES, tagSequence, tagType, ValueType } from './internal-key'
 import { acquireLock } from './lock'
-import { LogReader } from './log/reader'
-import { MemTable } from './memtable/memtable'
 import { sanitizeOptions, type DbOptions, type DbOptionsInput } from './options'
 import { Block, BlockIterator } from './table/block'
 import { BlockHandle, FOOTER_SIZE, readBlock, readFooter } from './table/format'
@@ -41,7 +41,6 @@ import {
 import { VersionEdit, type FileMetaData } from './version/version-edit'
 import { COMPARATOR_NAME, installNewManifest } from './version/version-set'
 import { eventLoopBudget } from './util/event-loop-budget'
-import { BatchReader, insertBatch } from './write-batch'
 
 /** What happened to one log. */
 export interface RepairedLog {
@@ -108,9 +107,12 @@ export async function repairDb (dir: string, input?: DbOptionsInput, onProgress?
   const before = listDir(fs, dir)
   if (!before.some((name) => parseFileName(name) !== undefined)) throw ioError(`${dir}: repair found no files`)
   const lock = await acquireLock(dir, fs)
+  // Writes the tables converted from logs, as it writes a Db's flushes.
+  const worker = new BackgroundWorker()
   try {
-    return await new Repairer(dir, options, onProgress).run()
+    return await new Repairer(dir, options, worker, onProgress).run()
   } finally {
+    await worker.close()
     await lock.release()
   }
 }
@@ -137,6 +139,7 @@ class Repairer {
   readonly #options: DbOptions
   readonly #fs: FileSystem
   readonly #build: BuildTableOptions
+  readonly #worker: BackgroundWorker
   readonly #onProgress: RepairProgress | undefined
   #nextFileNumber = 1
   readonly #manifests: string[] = []
@@ -157,17 +160,13 @@ class Repairer {
     droppedRecords: 0
   }
 
-  constructor (dir: string, options: DbOptions, onProgress?: RepairProgress) {
+  constructor (dir: string, options: DbOptions, worker: BackgroundWorker, onProgress?: RepairProgress) {
     this.#dir = dir
     this.#onProgress = onProgress
     this.#options = options
     this.#fs = options.fs
-    this.#build = {
-      blockSize: options.blockSize,
-      blockRestartInterval: options.blockRestartInterval,
-      compression: options.compression,
-      bloomBitsPerKey: options.bloomBitsPerKey
-    }
+    this.#build = buildTableOptions(options)
+    this.#worker = worker
   }
 
   /** Repairs, giving the event loop a turn between files and within long logs. */
@@ -225,42 +224,24 @@ class Repairer {
       result.error = fromFsError(`reading ${name}`, err).message
       return
     }
-    // Damage is skipped, counted in droppedBytes, and reading goes on (LevelDB's repair reads logs so too).
-    const reader = new LogReader(data, name, { corruption: (offset, end) => { result.droppedBytes += end - offset } })
-    let mem = new MemTable()
-    let maxSequence = -1
-    const flush = (): void => {
-      if (mem.entries === 0) return
-      const tableNumber = this.#nextFileNumber++
-      let meta: FileMetaData
-      try {
-        meta = buildTable(this.#fs, this.#dir, tableNumber, mem.iterator(), this.#build)
-      } catch (err) {
-        throw fromFsError(`writing ${tableFileName(this.#dir, tableNumber)}`, err)
+    const replayed = await replayLog(data, name, {
+      dir: this.#dir,
+      options: this.#options,
+      worker: this.#worker,
+      newFileNumber: () => this.#nextFileNumber++,
+      added: (table) => {
+        result.tables.push(table.number)
+        this.#tableNumbers.push(table.number)
       }
-      if (meta.fileSize > 0) {
-        result.tables.push(tableNumber)
-        this.#tableNumbers.push(tableNumber)
-      }
-      mem = new MemTable()
-    }
-    for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
-      const count = checkBatch(record, maxSequence)
-      if (count < 0) {
-        result.droppedRecords++
-        continue
-      }
-      const batch = new BatchReader(record, 0, record.length, name)
-      insertBatch(batch, mem)
-      if (count > 0) maxSequence = batch.sequence + count - 1
-      result.batches++
-      result.entries += count
-      if (mem.approximateMemoryUsage > this.#options.writeBufferSize) flush()
-      await eventLoopBudget.pause()
-    }
-    flush()
+    }, {
+      // Damage is skipped and counted, and reading goes on; a record that is not a batch is dropped whole.
+      corruption: (offset, end) => { result.droppedBytes += end - offset },
+      badBatch: () => { result.droppedRecords++ }
+    })
+    result.batches = replayed.batches
+    result.entries = replayed.entries
     // A torn tail (a write a crash cut short) is dropped too.
-    if (reader.tornAt >= 0) result.droppedBytes += data.length - reader.tornAt
+    if (replayed.tornAt >= 0) result.droppedBytes += data.length - replayed.tornAt
     this.#report.droppedBytes += result.droppedBytes
     this.#report.droppedRecords += result.droppedRecords
   }
@@ -411,24 +392,6 @@ class Repairer {
 
 function safeSize (file: RandomAccessFile): number {
   try { return file.size() } catch { return 0 }
-}
-
-/**
- * Checks a log record as a whole batch before any of it is applied: its entry count, or -1 when it is
- * too short, does not parse, or its sequence does not follow the last batch kept (a damaged or replayed
- * record that would collide with entries already in the memtable).
- */
-function checkBatch (record: Uint8Array, lastSequence: number): number {
-  try {
-    const batch = new BatchReader(record, 0, record.length, 'log record')
-    let n = 0
-    while (batch.next()) n++
-    if (batch.sequence <= lastSequence) return -1
-    if (n > 0 && batch.sequence + n - 1 > MAX_SEQUENCE) return -1
-    return n
-  } catch {
-    return -1
-  }
 }
 
 /** What one walk over a table found. */
