@@ -5,19 +5,21 @@
 //      holding no name LevelDB recognises fails with "repair found no files" and is left untouched.
 //      Otherwise take LOCK (LevelDB does not; rough-level never lets two handles change one directory)
 //      and list again.
-//   2. Convert every log to level-0 tables, reading it with checksums on and resyncing at the next
-//      32 KiB block after damage (as LevelDB's log::Reader does), so that every record outside a damaged
-//      region is kept. Records too short to be a batch and batches that do not parse are dropped whole,
-//      never half-applied. The tables are fsynced before anything else changes.
-//   3. Scan every table with checksums on, block by block: its smallest and largest keys and largest
-//      sequence. A table whose footer or index cannot be read is archived to lost/. A table with damaged
-//      data blocks (or keys that do not parse, or keys out of order) is rewritten with every entry that
-//      can be read, and the original archived (LevelDB's RepairTable).
+//   2. Convert every log to level-0 tables as recovery replays it (engine/db/replay.ts: on the flush
+//      worker), reading it with checksums on and resyncing at the next 32 KiB block after damage (as
+//      LevelDB's log::Reader does), so that every record outside a damaged region is kept. Records too
+//      short to be a batch, batches that do not parse and batches that do not follow the last one are
+//      dropped whole, never half-applied. The tables are fsynced before anything else changes.
+//   3. Scan every table with checksums on, block by block (Table.walk): its smallest and largest keys and
+//      largest sequence. A table whose footer or index cannot be read is archived to lost/. A table with
+//      damaged data blocks (or keys that do not parse, or keys out of order) is rewritten with every
+//      entry that can be read, and the original archived (LevelDB's RepairTable).
 //   4. Write a new MANIFEST (one record: comparator, log number 0, next file number past every number
-//      in use, last sequence = the largest seen, every table at level 0), fsync it, and switch CURRENT to
-//      it atomically. Only then archive the old MANIFESTs and the converted logs to lost/, so that a crash
-//      at any point leaves either the old database or the repaired one (plus, at worst, files a second
-//      repair finds again).
+//      in use, last sequence = the largest seen, every table at level 0) and switch CURRENT to it
+//      atomically (installNewManifest, as a new database's). Only then archive the old MANIFESTs and the
+//      converted logs to lost/, so that a crash at any point leaves either the old database or the
+//      repaired one (plus, at worst, files a second repair finds again).
+// The event loop gets its turns throughout: between batches of a log and between blocks of a table.
 //
 // Differences from LevelDB, all on the side of safety: logs are read with checksums on (LevelDB passes
 // false despite its comment), tables with checksums on; the new MANIFEST takes a fresh number instead of
@@ -26,14 +28,13 @@ import path = require('node:path')
 import { BackgroundWorker } from './compaction/background'
 import { buildTableOptions, type BuildTableOptions } from './compaction/build-table'
 import { replayLog } from './db/replay'
-import { corruption, EngineError, fromFsError, ioError } from './errors'
+import { fromFsError, ioError, isDamage } from './errors'
 import type { FileSystem, RandomAccessFile } from './fs/file-system'
 import { compareInternalKeys, TAG_BYTES, tagSequence, tagType, ValueType } from './internal-key'
 import { acquireLock } from './lock'
 import { sanitizeOptions, type DbOptions, type DbOptionsInput } from './options'
-import { Block, BlockIterator } from './table/block'
-import { BlockHandle, FOOTER_SIZE, readBlock, readFooter } from './table/format'
-import { Table } from './table/table'
+import type { BlockHandle } from './table/format'
+import { Table, type TableWalker } from './table/table'
 import { TableBuilder } from './table/table-builder'
 import {
   descriptorFileName, FileType, logFileName, parseFileName, sstTableFileName, tableFileName
@@ -169,7 +170,7 @@ class Repairer {
     this.#worker = worker
   }
 
-  /** Repairs, giving the event loop a turn between files and within long logs. */
+  /** Repairs, giving the event loop its turns between files and within them. */
   async run (): Promise<RepairReport> {
     this.#findFiles()
     for (const number of this.#logs) {
@@ -178,7 +179,7 @@ class Repairer {
       await eventLoopBudget.pause()
     }
     for (const number of this.#tableNumbers) {
-      this.#scanTable(number)
+      await this.#scanTable(number)
       this.#onProgress?.({ kind: 'table', number })
       await eventLoopBudget.pause()
     }
@@ -248,7 +249,7 @@ class Repairer {
 
   // ---- Step 3: scan tables ----
 
-  #scanTable (number: number): void {
+  async #scanTable (number: number): Promise<void> {
     let fileName = tableFileName(this.#dir, number)
     if (!this.#fs.exists(fileName)) fileName = sstTableFileName(this.#dir, number)
     const archiveBoth = (reason: string): void => {
@@ -263,9 +264,11 @@ class Repairer {
       archiveBoth(fromFsError(`opening ${fileName}`, err).message)
       return
     }
-    let table: SalvageableTable
+    let table: Table
     try {
-      table = SalvageableTable.open(file, fileName)
+      // Without its footer and index no entry can be found. The filter is not needed to scan: leaving it
+      // out means a damaged filter costs nothing.
+      table = Table.open(file, file.size(), fileName, { verifyChecksums: true, useFilter: false })
     } catch (err) {
       const size = safeSize(file)
       try { file.close() } catch {}
@@ -277,7 +280,7 @@ class Repairer {
     try {
       const scan = new TableScan()
       try {
-        table.forEachEntry(scan, () => {})
+        await walk(table, scan)
       } catch (err) {
         if (!isDamage(err)) throw err
         archiveBoth(message(err))
@@ -298,25 +301,26 @@ class Repairer {
         this.#report.tablesKept.push(number)
         return
       }
-      this.#repairTable(number, fileName, table)
+      await this.#repairTable(number, fileName, table)
     } finally {
       table.close()
     }
   }
 
   /** Copies the readable entries of a damaged table into a new one that takes the original's number. */
-  #repairTable (number: number, fileName: string, table: SalvageableTable): void {
+  async #repairTable (number: number, fileName: string, table: Table): Promise<void> {
     const copyNumber = this.#nextFileNumber++
     const copy = tableFileName(this.#dir, copyNumber)
-    const scan = new TableScan()
+    let scan: TableScan
     let fileSize: number
     try {
       const out = this.#fs.openWritable(copy)
       const builder = new TableBuilder(this.#build, out)
+      scan = new TableScan((key, keyOff, keyLen, value, valueOff, valueLen) => {
+        builder.add(key, keyOff, keyLen, value, valueOff, valueLen)
+      })
       try {
-        table.forEachEntry(scan, (key, keyOff, keyLen, value, valueOff, valueLen) => {
-          builder.add(key, keyOff, keyLen, value, valueOff, valueLen)
-        })
+        await walk(table, scan)
         fileSize = builder.finish()
         out.sync()
       } catch (err) {
@@ -394,126 +398,73 @@ function safeSize (file: RandomAccessFile): number {
   try { return file.size() } catch { return 0 }
 }
 
-/** What one walk over a table found. */
-class TableScan {
-  entries = 0
-  droppedBlocks = 0
-  droppedBlockBytes = 0
-  droppedEntries = 0
-  smallest = new Uint8Array(0)
-  largest = new Uint8Array(0)
-  maxSequence = 0
-
-  get damaged (): boolean {
-    return this.droppedBlocks > 0 || this.droppedEntries > 0
+/** Walks table into scan, giving the event loop a turn between blocks once its slice is spent. */
+async function walk (table: Table, scan: TableScan): Promise<void> {
+  const blocks = table.walk(scan)
+  while (blocks.next().done !== true) {
+    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
   }
 }
 
 type EntryVisitor = (key: Uint8Array, keyOff: number, keyLen: number, value: Uint8Array, valueOff: number, valueLen: number) => void
 
 /**
- * A table opened for salvage: its footer and index block must be readable (without them no entry can be
- * found), but each data block is read on its own, so a damaged one costs only its own entries.
+ * What one walk over a table found. An entry is kept when its key parses (type value or deletion,
+ * sequence below 2^53) and sorts after the last kept key; each kept entry goes to `keep`.
  */
-class SalvageableTable {
-  readonly #table: Table
-  readonly #index: Block
-  readonly fileSize: number
+class TableScan implements TableWalker {
+  entries = 0
+  droppedBlocks = 0
+  droppedBlockBytes = 0
+  droppedEntries = 0
+  smallest = new Uint8Array(0)
+  maxSequence = 0
+  #last = new Uint8Array(64)
+  #lastLen = -1
+  readonly #keep: EntryVisitor | undefined
 
-  private constructor (table: Table, index: Block) {
-    this.#table = table
-    this.#index = index
-    this.fileSize = table.fileSize
+  constructor (keep?: EntryVisitor) {
+    this.#keep = keep
   }
 
-  static open (file: RandomAccessFile, fileName: string): SalvageableTable {
-    const fileSize = file.size()
-    // The filter is not needed to scan; leaving it out means a damaged filter costs nothing.
-    const table = Table.open(file, fileSize, fileName, { verifyChecksums: true, useFilter: false })
-    const indexHandle = readFooter(file, fileSize, fileName).indexHandle
-    const index = new Block(readBlock(file, indexHandle, fileName, fileSize - FOOTER_SIZE, true), fileName, indexHandle.offset)
-    return new SalvageableTable(table, index)
+  get damaged (): boolean {
+    return this.droppedBlocks > 0 || this.droppedEntries > 0
   }
 
-  /**
-   * Visits every readable entry in order, recording in `scan` what was kept and dropped. An entry is kept
-   * when its key parses (type value or deletion, sequence below 2^53) and sorts after the last kept key.
-   * A block that fails its checksum or does not parse is dropped from the failing point on.
-   */
-  forEachEntry (scan: TableScan, visit: EntryVisitor): void {
-    const index = new BlockIterator(compareInternalKeys, this.#index, TAG_BYTES)
-    const data = new BlockIterator(compareInternalKeys, undefined, TAG_BYTES)
-    const handle = new BlockHandle()
-    let last = new Uint8Array(64)
-    let lastLen = -1
-    try {
-      index.seekToFirst()
-    } catch (err) {
-      throw corruption(`index block of ${this.#table.fileName} unreadable: ${message(err)}`)
+  /** The last key kept. */
+  get largest (): Uint8Array {
+    return this.#last.slice(0, Math.max(0, this.#lastLen))
+  }
+
+  entry (key: Uint8Array, keyOff: number, keyLen: number, value: Uint8Array, valueOff: number, valueLen: number): void {
+    const end = keyOff + keyLen
+    if (!parses(key, keyLen, end) ||
+      (this.#lastLen >= 0 && compareInternalKeys(this.#last, 0, this.#lastLen, key, keyOff, keyLen) >= 0)) {
+      this.droppedEntries++
+      return
     }
-    let visiting = false
-    while (index.valid()) {
-      let blockDamaged = false
-      try {
-        this.#table.decodeIndexValue(index, handle)
-        data.reset(this.#table.dataBlock(handle, false))
-        for (data.seekToFirst(); data.valid(); data.next()) {
-          const key = data.keyBuf
-          const keyLen = data.keyLen
-          if (!parses(key, keyLen) ||
-            (lastLen >= 0 && compareInternalKeys(last, 0, lastLen, key, 0, keyLen) >= 0)) {
-            scan.droppedEntries++
-            continue
-          }
-          if (keyLen > last.length) last = new Uint8Array(Math.max(keyLen, last.length * 2))
-          last.set(key.subarray(0, keyLen), 0)
-          lastLen = keyLen
-          if (scan.entries === 0) scan.smallest = key.slice(0, keyLen)
-          scan.entries++
-          scan.maxSequence = Math.max(scan.maxSequence, tagSequence(key, keyLen))
-          visiting = true
-          visit(key, 0, keyLen, data.valueBuf, data.valueOff, data.valueLen)
-          visiting = false
-        }
-      } catch (err) {
-        // The visitor's own failures (writing the copy) and I/O errors end the repair; anything else
-        // (a checksum, a block that does not parse or decompress) is damage to this block.
-        if (visiting || !isDamage(err)) throw err
-        blockDamaged = true
-      }
-      if (blockDamaged) {
-        scan.droppedBlocks++
-        scan.droppedBlockBytes += handle.size
-      }
-      // The index itself passed its checksum; a bad entry in it ends the walk.
-      try {
-        index.next()
-      } catch (err) {
-        if (!isDamage(err)) throw err
-        scan.droppedBlocks++
-        break
-      }
-    }
-    if (lastLen >= 0) scan.largest = last.slice(0, lastLen)
+    if (keyLen > this.#last.length) this.#last = new Uint8Array(Math.max(keyLen, this.#last.length * 2))
+    this.#last.set(key.subarray(keyOff, end), 0)
+    this.#lastLen = keyLen
+    if (this.entries === 0) this.smallest = key.slice(keyOff, end)
+    this.entries++
+    this.maxSequence = Math.max(this.maxSequence, tagSequence(key, end))
+    this.#keep?.(key, keyOff, keyLen, value, valueOff, valueLen)
   }
 
-  close (): void {
-    this.#table.close()
+  damagedBlock (handle: BlockHandle | undefined): void {
+    this.droppedBlocks++
+    this.droppedBlockBytes += handle?.size ?? 0
   }
 }
 
-/** True for an error that says bytes are damaged, as opposed to an I/O failure. */
-function isDamage (err: unknown): boolean {
-  return !(err instanceof EngineError) || err.code === 'LEVEL_CORRUPTION'
-}
-
-/** True when an internal key parses as LevelDB's ParseInternalKey requires (and its sequence fits a JS number). */
-function parses (key: Uint8Array, keyLen: number): boolean {
+/** True when an internal key (ending at `end`) parses as LevelDB's ParseInternalKey requires, with a sequence that fits a JS number. */
+function parses (key: Uint8Array, keyLen: number, end: number): boolean {
   if (keyLen < TAG_BYTES) return false
-  const type = tagType(key, keyLen)
+  const type = tagType(key, end)
   if (type !== ValueType.Value && type !== ValueType.Deletion) return false
   try {
-    tagSequence(key, keyLen)
+    tagSequence(key, end)
     return true
   } catch {
     return false

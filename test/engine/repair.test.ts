@@ -345,3 +345,29 @@ test('repair: a failure switching CURRENT leaves the old MANIFEST in force, no n
   t.same(names(dir, /\.dbtmp$/), [], 'no temp file')
   t.same(diff(model, await roughContents(dir)), [], 'the database opens with every entry')
 })
+
+test('repair: scanning a large table gives the event loop turns between its blocks', async (t) => {
+  const dir = newDir('turns')
+  // One table of about 4 MiB: a write buffer larger than what is written keeps it all in one memtable.
+  const big = { ...OPTIONS, writeBufferSize: 64 * 1024 * 1024, compression: false }
+  const db = await Db.open(dir, big)
+  for (let i = 0; i < 40000; i += 1000) {
+    await db.write((b) => { for (let j = i; j < i + 1000; j++) b.put(key('t', j), value(key('t', j), j)) })
+  }
+  await db.close()
+  await (await Db.open(dir, big)).close() // recovery writes the log as one table
+  const tables = names(dir, /\.ldb$/)
+  t.is(tables.length, 1, `one table of ${fs.statSync(path.join(dir, tables[0])).size} bytes`)
+  let ticks = 0
+  let scanning = false
+  const timer = setInterval(() => { if (scanning) ticks++ }, 1)
+  let start = 0
+  let ms = 0
+  const report = await repairDb(dir, OPTIONS, ({ kind }) => {
+    // Told after each file: the table's scan runs between the last log's report and its own.
+    if (kind === 'log') { scanning = true; start = performance.now() } else { scanning = false; ms = performance.now() - start }
+  })
+  clearInterval(timer)
+  t.same(report.tablesKept, [parseInt(tables[0], 10)], 'the table is kept')
+  t.ok(ticks >= 3, `a 1 ms timer ran ${ticks} times during the ${ms.toFixed(0)} ms scan`)
+})
