@@ -1,8 +1,7 @@
-// Reads every record of a log file (a WAL or a MANIFEST) with checksums on, for dump and verify. The
-// engine's LogReader stops at damage; here reading resumes where it says it can (past a stray fragment,
-// or at the next 32 KiB block after a bad record, as LevelDB's log::Reader resyncs), so that everything
-// after a damaged region is still seen. Adjacent damage (the fragments of a record whose start was lost)
-// is reported as one region.
+// Reads every record of a log file (a WAL or a MANIFEST) with checksums on, for dump and verify: the
+// engine's LogReader with a reporter, which reads on past damage as LevelDB's log::Reader resyncs, so that
+// everything after a damaged region is still seen. Adjacent damage (the fragments of a record whose start
+// was lost) is reported as one region.
 import { LogReader } from '../engine/log/reader'
 
 export type LogItem =
@@ -11,34 +10,30 @@ export type LogItem =
   | { kind: 'damage', offset: number, end: number, reason: string }
   | { kind: 'torn', offset: number, end: number }
 
+type Damage = Extract<LogItem, { kind: 'damage' }>
+
 export function * walkLog (data: Uint8Array, fileName: string): Generator<LogItem> {
-  let pending: { offset: number, end: number, reason: string } | undefined
-  let start = 0
-  while (start < data.length) {
-    const reader = new LogReader(data, fileName, start)
-    try {
-      for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
-        if (pending !== undefined) {
-          yield { kind: 'damage', ...pending }
-          pending = undefined
-        }
-        yield { kind: 'record', offset: reader.recordOffset, data: record }
-      }
-      if (pending !== undefined) yield { kind: 'damage', ...pending }
-      if (reader.tornAt >= 0) yield { kind: 'torn', offset: reader.tornAt, end: data.length }
-      return
-    } catch (err) {
-      if (!(err instanceof Error) || (err as { code?: unknown }).code !== 'LEVEL_CORRUPTION' || reader.damageAt < 0) throw err
-      const at = reader.damageAt
-      const end = reader.resumeAt
-      if (pending !== undefined && at <= pending.end) {
+  // Regions reported while the reader looked for the next record; the last one may still grow.
+  let done: Damage[] = []
+  let pending: Damage | undefined
+  const reader = new LogReader(data, fileName, {
+    corruption (offset, end, error) {
+      if (pending !== undefined && offset <= pending.end) {
         pending.end = Math.max(pending.end, end)
-      } else {
-        if (pending !== undefined) yield { kind: 'damage', ...pending }
-        pending = { offset: at, end, reason: err.message }
+        return
       }
-      start = Math.max(end, start + 1)
+      if (pending !== undefined) done.push(pending)
+      pending = { kind: 'damage', offset, end, reason: error.message }
     }
+  })
+  for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
+    if (pending !== undefined) done.push(pending)
+    pending = undefined
+    yield * done
+    done = []
+    yield { kind: 'record', offset: reader.recordOffset, data: record }
   }
-  if (pending !== undefined) yield { kind: 'damage', ...pending }
+  if (pending !== undefined) done.push(pending)
+  yield * done
+  if (reader.tornAt >= 0) yield { kind: 'torn', offset: reader.tornAt, end: data.length }
 }

@@ -40,6 +40,14 @@ export function invalidArgument (message: string): EngineError {
   return new EngineError(`Invalid argument: ${message}`, { code: 'LEVEL_INVALID_ARGUMENT' })
 }
 
+/**
+ * True for an error that says bytes are damaged: LEVEL_CORRUPTION, or an error of another kind from a
+ * decoder fed bad bytes (a decompressor's RangeError). False for I/O failures and the other Level codes.
+ */
+export function isDamage (err: unknown): boolean {
+  return !(err instanceof EngineError) || err.code === 'LEVEL_CORRUPTION'
+}
+
 /** Wraps a Node fs error (or passes an EngineError through) as LEVEL_IO_ERROR naming what was being done. */
 export function fromFsError (what: string, err: unknown): EngineError {
   if (err instanceof EngineError) return err

@@ -5,46 +5,43 @@
 //      holding no name LevelDB recognises fails with "repair found no files" and is left untouched.
 //      Otherwise take LOCK (LevelDB does not; rough-level never lets two handles change one directory)
 //      and list again.
-//   2. Convert every log to level-0 tables, reading it with checksums on and resyncing at the next
-//      32 KiB block after damage (as LevelDB's log::Reader does), so that every record outside a damaged
-//      region is kept. Records too short to be a batch and batches that do not parse are dropped whole,
-//      never half-applied. The tables are fsynced before anything else changes.
-//   3. Scan every table with checksums on, block by block: its smallest and largest keys and largest
-//      sequence. A table whose footer or index cannot be read is archived to lost/. A table with damaged
-//      data blocks (or keys that do not parse, or keys out of order) is rewritten with every entry that
-//      can be read, and the original archived (LevelDB's RepairTable).
+//   2. Convert every log to level-0 tables as recovery replays it (engine/db/replay.ts: on the flush
+//      worker), reading it with checksums on and resyncing at the next 32 KiB block after damage (as
+//      LevelDB's log::Reader does), so that every record outside a damaged region is kept. Records too
+//      short to be a batch, batches that do not parse and batches that do not follow the last one are
+//      dropped whole, never half-applied. The tables are fsynced before anything else changes.
+//   3. Scan every table with checksums on, block by block (Table.walk): its smallest and largest keys and
+//      largest sequence. A table whose footer or index cannot be read is archived to lost/. A table with
+//      damaged data blocks (or keys that do not parse, or keys out of order) is rewritten with every
+//      entry that can be read, and the original archived (LevelDB's RepairTable).
 //   4. Write a new MANIFEST (one record: comparator, log number 0, next file number past every number
-//      in use, last sequence = the largest seen, every table at level 0), fsync it, and switch CURRENT to
-//      it atomically. Only then archive the old MANIFESTs and the converted logs to lost/, so that a crash
-//      at any point leaves either the old database or the repaired one (plus, at worst, files a second
-//      repair finds again).
+//      in use, last sequence = the largest seen, every table at level 0) and switch CURRENT to it
+//      atomically (installNewManifest, as a new database's). Only then archive the old MANIFESTs and the
+//      converted logs to lost/, so that a crash at any point leaves either the old database or the
+//      repaired one (plus, at worst, files a second repair finds again).
+// The event loop gets its turns throughout: between batches of a log and between blocks of a table.
 //
 // Differences from LevelDB, all on the side of safety: logs are read with checksums on (LevelDB passes
 // false despite its comment), tables with checksums on; the new MANIFEST takes a fresh number instead of
 // overwriting MANIFEST-000001; nothing already in lost/ is overwritten; the MANIFEST is fsynced.
 import path = require('node:path')
-import { buildTable, type BuildTableOptions } from './compaction/build-table'
-import { corruption, EngineError, fromFsError, ioError } from './errors'
-import type { FileSystem, RandomAccessFile, WritableFile } from './fs/file-system'
-import { compareInternalKeys, MAX_SEQUENCE, TAG_BYTES, tagSequence, tagType, ValueType } from './internal-key'
+import { BackgroundWorker } from './compaction/background'
+import { buildTableOptions, type BuildTableOptions } from './compaction/build-table'
+import { replayLog } from './db/replay'
+import { fromFsError, ioError, isDamage } from './errors'
+import type { FileSystem, RandomAccessFile } from './fs/file-system'
+import { compareInternalKeys, TAG_BYTES, tagSequence, tagType, ValueType } from './internal-key'
 import { acquireLock } from './lock'
-import { BLOCK_SIZE, HEADER_SIZE, RecordType, TYPE_CRC } from './log/format'
-import { LogWriter } from './log/writer'
-import { MemTable } from './memtable/memtable'
 import { sanitizeOptions, type DbOptions, type DbOptionsInput } from './options'
-import { Block, BlockIterator } from './table/block'
-import { BlockHandle, FOOTER_SIZE, readBlock, readFooter } from './table/format'
-import { Table } from './table/table'
+import type { BlockHandle } from './table/format'
+import { Table, type TableWalker } from './table/table'
 import { TableBuilder } from './table/table-builder'
-import { getFixed32 } from './util/coding'
-import { crc32c, unmask } from './util/crc32c'
 import {
-  currentFileName, descriptorFileName, FileType, logFileName, parseFileName, sstTableFileName, tableFileName, tempFileName
+  descriptorFileName, FileType, logFileName, parseFileName, sstTableFileName, tableFileName
 } from './version/filename'
 import { VersionEdit, type FileMetaData } from './version/version-edit'
-import { COMPARATOR_NAME } from './version/version-set'
+import { COMPARATOR_NAME, installNewManifest } from './version/version-set'
 import { eventLoopBudget } from './util/event-loop-budget'
-import { BatchReader } from './write-batch'
 
 /** What happened to one log. */
 export interface RepairedLog {
@@ -111,9 +108,12 @@ export async function repairDb (dir: string, input?: DbOptionsInput, onProgress?
   const before = listDir(fs, dir)
   if (!before.some((name) => parseFileName(name) !== undefined)) throw ioError(`${dir}: repair found no files`)
   const lock = await acquireLock(dir, fs)
+  // Writes the tables converted from logs, as it writes a Db's flushes.
+  const worker = new BackgroundWorker()
   try {
-    return await new Repairer(dir, options, onProgress).run()
+    return await new Repairer(dir, options, worker, onProgress).run()
   } finally {
+    await worker.close()
     await lock.release()
   }
 }
@@ -140,6 +140,7 @@ class Repairer {
   readonly #options: DbOptions
   readonly #fs: FileSystem
   readonly #build: BuildTableOptions
+  readonly #worker: BackgroundWorker
   readonly #onProgress: RepairProgress | undefined
   #nextFileNumber = 1
   readonly #manifests: string[] = []
@@ -160,20 +161,16 @@ class Repairer {
     droppedRecords: 0
   }
 
-  constructor (dir: string, options: DbOptions, onProgress?: RepairProgress) {
+  constructor (dir: string, options: DbOptions, worker: BackgroundWorker, onProgress?: RepairProgress) {
     this.#dir = dir
     this.#onProgress = onProgress
     this.#options = options
     this.#fs = options.fs
-    this.#build = {
-      blockSize: options.blockSize,
-      blockRestartInterval: options.blockRestartInterval,
-      compression: options.compression,
-      bloomBitsPerKey: options.bloomBitsPerKey
-    }
+    this.#build = buildTableOptions(options)
+    this.#worker = worker
   }
 
-  /** Repairs, giving the event loop a turn between files and within long logs. */
+  /** Repairs, giving the event loop its turns between files and within them. */
   async run (): Promise<RepairReport> {
     this.#findFiles()
     for (const number of this.#logs) {
@@ -182,7 +179,7 @@ class Repairer {
       await eventLoopBudget.pause()
     }
     for (const number of this.#tableNumbers) {
-      this.#scanTable(number)
+      await this.#scanTable(number)
       this.#onProgress?.({ kind: 'table', number })
       await eventLoopBudget.pause()
     }
@@ -228,50 +225,31 @@ class Repairer {
       result.error = fromFsError(`reading ${name}`, err).message
       return
     }
-    const reader = new SalvagingLogReader(data)
-    let mem = new MemTable()
-    let maxSequence = -1
-    const flush = (): void => {
-      if (mem.entries === 0) return
-      const tableNumber = this.#nextFileNumber++
-      let meta: FileMetaData
-      try {
-        meta = buildTable(this.#fs, this.#dir, tableNumber, mem.iterator(), this.#build)
-      } catch (err) {
-        throw fromFsError(`writing ${tableFileName(this.#dir, tableNumber)}`, err)
+    const replayed = await replayLog(data, name, {
+      dir: this.#dir,
+      options: this.#options,
+      worker: this.#worker,
+      newFileNumber: () => this.#nextFileNumber++,
+      added: (table) => {
+        result.tables.push(table.number)
+        this.#tableNumbers.push(table.number)
       }
-      if (meta.fileSize > 0) {
-        result.tables.push(tableNumber)
-        this.#tableNumbers.push(tableNumber)
-      }
-      mem = new MemTable()
-    }
-    for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
-      const count = checkBatch(record, maxSequence)
-      if (count < 0) {
-        result.droppedRecords++
-        continue
-      }
-      const batch = new BatchReader(record, 0, record.length, name)
-      let s = batch.sequence
-      while (batch.next()) {
-        mem.add(s++, batch.type, record, batch.keyOff, batch.keyLen, record, batch.valueOff, batch.valueLen)
-      }
-      if (count > 0) maxSequence = batch.sequence + count - 1
-      result.batches++
-      result.entries += count
-      if (mem.approximateMemoryUsage > this.#options.writeBufferSize) flush()
-      await eventLoopBudget.pause()
-    }
-    flush()
-    result.droppedBytes = reader.droppedBytes
-    this.#report.droppedBytes += reader.droppedBytes
+    }, {
+      // Damage is skipped and counted, and reading goes on; a record that is not a batch is dropped whole.
+      corruption: (offset, end) => { result.droppedBytes += end - offset },
+      badBatch: () => { result.droppedRecords++ }
+    })
+    result.batches = replayed.batches
+    result.entries = replayed.entries
+    // A torn tail (a write a crash cut short) is dropped too.
+    if (replayed.tornAt >= 0) result.droppedBytes += data.length - replayed.tornAt
+    this.#report.droppedBytes += result.droppedBytes
     this.#report.droppedRecords += result.droppedRecords
   }
 
   // ---- Step 3: scan tables ----
 
-  #scanTable (number: number): void {
+  async #scanTable (number: number): Promise<void> {
     let fileName = tableFileName(this.#dir, number)
     if (!this.#fs.exists(fileName)) fileName = sstTableFileName(this.#dir, number)
     const archiveBoth = (reason: string): void => {
@@ -286,9 +264,11 @@ class Repairer {
       archiveBoth(fromFsError(`opening ${fileName}`, err).message)
       return
     }
-    let table: SalvageableTable
+    let table: Table
     try {
-      table = SalvageableTable.open(file, fileName)
+      // Without its footer and index no entry can be found. The filter is not needed to scan: leaving it
+      // out means a damaged filter costs nothing.
+      table = Table.open(file, file.size(), fileName, { verifyChecksums: true, useFilter: false })
     } catch (err) {
       const size = safeSize(file)
       try { file.close() } catch {}
@@ -300,7 +280,7 @@ class Repairer {
     try {
       const scan = new TableScan()
       try {
-        table.forEachEntry(scan, () => {})
+        await walk(table, scan)
       } catch (err) {
         if (!isDamage(err)) throw err
         archiveBoth(message(err))
@@ -321,25 +301,26 @@ class Repairer {
         this.#report.tablesKept.push(number)
         return
       }
-      this.#repairTable(number, fileName, table)
+      await this.#repairTable(number, fileName, table)
     } finally {
       table.close()
     }
   }
 
   /** Copies the readable entries of a damaged table into a new one that takes the original's number. */
-  #repairTable (number: number, fileName: string, table: SalvageableTable): void {
+  async #repairTable (number: number, fileName: string, table: Table): Promise<void> {
     const copyNumber = this.#nextFileNumber++
     const copy = tableFileName(this.#dir, copyNumber)
-    const scan = new TableScan()
+    let scan: TableScan
     let fileSize: number
     try {
       const out = this.#fs.openWritable(copy)
       const builder = new TableBuilder(this.#build, out)
+      scan = new TableScan((key, keyOff, keyLen, value, valueOff, valueLen) => {
+        builder.add(key, keyOff, keyLen, value, valueOff, valueLen)
+      })
       try {
-        table.forEachEntry(scan, (key, keyOff, keyLen, value, valueOff, valueLen) => {
-          builder.add(key, keyOff, keyLen, value, valueOff, valueLen)
-        })
+        await walk(table, scan)
         fileSize = builder.finish()
         out.sync()
       } catch (err) {
@@ -376,7 +357,6 @@ class Repairer {
   // ---- Step 4: the new MANIFEST ----
 
   #writeDescriptor (): void {
-    const fs = this.#fs
     let maxSequence = 0
     for (const t of this.#tables) maxSequence = Math.max(maxSequence, t.maxSequence)
     const manifestNumber = this.#nextFileNumber++
@@ -387,26 +367,10 @@ class Repairer {
     edit.lastSequence = maxSequence
     for (const t of this.#tables) edit.addFile(0, t.meta)
 
-    const manifest = descriptorFileName(this.#dir, manifestNumber)
-    const temp = tempFileName(this.#dir, manifestNumber)
-    try {
-      writeWhole(fs, manifest, (file) => {
-        const record = edit.encode()
-        new LogWriter(file).addRecord(record, 0, record.length)
-      })
-      // Everything the MANIFEST names (tables written or renamed here) must be durable before CURRENT names it.
-      fs.syncDir(this.#dir)
-      const name = path.basename(manifest)
-      const contents = Buffer.from(name + '\n', 'latin1')
-      writeWhole(fs, temp, (file) => file.append(contents, 0, contents.length))
-      fs.rename(temp, currentFileName(this.#dir))
-      fs.syncDir(this.#dir)
-    } catch (err) {
-      try { fs.unlink(temp) } catch {}
-      throw fromFsError(`writing ${manifest}`, err)
-    }
+    // Its directory fsync makes every table written or renamed here durable before CURRENT names them.
+    installNewManifest(this.#fs, this.#dir, manifestNumber, edit)
     const report = this.#report
-    report.manifest = path.basename(manifest)
+    report.manifest = path.basename(descriptorFileName(this.#dir, manifestNumber))
     report.files = this.#tables.map((t) => t.meta)
     report.lastSequence = maxSequence
     report.nextFileNumber = this.#nextFileNumber
@@ -430,269 +394,77 @@ class Repairer {
   }
 }
 
-function writeWhole (fs: FileSystem, name: string, fill: (file: WritableFile) => void): void {
-  const file = fs.openWritable(name)
-  try {
-    fill(file)
-    file.sync()
-  } finally {
-    file.close()
-  }
-}
-
 function safeSize (file: RandomAccessFile): number {
   try { return file.size() } catch { return 0 }
 }
 
-/**
- * Checks a log record as a whole batch before any of it is applied: its entry count, or -1 when it is
- * too short, does not parse, or its sequence does not follow the last batch kept (a damaged or replayed
- * record that would collide with entries already in the memtable).
- */
-function checkBatch (record: Uint8Array, lastSequence: number): number {
-  try {
-    const batch = new BatchReader(record, 0, record.length, 'log record')
-    let n = 0
-    while (batch.next()) n++
-    if (batch.sequence <= lastSequence) return -1
-    if (n > 0 && batch.sequence + n - 1 > MAX_SEQUENCE) return -1
-    return n
-  } catch {
-    return -1
-  }
-}
-
-/**
- * Reads a log's records as LevelDB's log::Reader does with checksums on: a physical record that fails a
- * check drops the rest of its block, fragments without their start (or whose end was lost) are dropped,
- * and reading resumes at the next record that passes, so everything outside the damaged region is kept.
- */
-class SalvagingLogReader {
-  readonly #data: Uint8Array
-  #pos = 0
-  /** Payload length of the physical record #readPhysical returned last. */
-  #lastLength = 0
-  droppedBytes = 0
-
-  constructor (data: Uint8Array) {
-    this.#data = data
-  }
-
-  readRecord (): Uint8Array | undefined {
-    let parts: Uint8Array[] | undefined
-    let partsBytes = 0
-    const dropParts = (): void => {
-      if (parts !== undefined) this.droppedBytes += partsBytes
-      parts = undefined
-      partsBytes = 0
-    }
-    for (;;) {
-      const type = this.#readPhysical()
-      if (type === undefined) {
-        dropParts()
-        return undefined
-      }
-      if (type === -1) {
-        dropParts()
-        continue
-      }
-      const payload = this.#data.subarray(this.#pos - this.#lastLength, this.#pos)
-      switch (type) {
-        case RecordType.Full:
-          dropParts()
-          return payload
-        case RecordType.First:
-          dropParts()
-          parts = [payload]
-          partsBytes = payload.length + HEADER_SIZE
-          break
-        case RecordType.Middle:
-        case RecordType.Last:
-          if (parts === undefined) {
-            this.droppedBytes += payload.length + HEADER_SIZE
-            break
-          }
-          parts.push(payload)
-          partsBytes += payload.length + HEADER_SIZE
-          if (type === RecordType.Last) return concat(parts)
-          break
-        default:
-          dropParts()
-          this.droppedBytes += payload.length + HEADER_SIZE
-      }
-    }
-  }
-
-  /** The type of the next physical record that passes its checks (its payload ends at #pos), -1 after dropping bytes, undefined at the end. */
-  #readPhysical (): number | undefined {
-    const data = this.#data
-    for (;;) {
-      const pos = this.#pos
-      if (pos >= data.length) return undefined
-      const blockEnd = Math.min(data.length, (Math.floor(pos / BLOCK_SIZE) + 1) * BLOCK_SIZE)
-      if (blockEnd - pos < HEADER_SIZE) {
-        // A block trailer (zeros), or a header cut short at the end of the file.
-        if (blockEnd === data.length && data.subarray(pos).some((b) => b !== 0)) this.droppedBytes += blockEnd - pos
-        this.#pos = blockEnd
-        continue
-      }
-      const length = data[pos + 4] | (data[pos + 5] << 8)
-      const type = data[pos + 6]
-      if (type === RecordType.Zero && length === 0) {
-        // Zeros where a record would start: preallocated or unwritten space. Skip the rest of the block.
-        const end = blockEnd
-        if (data.subarray(pos, end).some((b) => b !== 0)) this.droppedBytes += end - pos
-        this.#pos = end
-        return -1
-      }
-      const end = pos + HEADER_SIZE + length
-      const expected = unmask(getFixed32(data, pos))
-      if (end > blockEnd ||
-        crc32c(data.subarray(pos + HEADER_SIZE, end), type <= RecordType.Last ? TYPE_CRC[type] : crc32c(Uint8Array.of(type), 0)) !== expected) {
-        // A bad length or checksum: nothing in the rest of this block can be trusted to start a record.
-        this.droppedBytes += blockEnd - pos
-        this.#pos = blockEnd
-        return -1
-      }
-      this.#pos = end
-      this.#lastLength = length
-      return type
-    }
-  }
-}
-
-function concat (parts: Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let pos = 0
-  for (const p of parts) {
-    out.set(p, pos)
-    pos += p.length
-  }
-  return out
-}
-
-/** What one walk over a table found. */
-class TableScan {
-  entries = 0
-  droppedBlocks = 0
-  droppedBlockBytes = 0
-  droppedEntries = 0
-  smallest = new Uint8Array(0)
-  largest = new Uint8Array(0)
-  maxSequence = 0
-
-  get damaged (): boolean {
-    return this.droppedBlocks > 0 || this.droppedEntries > 0
+/** Walks table into scan, giving the event loop a turn between blocks once its slice is spent. */
+async function walk (table: Table, scan: TableScan): Promise<void> {
+  const blocks = table.walk(scan)
+  while (blocks.next().done !== true) {
+    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
   }
 }
 
 type EntryVisitor = (key: Uint8Array, keyOff: number, keyLen: number, value: Uint8Array, valueOff: number, valueLen: number) => void
 
 /**
- * A table opened for salvage: its footer and index block must be readable (without them no entry can be
- * found), but each data block is read on its own, so a damaged one costs only its own entries.
+ * What one walk over a table found. An entry is kept when its key parses (type value or deletion,
+ * sequence below 2^53) and sorts after the last kept key; each kept entry goes to `keep`.
  */
-class SalvageableTable {
-  readonly #table: Table
-  readonly #index: Block
-  readonly fileSize: number
+class TableScan implements TableWalker {
+  entries = 0
+  droppedBlocks = 0
+  droppedBlockBytes = 0
+  droppedEntries = 0
+  smallest = new Uint8Array(0)
+  maxSequence = 0
+  #last = new Uint8Array(64)
+  #lastLen = -1
+  readonly #keep: EntryVisitor | undefined
 
-  private constructor (table: Table, index: Block) {
-    this.#table = table
-    this.#index = index
-    this.fileSize = table.fileSize
+  constructor (keep?: EntryVisitor) {
+    this.#keep = keep
   }
 
-  static open (file: RandomAccessFile, fileName: string): SalvageableTable {
-    const fileSize = file.size()
-    // The filter is not needed to scan; leaving it out means a damaged filter costs nothing.
-    const table = Table.open(file, fileSize, fileName, { verifyChecksums: true, useFilter: false })
-    const indexHandle = readFooter(file, fileSize, fileName).indexHandle
-    const index = new Block(readBlock(file, indexHandle, fileName, fileSize - FOOTER_SIZE, true), fileName, indexHandle.offset)
-    return new SalvageableTable(table, index)
+  get damaged (): boolean {
+    return this.droppedBlocks > 0 || this.droppedEntries > 0
   }
 
-  /**
-   * Visits every readable entry in order, recording in `scan` what was kept and dropped. An entry is kept
-   * when its key parses (type value or deletion, sequence below 2^53) and sorts after the last kept key.
-   * A block that fails its checksum or does not parse is dropped from the failing point on.
-   */
-  forEachEntry (scan: TableScan, visit: EntryVisitor): void {
-    const index = new BlockIterator(compareInternalKeys, this.#index, TAG_BYTES)
-    const data = new BlockIterator(compareInternalKeys, undefined, TAG_BYTES)
-    const handle = new BlockHandle()
-    let last = new Uint8Array(64)
-    let lastLen = -1
-    try {
-      index.seekToFirst()
-    } catch (err) {
-      throw corruption(`index block of ${this.#table.fileName} unreadable: ${message(err)}`)
+  /** The last key kept. */
+  get largest (): Uint8Array {
+    return this.#last.slice(0, Math.max(0, this.#lastLen))
+  }
+
+  entry (key: Uint8Array, keyOff: number, keyLen: number, value: Uint8Array, valueOff: number, valueLen: number): void {
+    const end = keyOff + keyLen
+    if (!parses(key, keyLen, end) ||
+      (this.#lastLen >= 0 && compareInternalKeys(this.#last, 0, this.#lastLen, key, keyOff, keyLen) >= 0)) {
+      this.droppedEntries++
+      return
     }
-    let visiting = false
-    while (index.valid()) {
-      let blockDamaged = false
-      try {
-        this.#table.decodeIndexValue(index, handle)
-        data.reset(this.#table.dataBlock(handle, false))
-        for (data.seekToFirst(); data.valid(); data.next()) {
-          const key = data.keyBuf
-          const keyLen = data.keyLen
-          if (!parses(key, keyLen) ||
-            (lastLen >= 0 && compareInternalKeys(last, 0, lastLen, key, 0, keyLen) >= 0)) {
-            scan.droppedEntries++
-            continue
-          }
-          if (keyLen > last.length) last = new Uint8Array(Math.max(keyLen, last.length * 2))
-          last.set(key.subarray(0, keyLen), 0)
-          lastLen = keyLen
-          if (scan.entries === 0) scan.smallest = key.slice(0, keyLen)
-          scan.entries++
-          scan.maxSequence = Math.max(scan.maxSequence, tagSequence(key, keyLen))
-          visiting = true
-          visit(key, 0, keyLen, data.valueBuf, data.valueOff, data.valueLen)
-          visiting = false
-        }
-      } catch (err) {
-        // The visitor's own failures (writing the copy) and I/O errors end the repair; anything else
-        // (a checksum, a block that does not parse or decompress) is damage to this block.
-        if (visiting || !isDamage(err)) throw err
-        blockDamaged = true
-      }
-      if (blockDamaged) {
-        scan.droppedBlocks++
-        scan.droppedBlockBytes += handle.size
-      }
-      // The index itself passed its checksum; a bad entry in it ends the walk.
-      try {
-        index.next()
-      } catch (err) {
-        if (!isDamage(err)) throw err
-        scan.droppedBlocks++
-        break
-      }
-    }
-    if (lastLen >= 0) scan.largest = last.slice(0, lastLen)
+    if (keyLen > this.#last.length) this.#last = new Uint8Array(Math.max(keyLen, this.#last.length * 2))
+    this.#last.set(key.subarray(keyOff, end), 0)
+    this.#lastLen = keyLen
+    if (this.entries === 0) this.smallest = key.slice(keyOff, end)
+    this.entries++
+    this.maxSequence = Math.max(this.maxSequence, tagSequence(key, end))
+    this.#keep?.(key, keyOff, keyLen, value, valueOff, valueLen)
   }
 
-  close (): void {
-    this.#table.close()
+  damagedBlock (handle: BlockHandle | undefined): void {
+    this.droppedBlocks++
+    this.droppedBlockBytes += handle?.size ?? 0
   }
 }
 
-/** True for an error that says bytes are damaged, as opposed to an I/O failure. */
-function isDamage (err: unknown): boolean {
-  return !(err instanceof EngineError) || err.code === 'LEVEL_CORRUPTION'
-}
-
-/** True when an internal key parses as LevelDB's ParseInternalKey requires (and its sequence fits a JS number). */
-function parses (key: Uint8Array, keyLen: number): boolean {
+/** True when an internal key (ending at `end`) parses as LevelDB's ParseInternalKey requires, with a sequence that fits a JS number. */
+function parses (key: Uint8Array, keyLen: number, end: number): boolean {
   if (keyLen < TAG_BYTES) return false
-  const type = tagType(key, keyLen)
+  const type = tagType(key, end)
   if (type !== ValueType.Value && type !== ValueType.Deletion) return false
   try {
-    tagSequence(key, keyLen)
+    tagSequence(key, end)
     return true
   } catch {
     return false

@@ -5,6 +5,7 @@
 // record header in place and write a whole commit group with one syscall, without copying it.
 import { ValueType } from './internal-key'
 import { HEADER_SIZE } from './log/format'
+import type { MemTable } from './memtable/memtable'
 import { ByteReader, putFixed32, putFixed64, putVarint32 } from './util/coding'
 
 /** Batch header: fixed64 sequence, fixed32 count. */
@@ -171,3 +172,14 @@ export class BatchReader {
   }
 }
 
+/**
+ * Adds the records `batch` has not yet read to mem, numbered on from the batch's sequence (LevelDB's
+ * WriteBatchInternal::InsertInto): for the commit path and log replay alike. A record that does not parse
+ * throws LEVEL_CORRUPTION, after the records before it were added.
+ */
+export function insertBatch (batch: BatchReader, mem: MemTable): void {
+  const buf = batch.buf
+  for (let s = batch.sequence; batch.next(); s++) {
+    mem.add(s, batch.type, buf, batch.keyOff, batch.keyLen, buf, batch.valueOff, batch.valueLen)
+  }
+}

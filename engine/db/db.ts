@@ -45,7 +45,7 @@ import { LruCache } from '../util/lru-cache'
 import { FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
 import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
-import { BatchReader, WriteBatch, type Bytes } from '../write-batch'
+import { BatchReader, insertBatch, WriteBatch, type Bytes } from '../write-batch'
 import { getProperty } from './properties'
 import { recover, type OpenLog } from './recovery'
 import { writeMemTable } from './memtable-flush'
@@ -436,11 +436,7 @@ export class Db {
       this.#failGroups(this.#bgError)
       return false
     }
-    const records = new BatchReader(batch.buf, batch.offset, batch.byteLength, 'write batch')
-    const mem = this.#mem
-    for (let s = sequence; records.next(); s++) {
-      mem.add(s, records.type, batch.buf, records.keyOff, records.keyLen, batch.buf, records.valueOff, records.valueLen)
-    }
+    insertBatch(new BatchReader(batch.buf, batch.offset, batch.byteLength, 'write batch'), this.#mem)
     this.#versions.lastSequence = sequence + batch.count - 1
     if (batch.buf.length <= KEEP_BATCH_BYTES) {
       batch.clear()

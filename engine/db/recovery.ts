@@ -1,27 +1,23 @@
 // Opening a database's state from disk (LevelDB DBImpl::Recover): CURRENT and the MANIFEST give the
 // version; every log at or after the MANIFEST's log number (or equal to its previous log number) is
-// replayed, oldest first, into memtables written as level-0 tables (on the flush worker, as the Db's
-// flushes are); a new log is started and one MANIFEST edit records it all, so that what the open recovered
-// is durable in synced tables before any new write is acknowledged. Replay gives the event loop its turns
-// (engine/util/event-loop-budget.ts).
+// replayed, oldest first, into memtables written as level-0 tables (engine/db/replay.ts: on the flush
+// worker, as the Db's flushes are, with turns of the event loop); a new log is started and one MANIFEST edit
+// records it all, so that what the open recovered is durable in synced tables before any new write is
+// acknowledged. Damage in a log fails the open (LEVEL_CORRUPTION).
 // A failed recovery removes only what it created, so the directory is as it was (unless the MANIFEST
 // change already took effect, when what it names must stay).
 import type { BackgroundWorker } from '../compaction/background'
 import { corruption, type EngineError, fromFsError, invalidArgument } from '../errors'
-import type { FileSystem, WritableFile } from '../fs/file-system'
-import { LogReader } from '../log/reader'
+import type { WritableFile } from '../fs/file-system'
 import { LogWriter } from '../log/writer'
-import { MemTable, memTableCapacity } from '../memtable/memtable'
 import type { DbOptions } from '../options'
 import type { Block } from '../table/block'
 import { TableCache } from '../table/table-cache'
 import { LruCache } from '../util/lru-cache'
 import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
-import { VersionEdit, type FileMetaData } from '../version/version-edit'
+import { VersionEdit } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
-import { eventLoopBudget } from '../util/event-loop-budget'
-import { BatchReader } from '../write-batch'
-import { writeMemTable } from './memtable-flush'
+import { type Level0Output, replayLog } from './replay'
 
 /** Table files LevelDB keeps out of the table cache's share of maxOpenFiles (logs, MANIFEST, ...). */
 const NON_TABLE_CACHE_FILES = 10
@@ -89,25 +85,26 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
   let path: string | undefined
   try {
     let maxSequence = versions.lastSequence
+    const level0: Level0Output = {
+      dir,
+      options,
+      worker,
+      newFileNumber: () => versions.newFileNumber(),
+      added: (table) => {
+        built.push(table.number)
+        edit.addFile(0, table)
+      }
+    }
     for (const number of logs) {
       versions.markFileNumberUsed(number)
-      let mem = new MemTable(memTableCapacity(options.writeBufferSize))
-      const flush = async (): Promise<void> => {
-        const tableNumber = versions.newFileNumber()
-        let meta: FileMetaData | undefined
-        try {
-          meta = await writeMemTable(worker, dir, options, tableNumber, mem)
-        } catch (err) {
-          throw fromFsError(`writing ${tableFileName(dir, tableNumber)}`, err)
-        }
-        if (meta !== undefined) {
-          built.push(meta.number)
-          edit.addFile(0, meta)
-        }
-        mem = new MemTable(memTableCapacity(options.writeBufferSize))
+      const name = logFileName(dir, number)
+      let data: Buffer
+      try {
+        data = fs.readFile(name)
+      } catch (err) {
+        throw fromFsError(`reading ${name}`, err)
       }
-      maxSequence = Math.max(maxSequence, await replayLog(fs, logFileName(dir, number), () => mem, options.writeBufferSize, flush))
-      if (mem.entries > 0) await flush()
+      maxSequence = Math.max(maxSequence, (await replayLog(data, name, level0)).maxSequence)
     }
     versions.lastSequence = maxSequence
 
@@ -136,35 +133,4 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
     }
     throw err
   }
-}
-
-/**
- * Replays one WAL into the memtable `mem()` returns, calling `flush` whenever that memtable passes
- * `limit` bytes; returns the largest sequence the log held (0 if none).
- */
-async function replayLog (
-  fs: FileSystem, path: string, mem: () => MemTable, limit: number, flush: () => Promise<void>
-): Promise<number> {
-  let data: Buffer
-  try {
-    data = fs.readFile(path)
-  } catch (err) {
-    throw fromFsError(`reading ${path}`, err)
-  }
-  const reader = new LogReader(data, path)
-  let maxSequence = 0
-  for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
-    const what = `${path} record at offset ${reader.recordOffset}`
-    if (record.length < 12) throw corruption(`log record too small in ${what}`)
-    const batch = new BatchReader(record, 0, record.length, what)
-    let s = batch.sequence
-    const m = mem()
-    while (batch.next()) {
-      m.add(s++, batch.type, record, batch.keyOff, batch.keyLen, record, batch.valueOff, batch.valueLen)
-    }
-    if (batch.count > 0) maxSequence = Math.max(maxSequence, batch.sequence + batch.count - 1)
-    if (m.approximateMemoryUsage > limit) await flush()
-    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
-  }
-  return maxSequence
 }

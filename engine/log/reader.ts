@@ -1,37 +1,49 @@
-// Reads records back from a log file's bytes (LevelDB db/log_reader.cc), with rough-level's stricter
-// policy (design.md, "Torn tail or corruption"):
+// Reads records back from a log file's bytes (LevelDB db/log_reader.cc). What counts as damage is decided
+// once, here, for every reader of logs (design.md, "Torn tail or corruption"):
 // - a bad record with no valid record after it up to the end of the file (a torn write, or a
-//   zero-filled tail) ends the log silently, as a crash leaves it;
-// - a bad record followed by a valid record is damage: LEVEL_CORRUPTION naming the file and offset.
-// "Followed by a valid record" is decided at the next block boundaries, the only places where a record
-// start can be found without trusting a damaged length.
-import { corruption } from '../errors'
+//   zero-filled tail) ends the log silently, as a crash leaves it (tornAt says where);
+// - a bad record followed by a valid record is damage. "Followed by a valid record" is decided at the
+//   next block boundaries, the only places where a record start can be found without trusting a damaged
+//   length.
+// What happens at damage is the caller's policy: without a reporter the reader throws LEVEL_CORRUPTION
+// naming the file and offset (recovery, the MANIFEST); with one (LevelDB's log::Reader::Reporter) it
+// reports the bytes it drops and reads on past them, resyncing at the next 32 KiB block after a bad
+// physical record as LevelDB's reader does (repair, the command-line tool's dump and verify).
+import { corruption, type EngineError } from '../errors'
 import { getFixed32 } from '../util/coding'
 import { crc32c, unmask } from '../util/crc32c'
 import { BLOCK_SIZE, HEADER_SIZE, RecordType, TYPE_CRC } from './format'
 
+/** Told what a lenient reader drops (LevelDB's log::Reader::Reporter). */
+export interface LogReporter {
+  /**
+   * Bytes [offset, end) could not be read: damage, with valid records after it. They include the
+   * fragments already read of a record the damage cut off. `error` names the file and the offset of the
+   * check that failed. Reading goes on at `end`.
+   */
+  corruption (offset: number, end: number, error: EngineError): void
+}
+
 export class LogReader {
   readonly data: Uint8Array
   readonly fileName: string
+  readonly #reporter: LogReporter | undefined
   #pos = 0
   /** Header offset of the physical record #readPhysical read last (after any block trailer it skipped). */
   #physicalStart = 0
+  /** The fragments read so far of the record being assembled, and its first fragment's header offset. */
+  #parts: Uint8Array[] | undefined
+  #partsStart = 0
   /** Offset of the record returned last (its first fragment's header). */
   recordOffset = 0
   /** Set when the reader stopped at a torn tail; the offset where the dropped bytes began. */
   tornAt = -1
-  /**
-   * Set when readRecord() threw LEVEL_CORRUPTION: the offset of the damage it names, and where reading
-   * can go on (past the record that revealed it, or at the next block as LevelDB's reader resyncs).
-   */
-  damageAt = -1
-  resumeAt = -1
 
-  /** `start` (0, or a resumeAt after damage) is where reading begins. */
-  constructor (data: Uint8Array, fileName: string, start = 0) {
+  /** Without `reporter`, damage throws LEVEL_CORRUPTION; with it, damage is reported and skipped. */
+  constructor (data: Uint8Array, fileName: string, reporter?: LogReporter) {
     this.data = data
     this.fileName = fileName
-    this.#pos = start
+    this.#reporter = reporter
   }
 
   /**
@@ -39,35 +51,44 @@ export class LogReader {
    * file's bytes; a fragmented one is assembled into a new array.
    */
   readRecord (): Uint8Array | undefined {
-    let parts: Uint8Array[] | undefined
-    let partsStart = 0
+    this.#parts = undefined
     for (;;) {
       const type = this.#readPhysical()
       if (type === undefined) {
         // End of data, or a torn tail; a record cut short by it is dropped from its first fragment.
-        if (parts !== undefined) this.tornAt = partsStart
+        if (this.#parts !== undefined) this.tornAt = this.#partsStart
+        this.#parts = undefined
         return undefined
       }
       const at = this.#physicalStart
       const payload = this.data.subarray(at + HEADER_SIZE, this.#pos)
       switch (type) {
         case RecordType.Full:
-          if (parts !== undefined && totalLength(parts) > 0) this.#damage(partsStart, 'partial record without end', at)
-          this.recordOffset = at
-          return payload
         case RecordType.First:
-          if (parts !== undefined && totalLength(parts) > 0) this.#damage(partsStart, 'partial record without end', at)
-          parts = [payload]
-          partsStart = at
+          // An empty FIRST before it is tolerated: old LevelDB writers left one at a block's end.
+          if (this.#parts !== undefined && totalLength(this.#parts) > 0) {
+            this.#damage(this.#partsStart, 'partial record without end', at)
+            continue // at this record again, with nothing pending
+          }
+          if (type === RecordType.Full) {
+            this.#parts = undefined
+            this.recordOffset = at
+            return payload
+          }
+          this.#parts = [payload]
+          this.#partsStart = at
           break
         case RecordType.Middle:
-          if (parts === undefined) this.#damage(at, 'missing start of fragmented record', this.#pos)
-          parts.push(payload)
-          break
         case RecordType.Last: {
-          if (parts === undefined) this.#damage(at, 'missing start of fragmented record', this.#pos)
+          const parts = this.#parts
+          if (parts === undefined) {
+            this.#damage(at, 'missing start of fragmented record', this.#pos)
+            continue
+          }
           parts.push(payload)
-          this.recordOffset = partsStart
+          if (type === RecordType.Middle) break
+          this.#parts = undefined
+          this.recordOffset = this.#partsStart
           return concat(parts)
         }
         default:
@@ -96,17 +117,27 @@ export class LogReader {
         return data[pos + 6]
       }
       // A bad record: a torn tail if nothing valid follows, damage otherwise.
-      if (validRecordAfter(data, pos)) this.#damage(pos, problem, Math.min(data.length, pos + blockLeft))
-      this.tornAt = pos
-      this.#pos = data.length
-      return undefined
+      if (!validRecordAfter(data, pos)) {
+        this.tornAt = pos
+        this.#pos = data.length
+        return undefined
+      }
+      this.#damage(pos, problem, Math.min(data.length, pos + blockLeft))
     }
   }
 
-  #damage (at: number, message: string, resumeAt: number): never {
-    this.damageAt = at
-    this.resumeAt = resumeAt
-    throw corruption(`${message} in ${this.fileName} at offset ${at}`)
+  /**
+   * Damage at `at`: throws without a reporter; with one, reports what is dropped (from the start of a
+   * record it cut off) and moves on to `resumeAt`.
+   */
+  #damage (at: number, message: string, resumeAt: number): void {
+    const error = corruption(`${message} in ${this.fileName} at offset ${at}`)
+    const reporter = this.#reporter
+    if (reporter === undefined) throw error
+    const from = this.#parts === undefined ? at : Math.min(at, this.#partsStart)
+    this.#parts = undefined
+    this.#pos = resumeAt
+    reporter.corruption(from, resumeAt, error)
   }
 }
 

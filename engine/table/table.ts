@@ -8,7 +8,9 @@
 //
 // Every block is checksum-verified by default, the metaindex and filter blocks included: a damaged
 // table fails with LEVEL_CORRUPTION naming the file (LevelDB would quietly drop a damaged filter, and
-// does not verify data blocks unless asked).
+// does not verify data blocks unless asked). For salvage, walk() reads the data blocks one by one and
+// reports a damaged one instead of failing, so that it costs only its own entries.
+import { corruption, isDamage } from '../errors'
 import type { RandomAccessFile } from '../fs/file-system'
 import type { InternalIterator } from '../iterators/internal-iterator'
 import { compareBytes, compareInternalKeys, TAG_BYTES } from '../internal-key'
@@ -49,6 +51,19 @@ export interface TableStats {
   blockCacheHits: number
   /** get() calls that the filter answered without reading a data block. */
   filterRejects: number
+}
+
+/** What Table.walk() tells, block by block. */
+export interface TableWalker {
+  /** An entry of a readable data block, in file order; the views are valid until the next call. Throwing ends the walk. */
+  entry (key: Uint8Array, keyOff: number, keyLen: number, value: Uint8Array, valueOff: number, valueLen: number): void
+  /**
+   * The data block at `handle` cannot be read (checksum, decompression) or stopped parsing part-way (its
+   * entries before that point went to entry()); the walk goes on with the next block. `handle` is
+   * undefined when the index entry naming the block does not parse; the walk ends after one whose key
+   * does not.
+   */
+  damagedBlock (handle: BlockHandle | undefined, error: Error): void
 }
 
 /** The entry a get() found: the key is copied into keyBuf (owned by this object), the value is a view into an immutable block. */
@@ -183,6 +198,52 @@ export class Table {
     return this.decodeIndexValue(index, this.#handle).offset
   }
 
+  /**
+   * Walks every data block in index order for salvage and checks (LevelDB's repair reads tables so): each
+   * block is read on its own, and one that is damaged goes to walker.damagedBlock while the walk goes on.
+   * Yields after each block, so that a caller can give the event loop a turn. I/O errors, and what the
+   * walker throws, end the walk; an index block that cannot be read from its start is LEVEL_CORRUPTION
+   * (nothing in the table can be found then).
+   */
+  * walk (walker: TableWalker): Generator<void, void, void> {
+    const index = new BlockIterator(compareInternalKeys, this.#indexBlock, TAG_BYTES)
+    const data = new BlockIterator(compareInternalKeys, undefined, TAG_BYTES)
+    const handle = new BlockHandle()
+    try {
+      index.seekToFirst()
+    } catch (err) {
+      throw corruption(`index block of ${this.fileName} unreadable: ${asError(err).message}`)
+    }
+    while (index.valid()) {
+      let decoded = false
+      let visiting = false
+      try {
+        this.decodeIndexValue(index, handle)
+        decoded = true
+        data.reset(this.dataBlock(handle, false))
+        for (data.seekToFirst(); data.valid(); data.next()) {
+          visiting = true
+          walker.entry(data.keyBuf, data.keyOff, data.keyLen, data.valueBuf, data.valueOff, data.valueLen)
+          visiting = false
+        }
+      } catch (err) {
+        if (visiting || !isDamage(err)) throw err
+        walker.damagedBlock(decoded ? new BlockHandle(handle.offset, handle.size) : undefined, asError(err))
+      }
+      yield
+      // The index block passed its checksum; an entry in it that does not parse ends the walk.
+      try {
+        index.next()
+      } catch (err) {
+        if (!isDamage(err)) throw err
+        walker.damagedBlock(undefined, asError(err))
+        break
+      }
+    }
+    data.close()
+    index.close()
+  }
+
   /** The data block at `handle`, from the block cache or the file (and then cached if fillCache). */
   dataBlock (handle: BlockHandle, fillCache = true): Block {
     const cache = this.#blockCache
@@ -210,6 +271,10 @@ export class Table {
   close (): void {
     this.file.close()
   }
+}
+
+function asError (err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err))
 }
 
 const EMPTY = new Uint8Array(0)

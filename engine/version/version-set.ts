@@ -4,13 +4,14 @@
 //
 // Every open starts a new MANIFEST (numbered by the recovered next-file number, as LevelDB does)
 // holding a snapshot record and the open's edit, and then switches CURRENT to it atomically
-// (temp file, fsync, rename, directory fsync).
-import { corruption, fromFsError, invalidArgument } from '../errors'
+// (setCurrentFile: temp file, fsync, rename, directory fsync).
+import { corruption, type EngineError, fromFsError, invalidArgument } from '../errors'
 import type { FileSystem, WritableFile } from '../fs/file-system'
 import { LogReader } from '../log/reader'
 import { LogWriter } from '../log/writer'
 import type { TableCache } from '../table/table-cache'
-import { currentFileName, descriptorFileName, tempFileName } from './filename'
+import { setCurrentFile } from './current-file'
+import { currentFileName, descriptorFileName } from './filename'
 import { Version, VersionBuilder } from './version'
 import { NUM_LEVELS, VersionEdit } from './version-edit'
 
@@ -62,25 +63,7 @@ export class VersionSet {
     edit.logNumber = 0
     edit.nextFileNumber = 2
     edit.lastSequence = 0
-    const name = descriptorFileName(this.dir, 1)
-    let renamed = false
-    try {
-      const file = this.fs.openWritable(name)
-      try {
-        const record = edit.encode()
-        new LogWriter(file).addRecord(record, 0, record.length)
-        file.sync()
-      } finally {
-        file.close()
-      }
-      this.#renameCurrent(1)
-      renamed = true
-      this.fs.syncDir(this.dir)
-    } catch (err) {
-      // Once CURRENT names the MANIFEST, deleting it would leave CURRENT naming nothing.
-      if (!renamed) try { this.fs.unlink(name) } catch {}
-      throw fromFsError(`creating ${name}`, err)
-    }
+    installNewManifest(this.fs, this.dir, 1, edit)
   }
 
   /** Reads CURRENT and replays the MANIFEST it names. Changes nothing on disk. */
@@ -116,7 +99,6 @@ export class VersionSet {
     edit.lastSequence ??= this.lastSequence
 
     let created: string | undefined
-    let renamed = false
     try {
       if (this.#manifest === undefined) {
         created = descriptorFileName(this.dir, this.manifestFileNumber)
@@ -133,13 +115,9 @@ export class VersionSet {
       // Both fsyncs run on the thread pool: a slow disk never holds the event loop.
       await this.fs.syncDirAsync(this.dir)
       await this.#manifest.file.syncAsync()
-      if (created !== undefined) {
-        this.#renameCurrent(this.manifestFileNumber)
-        renamed = true
-        this.fs.syncDir(this.dir)
-      }
+      if (created !== undefined) setCurrentFile(this.fs, this.dir, this.manifestFileNumber)
     } catch (err) {
-      if (!renamed) {
+      if ((err as EngineError).committed !== true) {
         if (created !== undefined) {
           this.#manifest?.file.close()
           this.#manifest = undefined
@@ -150,9 +128,7 @@ export class VersionSet {
       // CURRENT already names the new MANIFEST, which holds the edit: the directory has changed, so the
       // state here must match it, and nothing the edit names may be deleted. Only durability failed.
       this.#applyLogged(edit)
-      const failure = fromFsError('syncing the directory after switching CURRENT', err)
-      failure.committed = true
-      throw failure
+      throw err
     }
     this.#applyLogged(edit)
   }
@@ -187,24 +163,31 @@ export class VersionSet {
     this.current.files.forEach((files, level) => { for (const file of files) edit.addFile(level, file) })
     return edit
   }
+}
 
-  /** Points CURRENT at MANIFEST-<manifestNumber> atomically: temp file, fsync, rename (no directory fsync). */
-  #renameCurrent (manifestNumber: number): void {
-    const temp = tempFileName(this.dir, manifestNumber)
-    const contents = Buffer.from(`MANIFEST-${String(manifestNumber).padStart(6, '0')}\n`, 'latin1')
+/**
+ * Writes MANIFEST-<number> holding `edit` alone, fsyncs it and the directory (so that its name, and the
+ * names of the files the edit lists, are durable before CURRENT names it), and points CURRENT at it:
+ * LevelDB's NewDB, and RepairDB's WriteDescriptor. A failure before CURRENT changed removes the MANIFEST;
+ * a failure after it is marked `committed` (see setCurrentFile).
+ */
+export function installNewManifest (fs: FileSystem, dir: string, number: number, edit: VersionEdit): void {
+  const name = descriptorFileName(dir, number)
+  try {
+    const file = fs.openWritable(name)
     try {
-      const file = this.fs.openWritable(temp)
-      try {
-        file.append(contents, 0, contents.length)
-        file.sync()
-      } finally {
-        file.close()
-      }
-      this.fs.rename(temp, currentFileName(this.dir))
-    } catch (err) {
-      try { this.fs.unlink(temp) } catch {}
-      throw err
+      const record = edit.encode()
+      new LogWriter(file).addRecord(record, 0, record.length)
+      file.sync()
+    } finally {
+      file.close()
     }
+    fs.syncDir(dir)
+    setCurrentFile(fs, dir, number)
+  } catch (err) {
+    // Once CURRENT names the MANIFEST, deleting it would leave CURRENT naming nothing.
+    if ((err as EngineError).committed !== true) try { fs.unlink(name) } catch {}
+    throw fromFsError(`writing ${name}`, err)
   }
 }
 

@@ -544,3 +544,84 @@ test('fragments out of order, and unknown record types, are LEVEL_CORRUPTION whe
   }
   t.end()
 })
+
+/** Reads every record with a reporter; returns them with their offsets and the regions reported. */
+function readLenient (data: Uint8Array, name = FILE): { records: Buffer[], offsets: number[], regions: Array<{ offset: number, end: number, error: any }>, reader: LogReader } {
+  const regions: Array<{ offset: number, end: number, error: any }> = []
+  const reader = new LogReader(data, name, { corruption: (offset, end, error) => { regions.push({ offset, end, error }) } })
+  const records: Buffer[] = []
+  const offsets: number[] = []
+  for (let r = reader.readRecord(); r !== undefined; r = reader.readRecord()) {
+    records.push(Buffer.from(r))
+    offsets.push(reader.recordOffset)
+  }
+  return { records, offsets, regions, reader }
+}
+
+test('with a reporter, damage is reported and skipped: reading resumes at the next block, as LevelDB\'s reader resyncs', (t) => {
+  const rnd = new Random(91)
+  const records: Buffer[] = []
+  for (let i = 0; i < 120; i++) records.push(rnd.bytes(i % 40 === 20 ? 70000 : rnd.int(4) === 0 ? rnd.int(3000) : rnd.int(150)))
+  const model = frameLog(records)
+  const out = model.bytes
+  const lastBlock = Math.floor((out.length - 1) / BLOCK)
+  const fragEnd = (f: { offset: number, length: number }): number => f.offset + HEADER + f.length
+  const wrong: string[] = []
+  let cases = 0
+  for (const [i, placed] of model.records.entries()) {
+    for (const frag of placed.fragments) {
+      const block = Math.floor(frag.offset / BLOCK)
+      if (block === lastBlock || i % 3 !== 0) continue
+      cases++
+      const blockEnd = (block + 1) * BLOCK
+      // The model's answer: a bad physical record costs the rest of its block; so every record with a
+      // fragment there is lost, and the region runs from the first lost record to the last one's end.
+      const lost = model.records.map((p, j) => p.fragments.some((f) => f.offset >= frag.offset && f.offset < blockEnd) ? j : -1).filter((j) => j >= 0)
+      const last = model.records[lost[lost.length - 1]].fragments
+      const expectedEnd = Math.max(blockEnd, fragEnd(last[last.length - 1]))
+      const damaged = Buffer.from(out)
+      damaged[frag.length > 0 ? frag.offset + HEADER + (frag.length >> 1) : frag.offset] ^= 0x20
+      const r = readLenient(damaged, '/db/000011.log')
+      // Adjacent reports (a lost record's fragments in the next blocks) make one region.
+      const union: Array<{ offset: number, end: number }> = []
+      for (const g of r.regions) {
+        const u = union[union.length - 1]
+        if (u !== undefined && g.offset <= u.end) u.end = Math.max(u.end, g.end)
+        else union.push({ offset: g.offset, end: g.end })
+      }
+      const label = `record ${i} fragment at ${frag.offset}`
+      if (!sameRecords(r.records, records.filter((_, j) => !lost.includes(j)))) wrong.push(`${label}: ${r.records.length} records read, expected ${records.length - lost.length}`)
+      else if (union.length !== 1 || union[0].offset !== model.records[lost[0]].offset || union[0].end !== expectedEnd) wrong.push(`${label}: regions ${JSON.stringify(union)}, expected [${model.records[lost[0]].offset}, ${expectedEnd})`)
+      else if (r.regions[0].error?.code !== 'LEVEL_CORRUPTION' || !String(r.regions[0].error?.message).includes(`/db/000011.log at offset ${frag.offset}`)) wrong.push(`${label}: error ${String(r.regions[0].error?.message)}`)
+      else if (r.reader.tornAt !== -1) wrong.push(`${label}: tornAt ${r.reader.tornAt}`)
+    }
+  }
+  t.ok(cases > 20, `${cases} damaged fragments, in every block but the last`)
+  t.same(wrong.slice(0, 5), [], `every record outside the damaged block's rest is read, and the loss is reported as one region (${wrong.length} wrong)`)
+
+  // A torn tail is not damage: nothing is reported, and tornAt says where the dropped record began.
+  const lastOffset = model.records[model.records.length - 1].offset
+  const torn = readLenient(out.subarray(0, out.length - 3))
+  t.same(torn.regions, [], 'a torn tail reports nothing')
+  t.ok(sameRecords(torn.records, records.slice(0, -1)) && torn.reader.tornAt === lastOffset, `every record but the cut one; tornAt ${torn.reader.tornAt}`)
+  t.end()
+})
+
+test('with a reporter, stray fragments and unknown types are reported and the records around them read', (t) => {
+  const a = Buffer.from('record a')
+  const b = Buffer.from('record b')
+  const frag = Buffer.from('fragment')
+  const cases: Array<[string, Buffer]> = [
+    ['LAST without FIRST', Buffer.concat([physicalHeader(4, frag), frag])],
+    ['MIDDLE without FIRST', Buffer.concat([physicalHeader(3, frag), frag])],
+    ['FIRST then FULL', Buffer.concat([physicalHeader(2, frag), frag])],
+    ['FIRST then type 7', Buffer.concat([physicalHeader(2, frag), frag, physicalHeader(7, frag), frag])]
+  ]
+  for (const [name, middle] of cases) {
+    const out = Buffer.concat([physicalHeader(1, a), a, middle, physicalHeader(1, b), b])
+    const r = readLenient(out)
+    t.ok(sameRecords(r.records, [a, b]), `${name}: the records before and after are read`)
+    t.same(r.regions.map((g) => [g.offset, g.end]), [[HEADER + a.length, HEADER + a.length + middle.length]], `${name}: the stray bytes are the one region reported`)
+  }
+  t.end()
+})

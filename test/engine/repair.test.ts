@@ -14,6 +14,7 @@ import { BlockHandle, FOOTER_SIZE, readBlock, readFooter } from '../../engine/ta
 import { compareInternalKeys, TAG_BYTES } from '../../engine/internal-key'
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { BatchReader } from '../../engine/write-batch'
+import { CrashFileSystem } from './helpers/crash-file-system'
 
 const root = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'rough-repair-'))
 test.onFinish(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -327,4 +328,46 @@ test('repair: a log cut off mid-record keeps every complete record', async (t) =
   const rough = await roughContents(dir)
   t.equal(rough.size, 49, '49 entries read back')
   t.notOk(rough.has(key('p', 49)), 'the torn record is gone')
+})
+
+test('repair: a failure switching CURRENT leaves the old MANIFEST in force, no new one behind, and every log in place', async (t) => {
+  const dir = newDir('current-fault')
+  const model = await writeMixed(dir)
+  const before = { current: fs.readFileSync(path.join(dir, 'CURRENT'), 'latin1'), manifests: names(dir, /^MANIFEST-/), logs: names(dir, /\.log$/) }
+  const fsys = new CrashFileSystem()
+  const fault = fsys.fail({ op: 'rename', kind: 'current' })
+  const err = await repairDb(dir, { ...OPTIONS, fs: fsys }).then(() => undefined, (e: Error & { code?: string }) => e)
+  t.is(fault.fired, 1, 'the fault fired')
+  t.is(err?.code, 'LEVEL_IO_ERROR', `the repair fails: ${err?.message}`)
+  t.is(fs.readFileSync(path.join(dir, 'CURRENT'), 'latin1'), before.current, 'CURRENT still names the old MANIFEST')
+  t.same(names(dir, /^MANIFEST-/), before.manifests, 'the old MANIFEST is there, and no new one')
+  t.same(names(dir, /\.log$/), before.logs, 'the logs are not archived')
+  t.same(names(dir, /\.dbtmp$/), [], 'no temp file')
+  t.same(diff(model, await roughContents(dir)), [], 'the database opens with every entry')
+})
+
+test('repair: scanning a large table gives the event loop turns between its blocks', async (t) => {
+  const dir = newDir('turns')
+  // One table of about 4 MiB: a write buffer larger than what is written keeps it all in one memtable.
+  const big = { ...OPTIONS, writeBufferSize: 64 * 1024 * 1024, compression: false }
+  const db = await Db.open(dir, big)
+  for (let i = 0; i < 40000; i += 1000) {
+    await db.write((b) => { for (let j = i; j < i + 1000; j++) b.put(key('t', j), value(key('t', j), j)) })
+  }
+  await db.close()
+  await (await Db.open(dir, big)).close() // recovery writes the log as one table
+  const tables = names(dir, /\.ldb$/)
+  t.is(tables.length, 1, `one table of ${fs.statSync(path.join(dir, tables[0])).size} bytes`)
+  let ticks = 0
+  let scanning = false
+  const timer = setInterval(() => { if (scanning) ticks++ }, 1)
+  let start = 0
+  let ms = 0
+  const report = await repairDb(dir, OPTIONS, ({ kind }) => {
+    // Told after each file: the table's scan runs between the last log's report and its own.
+    if (kind === 'log') { scanning = true; start = performance.now() } else { scanning = false; ms = performance.now() - start }
+  })
+  clearInterval(timer)
+  t.same(report.tablesKept, [parseInt(tables[0], 10)], 'the table is kept')
+  t.ok(ticks >= 3, `a 1 ms timer ran ${ticks} times during the ${ms.toFixed(0)} ms scan`)
 })

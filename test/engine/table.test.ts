@@ -590,3 +590,78 @@ test('interop: our TableBuilder rewrites classic-level\'s uncompressed tables by
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+/** The data blocks of an intact table and the keys each holds, read with the format's own readers (not walk()). */
+function dataBlocks (file: MemFile): Array<{ offset: number, size: number, keys: string[] }> {
+  const footer = readFooter(file, file.len, file.path)
+  const index = new BlockIterator(compareInternalKeys, new Block(readBlock(file, footer.indexHandle, file.path)), 8)
+  const blocks: Array<{ offset: number, size: number, keys: string[] }> = []
+  for (index.seekToFirst(); index.valid(); index.next()) {
+    const handle = new BlockHandle()
+    handle.decodeFrom(index.valueBuf, index.valueOff, index.valueOff + index.valueLen, file.path, 0)
+    const data = new BlockIterator(compareInternalKeys, new Block(readBlock(file, handle, file.path)), 8)
+    const keys: string[] = []
+    for (data.seekToFirst(); data.valid(); data.next()) keys.push(Buffer.from(data.keyBuf.subarray(0, data.keyLen)).toString('hex'))
+    blocks.push({ offset: handle.offset, size: handle.size, keys })
+  }
+  return blocks
+}
+
+/** Walks table to the end; what it was told. */
+function walkAll (table: Table): { entries: Entry[], damaged: Array<[number | undefined, number | undefined, any]>, steps: number } {
+  const entries: Entry[] = []
+  const damaged: Array<[number | undefined, number | undefined, any]> = []
+  let steps = 0
+  for (const _ of table.walk({
+    entry: (k, ko, kl, v, vo, vl) => { entries.push([Buffer.from(k.subarray(ko, ko + kl)), Buffer.from(v.subarray(vo, vo + vl))]) },
+    damagedBlock: (handle, error) => { damaged.push([handle?.offset, handle?.size, error]) }
+  })) steps++
+  return { entries, damaged, steps }
+}
+
+test('walk() gives every entry block by block, and a damaged data block costs only its own entries', (t) => {
+  const entries: Entry[] = []
+  for (let i = 0; i < 600; i++) entries.push([ikey(`key-${String(i).padStart(5, '0')}`, i + 1), Buffer.from(`value-${i}-`.repeat(4))])
+  for (const compression of ['none', 'snappy'] as const) {
+    const good = buildTable(entries, { compression, blockSize: 1024 }, '000130.ldb')
+    const blocks = dataBlocks(good)
+    t.ok(blocks.length >= 10, `${compression}: ${blocks.length} data blocks`)
+    const intact = walkAll(Table.open(good, good.len, good.path))
+    t.same(intact.entries, entries, `${compression}: every entry, in order`)
+    t.same([intact.damaged, intact.steps], [[], blocks.length], `${compression}: nothing damaged; one step per block`)
+
+    for (const victim of [0, 4, blocks.length - 1]) {
+      const bad = new MemFile('000130.ldb', good.bytes())
+      bad.buf[blocks[victim].offset + (blocks[victim].size >> 1)] ^= 0x10
+      const r = walkAll(Table.open(bad, bad.len, bad.path))
+      const lost = new Set(blocks[victim].keys)
+      t.same(r.entries, entries.filter(([k]) => !lost.has(k.toString('hex'))), `${compression}, block ${victim} damaged: every entry of the other blocks`)
+      t.same(r.damaged.map(([o, s]) => [o, s]), [[blocks[victim].offset, blocks[victim].size]], `${compression}, block ${victim}: reported with its handle`)
+      t.ok(isCorruption('000130.ldb')(r.damaged[0][2]), `${compression}, block ${victim}: as LEVEL_CORRUPTION naming the file`)
+      t.is(r.steps, blocks.length, `${compression}, block ${victim}: the walk went on to the end`)
+    }
+  }
+  t.end()
+})
+
+test('walk(): an I/O error and an error thrown by the walker end the walk; neither is reported as damage', (t) => {
+  const entries: Entry[] = []
+  for (let i = 0; i < 300; i++) entries.push([ikey(`k${String(i).padStart(5, '0')}`, i + 1), Buffer.alloc(50, 97 + (i % 26))])
+  const good = buildTable(entries, { blockSize: 1024 }, '000131.ldb')
+  const blocks = dataBlocks(good)
+  const failing = new MemFile('000131.ldb', good.bytes())
+  failing.read = (b, off, len, position) => {
+    if (position === blocks[2].offset) throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' })
+    return MemFile.prototype.read.call(failing, b, off, len, position)
+  }
+  const table = Table.open(failing, failing.len, failing.path)
+  let reported = 0
+  const walk = (): void => { for (const _ of table.walk({ entry: () => {}, damagedBlock: () => { reported++ } })); }
+  t.throws(walk, (e: any) => e.code === 'LEVEL_IO_ERROR', 'an I/O error ends the walk as LEVEL_IO_ERROR')
+  t.is(reported, 0, 'and is not reported as a damaged block')
+  let seen = 0
+  const stop = new Error('stop')
+  t.throws(() => { for (const _ of Table.open(good, good.len, good.path).walk({ entry: () => { if (++seen === 5) throw stop }, damagedBlock: () => { reported++ } })); }, (e: any) => e === stop, 'what the walker throws ends the walk')
+  t.same([seen, reported], [5, 0], 'at that entry, nothing reported')
+  t.end()
+})

@@ -3,8 +3,9 @@
 // damaged input (LEVEL_CORRUPTION, never another kind of error).
 import test from 'tape'
 import { HEADER_SIZE } from '../../engine/log/format'
-import { BATCH_HEADER, BatchReader, WriteBatch, type Bytes } from '../../engine/write-batch'
-import { fixed32, fixed64, fromHex, hex, lp } from './helpers/bytes'
+import { MemTable } from '../../engine/memtable/memtable'
+import { BATCH_HEADER, BatchReader, insertBatch, WriteBatch, type Bytes } from '../../engine/write-batch'
+import { fixed32, fixed64, fromHex, hex, internalKey, lp } from './helpers/bytes'
 import { Random } from './helpers/random'
 
 type Op = { type: 'put', key: Bytes, value: Bytes } | { type: 'del', key: Bytes }
@@ -285,5 +286,32 @@ test('BatchReader rejects a wrong count, an unknown tag, a sequence beyond 2^53 
     }
   }
   t.is(notRejected, 0, `each of the ${good.length} truncations is LEVEL_CORRUPTION naming the batch`)
+  t.end()
+})
+
+test('insertBatch adds every record to a memtable as the internal key LevelDB makes of it: sequence numbered on from the batch\'s, type, value', (t) => {
+  const ops: Op[] = [
+    { type: 'put', key: 'b', value: 'one' },
+    { type: 'del', key: 'a' },
+    { type: 'put', key: 'b', value: 'two' },
+    { type: 'put', key: 'c', value: '' }
+  ]
+  const bytes = modelBatch(1000, ops)
+  const mem = new MemTable()
+  insertBatch(new BatchReader(bytes, 0, bytes.length, 'batch'), mem)
+  // Internal-key order: user key ascending, then sequence descending.
+  const expected = ops.map((op, i) => ({ op, sequence: 1000 + i }))
+    .sort((x, y) => String(x.op.key) === String(y.op.key) ? y.sequence - x.sequence : String(x.op.key) < String(y.op.key) ? -1 : 1)
+    .map(({ op, sequence }) => [hex(internalKey(op.key, sequence, op.type === 'put' ? 1 : 0)), op.type === 'put' ? hex(Buffer.from(op.value)) : ''])
+  const actual: string[][] = []
+  const it = mem.iterator()
+  for (it.seekToFirst(); it.valid(); it.next()) {
+    actual.push([hex(it.keyBuf.subarray(it.keyOff, it.keyOff + it.keyLen)), hex(it.valueBuf.subarray(it.valueOff, it.valueOff + it.valueLen))])
+  }
+  t.same(actual, expected, 'the four entries, sequences 1000 to 1003')
+
+  const damaged = Buffer.concat([modelBatch(7, ops.slice(0, 2)).subarray(0, 8), fixed32(3), modelBatch(7, ops.slice(0, 2)).subarray(12)])
+  const partial = new MemTable()
+  t.throws(() => insertBatch(new BatchReader(damaged, 0, damaged.length, 'batch'), partial), (e: any) => e.code === 'LEVEL_CORRUPTION', 'a wrong count is LEVEL_CORRUPTION')
   t.end()
 })

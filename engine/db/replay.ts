@@ -1,0 +1,116 @@
+// Replaying a log into memtables written as level-0 tables (LevelDB's DBImpl::RecoverLogFile, and
+// RepairDB's ConvertLogToTable), for recovery and repair alike: each batch goes into the memtable
+// (insertBatch); a memtable past writeBufferSize, and the last one, is written as a table on the flush
+// worker (writeMemTable); the event loop gets its turns between batches (engine/util/event-loop-budget.ts).
+//
+// The damage policy is the caller's. Without a reporter, damage in the log, or a record that is not a
+// batch, throws LEVEL_CORRUPTION naming the file and offset (recovery refuses to open). With one, the log
+// reader reports damaged bytes and reads on past them, and a record that is not a whole, well-formed batch
+// following the last one applied is reported and skipped whole, never half-applied (repair; later a
+// lenient open).
+import type { BackgroundWorker } from '../compaction/background'
+import { corruption, EngineError, fromFsError } from '../errors'
+import { MAX_SEQUENCE } from '../internal-key'
+import { LogReader, type LogReporter } from '../log/reader'
+import { MemTable, memTableCapacity } from '../memtable/memtable'
+import type { DbOptions } from '../options'
+import { eventLoopBudget } from '../util/event-loop-budget'
+import { tableFileName } from '../version/filename'
+import type { FileMetaData } from '../version/version-edit'
+import { BATCH_HEADER, BatchReader, insertBatch } from '../write-batch'
+import { writeMemTable } from './memtable-flush'
+
+/** What a lenient replay is told it skipped. */
+export interface ReplayReporter extends LogReporter {
+  /** The record at `offset` passed its checksum but is not a batch that can follow the last one applied. */
+  badBatch (offset: number, error: EngineError): void
+}
+
+/** Where replayed memtables go, as level-0 tables. */
+export interface Level0Output {
+  readonly dir: string
+  readonly options: DbOptions
+  /** Writes the tables (on this thread instead with options.flushInline, or a file system a worker cannot rebuild). */
+  readonly worker: BackgroundWorker
+  /** The number for the next table. */
+  newFileNumber (): number
+  /** Told of each table once it is written, so that a caller failing later can remove it. */
+  added (table: FileMetaData): void
+}
+
+export interface LogReplay {
+  /** The largest sequence number of the batches applied (0 if none). */
+  maxSequence: number
+  /** Batches applied, and the entries they held. */
+  batches: number
+  entries: number
+  /** Where a torn tail began, or -1 (LogReader.tornAt). */
+  tornAt: number
+}
+
+/**
+ * Replays the log `data` (the bytes of `fileName`) into level-0 tables given to `out`. Without `reporter`
+ * the first damage throws; tables already written have been given to out.added().
+ */
+export async function replayLog (data: Uint8Array, fileName: string, out: Level0Output, reporter?: ReplayReporter): Promise<LogReplay> {
+  const reader = new LogReader(data, fileName, reporter)
+  const limit = out.options.writeBufferSize
+  let mem = new MemTable(memTableCapacity(limit))
+  let maxSequence = -1
+  let batches = 0
+  let entries = 0
+  for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
+    const what = `${fileName} record at offset ${reader.recordOffset}`
+    if (reporter === undefined) {
+      if (record.length < BATCH_HEADER) throw corruption(`log record too small in ${what}`)
+    } else {
+      const problem = batchProblem(record, maxSequence, what)
+      if (problem !== undefined) {
+        reporter.badBatch(reader.recordOffset, problem)
+        continue
+      }
+    }
+    const batch = new BatchReader(record, 0, record.length, what)
+    insertBatch(batch, mem)
+    if (batch.count > 0) maxSequence = Math.max(maxSequence, batch.sequence + batch.count - 1)
+    batches++
+    entries += batch.count
+    if (mem.approximateMemoryUsage > limit) {
+      await writeLevel0(out, mem)
+      mem = new MemTable(memTableCapacity(limit))
+    }
+    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+  }
+  if (mem.entries > 0) await writeLevel0(out, mem)
+  return { maxSequence: Math.max(0, maxSequence), batches, entries, tornAt: reader.tornAt }
+}
+
+async function writeLevel0 (out: Level0Output, mem: MemTable): Promise<void> {
+  const number = out.newFileNumber()
+  let table: FileMetaData | undefined
+  try {
+    table = await writeMemTable(out.worker, out.dir, out.options, number, mem)
+  } catch (err) {
+    throw fromFsError(`writing ${tableFileName(out.dir, number)}`, err)
+  }
+  if (table !== undefined) out.added(table)
+}
+
+/**
+ * Why `record` cannot be applied whole after a batch that ended at sequence `last`: it does not parse, or
+ * its sequence does not follow (a damaged or replayed record would collide with entries already applied),
+ * or runs past 2^53. Undefined when it can.
+ */
+function batchProblem (record: Uint8Array, last: number, what: string): EngineError | undefined {
+  let batch: BatchReader
+  try {
+    batch = new BatchReader(record, 0, record.length, what)
+    while (batch.next());
+  } catch (err) {
+    if (err instanceof EngineError) return err
+    throw err
+  }
+  if (batch.sequence <= last) return corruption(`batch at sequence ${batch.sequence} does not follow the last one applied (${last}) in ${what}`)
+  if (batch.count > 0 && batch.sequence + batch.count - 1 > MAX_SEQUENCE) return corruption(`batch sequence past 2^53 in ${what}`)
+  return undefined
+}
