@@ -4,10 +4,10 @@
 export const ENGINES = ['rough', 'classic', 'memory'] as const
 export type EngineName = (typeof ENGINES)[number]
 
-export const SETS = ['small', 'large'] as const
-export type SetName = (typeof SETS)[number]
+/** A workload set's id: 'small' or 'large'; bench/sets.ts reads and names them. */
+export type SetName = string
 
-/** Workloads in the order they run and are reported; engine-runner.ts implements exactly these. */
+/** Workloads in the order they run and are reported; the set modules implement exactly these. */
 export const SMALL_WORKLOADS = [
   'put', 'put-buffer', 'put-inflight-1000', 'batch-1000', 'put-sync', 'put-sync-inflight-100',
   'get', 'getSync', 'getMany-1000', 'has',
@@ -21,10 +21,34 @@ export type SmallWorkload = (typeof SMALL_WORKLOADS)[number]
 export type LargeWorkload = (typeof LARGE_WORKLOADS)[number]
 export type WorkloadName = SmallWorkload | LargeWorkload
 
-export const WORKLOADS: Record<SetName, readonly WorkloadName[]> = { small: SMALL_WORKLOADS, large: LARGE_WORKLOADS }
-
 /** How a workload's figure is shown: a rate, or (for a one-off operation such as a reopen) a duration. */
 export type Unit = 'ops/s' | 'ms'
+
+/** The event loop while the workload ran (bench/event-loop-monitor.ts). */
+export interface LoopFigures {
+  /** The longest interval between two callbacks of a 1 ms setInterval, in ms (about 1 when the loop is free). */
+  maxGapMs: number
+  /** perf_hooks.monitorEventLoopDelay({ resolution: 1 }), reset for the workload: 99th percentile, in ms. */
+  p99Ms: number
+  meanMs: number
+  maxMs: number
+  /** Samples in that histogram; 0 when the loop never turned during the workload (p99 is then maxGapMs). */
+  samples: number
+}
+
+/** What the workload cost the process besides time (bench/process-usage.ts). */
+export interface UsageFigures {
+  /** Peak resident memory of the whole process during the workload, in MB. */
+  peakRssMB: number
+  /** 'workload': the peak was reset when the workload began (/proc/self/clear_refs); 'process': since the start. */
+  peakRssScope: 'workload' | 'process'
+  /** Bytes the process (worker threads included) wrote towards the disk during the workload. */
+  writtenBytes: number
+  /** 'proc-io': /proc/self/io write_bytes; 'file-sizes': growth of the files under the scratch directory. */
+  writtenSource: 'proc-io' | 'file-sizes'
+  /** /proc/self/io cancelled_write_bytes: written, then truncated or deleted before it reached the disk. */
+  cancelledWriteBytes?: number
+}
 
 export interface WorkloadResult {
   name: string
@@ -37,6 +61,10 @@ export interface WorkloadResult {
   ms: number
   /** ops / seconds; for unit 'ms' this is the number of such operations per second (1000 / ms for one op). */
   opsPerSec: number
+  loop?: LoopFigures
+  usage?: UsageFigures
+  /** Distinct keys among those the workload read (random reads draw with replacement). */
+  distinctKeys?: number
   note?: string
 }
 
@@ -47,11 +75,13 @@ export interface RunnerOptions {
   n: number
   /** Entries in the large (tables) set. */
   largeN: number
-  /** Random gets in the large set. */
+  /** Random gets (and getSync, has, getMany keys) per read workload. */
   reads: number
   /** Sync puts in the small set. */
   syncN: number
   seed: number
+  /** Untimed calls of each kind on a throwaway database before the first workload. */
+  warmUp: number
   /** Workload names to run; empty means all. */
   only: string[]
 }

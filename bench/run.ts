@@ -1,11 +1,13 @@
 // `npm run bench`: drives rough-level, classic-level and memory-level through the same abstract-level calls, each
 // engine and workload set in its own child process (bench/engine-runner.ts) so that peak RSS is the engine's own,
-// one child at a time. Prints the machine, a table per set with ops/s and the ratios of rough to the others, and a
-// Markdown copy of it for the README; writes everything as JSON to .bench/results-<timestamp>.json.
+// one child at a time. Prints the machine, tables per set (ops/s and the ratios of rough to the others; the event
+// loop, peak RSS and bytes written of every workload) and a Markdown copy for the README; writes
+// everything as JSON to .bench/results-<timestamp>.json.
 //
-//   node dist/bench/run.js [--engines=rough,classic,memory] [--small | --large | --sets=small,large]
-//                          [--n=30000] [--large-n=1000000] [--reads=100000] [--sync-n=2000]
-//                          [--only=put,get,...] [--rounds=3] [--large-rounds=1] [--seed=N] [--timeout=300]
+//   node dist/bench/run.js [--engines=rough,classic,memory] [--small] [--large] [--sets=small,large]
+//                          [--only=put,get,...] [--n=30000] [--large-n=1000000] [--reads=100000] [--sync-n=2000]
+//                          [--rounds=3] [--large-rounds=1] [--warm-up=2000] [--seed=N] [--timeout=300]
+//                          [--out=FILE]
 //
 // Not a test: nothing here passes or fails; see bench/README.md.
 
@@ -13,10 +15,12 @@ import { fork } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import {
-  ENGINES, SETS, WORKLOADS, isChildMessage, type EngineName, type SetName, type WorkloadResult
-} from './protocol'
+import { mulberry32, snappyRatio, streamSeed, ValuePool } from './data'
+import { ENGINES, isChildMessage, type EngineName, type SetName, type WorkloadResult } from './protocol'
 import { type EngineRun, type Machine, type Results, machineLine, markdown, setTitle, summarize, textTables } from './report'
+import {
+  DEFAULT_KINDS, parseSet, SET_KINDS, type SizeOptions, workloadsOf
+} from './sets'
 
 interface Options {
   engines: EngineName[]
@@ -24,9 +28,14 @@ interface Options {
   /** Arguments passed through to every child. */
   passThrough: string[]
   only: string[]
-  rounds: Record<SetName, number>
+  /** Rounds of the small set, and of every other set. */
+  rounds: { small: number, other: number }
+  sizes: SizeOptions
   /** Seconds a child may go without finishing a workload before it is killed. */
   timeout: number
+  seed: number
+  /** Where the JSON goes (default .bench/results-<timestamp>.json). */
+  out?: string
   recorded: Record<string, unknown>
 }
 
@@ -34,15 +43,19 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --engines=rough,classic,memory   engines to run, in this order (default all three)
   --small | --large                only the small (memtable) or the large (tables) set; default both
   --sets=small,large               the same, spelled out
+  --only=put,get                   run only these workloads (names as printed; what they need still happens)
   --n=30000                        entries in the small set
   --large-n=1000000                entries in the large set
-  --reads=100000                   random lookups per read workload (get, getSync, getMany, has; both sets)
+  --reads=100000                   random keys per read workload (get, getSync, getMany, has)
   --sync-n=2000                    puts in each sync workload
-  --only=put,get                   run only these workloads (names as printed)
   --rounds=3                       rounds of the small set (every engine once per round; best round shown)
-  --large-rounds=1                 rounds of the large set
+  --large-rounds=1                 rounds of every other set
+  --warm-up=2000                   untimed calls of each kind before a child's first workload
   --seed=20241124                  seed of the PRNG that picks keys and orders
-  --timeout=300                    seconds a child may go without finishing a workload before it is killed`
+  --timeout=300                    seconds a child may go without finishing a workload before it is killed
+  --out=FILE                       the JSON results (default .bench/results-<timestamp>.json)`
+
+const SET_FLAGS: readonly string[] = SET_KINDS
 
 function parseArgs (argv: readonly string[]): Options {
   const values = new Map<string, string>()
@@ -57,8 +70,10 @@ function parseArgs (argv: readonly string[]): Options {
     console.log(USAGE)
     process.exit(0)
   }
-  for (const flag of flags) if (flag !== 'small' && flag !== 'large') throw new Error(`unknown flag --${flag}\n${USAGE}`)
-  const known = ['engines', 'sets', 'n', 'large-n', 'reads', 'sync-n', 'only', 'rounds', 'large-rounds', 'seed', 'timeout']
+  for (const flag of flags) if (!SET_FLAGS.includes(flag)) throw new Error(`unknown flag --${flag}\n${USAGE}`)
+  const known = [
+    'engines', 'sets', 'only', 'n', 'large-n', 'reads', 'sync-n', 'rounds', 'large-rounds', 'warm-up', 'seed', 'timeout', 'out'
+  ]
   for (const key of values.keys()) if (!known.includes(key)) throw new Error(`unknown option --${key}\n${USAGE}`)
 
   const list = (raw: string | undefined): string[] | undefined =>
@@ -73,20 +88,24 @@ function parseArgs (argv: readonly string[]): Options {
 
   const engines = list(values.get('engines')) ?? [...ENGINES]
   for (const e of engines) if (!ENGINES.some((k) => k === e)) throw new Error(`unknown engine ${e}; engines: ${ENGINES.join(', ')}`)
-  let sets = list(values.get('sets')) ?? [...SETS]
-  if (flags.has('small') && !flags.has('large')) sets = ['small']
-  if (flags.has('large') && !flags.has('small')) sets = ['large']
-  for (const s of sets) if (!SETS.some((k) => k === s)) throw new Error(`unknown set ${s}; sets: ${SETS.join(', ')}`)
+  // Sets in the order given; flags in the order of SET_KINDS.
+  const chosen = list(values.get('sets')) ?? SET_KINDS.filter((k) => flags.has(k))
+  const sets: SetName[] = chosen.length > 0 ? chosen : [...DEFAULT_KINDS]
+  for (const set of sets) parseSet(set) // throws, naming the sets there are
   const only = list(values.get('only')) ?? []
-  const allWorkloads: string[] = [...WORKLOADS.small, ...WORKLOADS.large]
-  for (const w of only) if (!allWorkloads.includes(w)) throw new Error(`unknown workload ${w}; workloads: ${allWorkloads.join(', ')}`)
+  const allWorkloads = new Set<string>(sets.flatMap((s) => workloadsOf(parseSet(s))))
+  for (const w of only) if (!allWorkloads.has(w)) throw new Error(`unknown workload ${w}; workloads: ${[...allWorkloads].join(', ')}`)
 
-  const recorded = {
+  const sizes: SizeOptions = {
     n: int('n', 30_000),
-    largeN: int('large-n', 1_000_000),
+    largeN: int('large-n', 1_000_000)
+  }
+  const recorded = {
+    ...sizes,
     reads: int('reads', 100_000),
     syncN: int('sync-n', 2_000),
     seed: int('seed', 20241124),
+    warmUp: int('warm-up', 2000),
     rounds: int('rounds', 3),
     largeRounds: int('large-rounds', 1),
     only,
@@ -94,13 +113,16 @@ function parseArgs (argv: readonly string[]): Options {
   }
   return {
     engines: engines as EngineName[],
-    sets: sets as SetName[],
+    sets,
     only,
-    rounds: { small: recorded.rounds, large: recorded.largeRounds },
+    rounds: { small: recorded.rounds, other: recorded.largeRounds },
+    sizes,
     timeout: int('timeout', 300),
+    seed: recorded.seed,
+    out: values.get('out'),
     passThrough: [
-      `--n=${recorded.n}`, `--large-n=${recorded.largeN}`, `--reads=${recorded.reads}`,
-      `--sync-n=${recorded.syncN}`, `--seed=${recorded.seed}`, `--only=${only.join(',')}`
+      `--n=${sizes.n}`, `--large-n=${sizes.largeN}`, `--reads=${recorded.reads}`,
+      `--sync-n=${recorded.syncN}`, `--seed=${recorded.seed}`, `--warm-up=${recorded.warmUp}`, `--only=${only.join(',')}`
     ],
     recorded
   }
@@ -124,7 +146,9 @@ function progress (engine: EngineName, result: WorkloadResult): string {
     : result.unit === 'ms'
       ? `${result.ms.toFixed(1)} ms`
       : `${Math.round(result.opsPerSec).toLocaleString('en-US')} ops/s (${result.ops.toLocaleString('en-US')} in ${result.ms.toFixed(0)} ms)`
-  return `  ${engine.padEnd(8)} ${result.name.padEnd(24)} ${figure}`
+  const loop = result.loop === undefined ? '' : `; loop max ${result.loop.maxGapMs.toFixed(1)} ms, p99 ${result.loop.p99Ms.toFixed(1)} ms`
+  const keys = result.distinctKeys === undefined ? '' : `; ${result.distinctKeys.toLocaleString('en-US')} distinct keys`
+  return `  ${engine.padEnd(8)} ${result.name.padEnd(24)} ${figure}${loop}${keys}`
 }
 
 /** Runs one engine on one set in a child; resolves with whatever it reported, however it ended. */
@@ -221,25 +245,37 @@ function runChild (engine: EngineName, set: SetName, round: number, options: Opt
   })
 }
 
+function duration (ms: number): string {
+  const s = Math.round(ms / 1000)
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`
+}
+
 async function main (): Promise<void> {
+  const started = Date.now()
   const options = parseArgs(process.argv.slice(2))
+  const valueSnappyRatio = snappyRatio(new ValuePool(mulberry32(streamSeed(options.seed, 'values'))))
   const results: Results = {
-    startedAt: new Date().toISOString(),
+    startedAt: new Date(started).toISOString(),
     machine: machine(),
     options: options.recorded,
     engines: options.engines,
+    sets: [],
+    valueSnappyRatio,
     runs: [],
     summary: []
   }
   console.log(`machine: ${machineLine(results.machine)}; load average ${results.machine.loadAverage.join(' ')}`)
+  console.log(`values: 100 bytes, half random as db_bench's; snappy keeps ${(valueSnappyRatio * 100).toFixed(0)}% of a block of them`)
   console.log('')
 
+  const unavailable = new Set<EngineName>()
   for (const set of options.sets) {
-    const selected = WORKLOADS[set].filter((w) => options.only.length === 0 || options.only.includes(w))
+    const spec = parseSet(set)
+    const selected = workloadsOf(spec).filter((w) => options.only.length === 0 || options.only.includes(w))
     if (selected.length === 0) continue
+    results.sets.push(set)
     console.log(`${setTitle(results, set)}`)
-    const unavailable = new Set<EngineName>()
-    const rounds = options.rounds[set]
+    const rounds = spec.kind === 'small' ? options.rounds.small : options.rounds.other
     for (let round = 1; round <= rounds; round++) {
       if (rounds > 1) console.log(` round ${round} of ${rounds}`)
       for (const engine of options.engines) {
@@ -255,11 +291,12 @@ async function main (): Promise<void> {
     }
     console.log('')
   }
+  results.durationMs = Date.now() - started
 
   const root = path.resolve(__dirname, '..', '..')
-  const outDir = path.join(root, '.bench')
-  fs.mkdirSync(outDir, { recursive: true })
-  const file = path.join(outDir, `results-${results.startedAt.replace(/[:.]/g, '-')}.json`)
+  const stamp = results.startedAt.replace(/[:.]/g, '-')
+  const file = options.out ?? path.join(root, '.bench', `results-${stamp}.json`)
+  fs.mkdirSync(path.dirname(file), { recursive: true })
   fs.writeFileSync(file, JSON.stringify(results, null, 2) + '\n')
 
   console.log(`machine: ${machineLine(results.machine)}`)
@@ -268,7 +305,12 @@ async function main (): Promise<void> {
   console.log('Markdown (for the README):')
   console.log('')
   console.log(markdown(results))
-  console.log(`results written to ${path.relative(process.cwd(), file) || file}`)
+  const shown = (f: string): string => {
+    const relative = path.relative(process.cwd(), f)
+    return relative === '' || relative.startsWith('..') ? f : relative
+  }
+  console.log(`results written to ${shown(file)}`)
+  console.log(`the run took ${duration(results.durationMs)}`)
 }
 
 main().catch((err: unknown) => {
