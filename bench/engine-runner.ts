@@ -2,6 +2,7 @@
 // process.resourceUsage().maxRSS is this engine's alone. Every engine goes through the same abstract-level calls.
 //
 //   node dist/bench/engine-runner.js --engine=classic --set=small --n=30000 [--only=put,get] [--seed=1]
+//   node dist/bench/engine-runner.js --engine=rough --set=scale-1m-random-100 --reads=100000
 //
 // Results go to the parent over IPC; run directly (no IPC channel) it prints them as JSON lines.
 // Rules for every workload: all keys, values, batches and read orders are prepared before the clock starts; the
@@ -17,6 +18,7 @@ import { collect, Meter, type Outcome, type SetContext, window, type WorkloadSet
 import {
   ENGINES, type ChildMessage, type EngineName, type RunnerOptions, type SetName, type WorkloadName, type WorkloadResult
 } from './protocol'
+import { scaleSet } from './scale-set'
 import { parseSet, type SetSpec, workloadsOf } from './sets'
 import { smallSet } from './small-set'
 
@@ -46,6 +48,7 @@ function parseArgs (argv: readonly string[]): RunnerOptions {
     set,
     n: int('n', 30_000),
     largeN: int('large-n', 1_000_000),
+    hugeN: int('huge-n', 10_000_000),
     reads: int('reads', 100_000),
     syncN: int('sync-n', 2_000),
     seed: int('seed', 20241124),
@@ -113,6 +116,7 @@ function toResult (name: string, outcome: Outcome): WorkloadResult {
   const opsPerSec = ms > 0 ? outcome.ops / (ms / 1000) : 0
   const result: WorkloadResult = { name, unit: outcome.unit ?? 'ops/s', status: 'ok', ops: outcome.ops, ms, opsPerSec, loop, usage }
   if (outcome.distinctKeys !== undefined) result.distinctKeys = outcome.distinctKeys
+  if (outcome.facts !== undefined) result.facts = outcome.facts
   if (outcome.problem !== undefined) {
     result.status = 'error'
     result.note = outcome.problem
@@ -125,6 +129,8 @@ function prepareSet (spec: SetSpec, context: SetContext): WorkloadSet<WorkloadNa
   switch (spec.kind) {
     case 'small': return smallSet(context)
     case 'large': return largeSet(context)
+    case 'scale': return scaleSet(context, { ...spec, huge: false })
+    case 'huge': return scaleSet(context, { keys: context.opts.hugeN, order: 'random', batch: 1000, huge: true })
   }
 }
 

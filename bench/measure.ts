@@ -1,6 +1,6 @@
 // Measuring one workload: the clock and the monitors that run beside it, the shapes of concurrency the workloads
-// use, and what a workload returns. The clock covers only what is passed to timed(); everything a workload needs
-// is prepared before the clock starts.
+// use, and what a workload returns. The clock covers only what is passed to timed() (or, with timedCalls(), only
+// the calls handed to `call`); everything a workload needs is prepared before the clock starts.
 
 import type { Dirs, Engine } from './engines'
 import { EventLoopMonitor } from './event-loop-monitor'
@@ -30,6 +30,7 @@ export type Outcome =
     unit?: Unit
     problem?: string
     distinctKeys?: number
+    facts?: Record<string, number>
   }
   | { kind: 'n/a', reason: string }
 
@@ -48,20 +49,32 @@ export class Meter {
 
   /** Times body alone, after a collection so that garbage from preparation is not charged to it. */
   async timed (body: () => Promise<void>): Promise<Timing> {
+    return await this.timedCalls((call) => call(body))
+  }
+
+  /**
+   * Times only the calls made through `call`, summed, while the monitors watch the whole of body: for loops that
+   * prepare each call's arguments just before it (a batch of a 5M-entry fill) rather than holding them all.
+   */
+  async timedCalls (body: (call: (op: () => Promise<unknown>) => Promise<void>) => Promise<void>): Promise<Timing> {
     collect()
+    let ns = 0n
+    const call = async (op: () => Promise<unknown>): Promise<void> => {
+      const start = process.hrtime.bigint()
+      await op()
+      ns += process.hrtime.bigint() - start
+    }
     this.#usage.start()
     this.#loop.start()
-    const start = process.hrtime.bigint()
     let loop: LoopFigures
     try {
-      await body()
+      await body(call)
     } finally {
       // Stop the 1 ms timer even when the workload threw, or it would keep the process alive.
       loop = this.#loop.stop()
     }
-    const ms = Number(process.hrtime.bigint() - start) / 1e6
     const usage = this.#usage.stop()
-    return { ms, loop, usage }
+    return { ms: Number(ns) / 1e6, loop, usage }
   }
 
   processPeakRssMB (): number {

@@ -4,7 +4,10 @@
 export const ENGINES = ['rough', 'classic', 'memory'] as const
 export type EngineName = (typeof ENGINES)[number]
 
-/** A workload set's id: 'small' or 'large'; bench/sets.ts reads and names them. */
+/**
+ * A workload set's id: 'small', 'large', 'huge', or a scale set spelled `scale-<keys>-<order>-<batch>`
+ * ('scale-1m-random-100'); bench/sets.ts reads and names them.
+ */
 export type SetName = string
 
 /** Workloads in the order they run and are reported; the set modules implement exactly these. */
@@ -17,9 +20,18 @@ export const SMALL_WORKLOADS = [
 export const LARGE_WORKLOADS = [
   'fillrandom-batch-100', 'reopen', 'readrandom', 'scan-nextv-1000-forward', 'scan-nextv-1000-reverse'
 ] as const
+/** The reads of a scale set, run once right after the fill (`@fill`) and once after the reopen (`@reopen`). */
+export const SCALE_READS = ['get', 'getSync', 'getMany-100', 'has', 'scan-forward', 'scan-reverse'] as const
+export const SCALE_WORKLOADS = [
+  'fill', ...SCALE_READS.map((r) => `${r}@fill` as const), 'close', 'open', ...SCALE_READS.map((r) => `${r}@reopen` as const)
+] as const
+/** The huge set measures the open of a large database with a full log to replay, then reads it. */
+export const HUGE_WORKLOADS = ['fill', 'close', 'open', ...SCALE_READS.map((r) => `${r}@reopen` as const)] as const
 export type SmallWorkload = (typeof SMALL_WORKLOADS)[number]
 export type LargeWorkload = (typeof LARGE_WORKLOADS)[number]
-export type WorkloadName = SmallWorkload | LargeWorkload
+export type ScaleWorkload = (typeof SCALE_WORKLOADS)[number]
+export type HugeWorkload = (typeof HUGE_WORKLOADS)[number]
+export type WorkloadName = SmallWorkload | LargeWorkload | ScaleWorkload | HugeWorkload
 
 /** How a workload's figure is shown: a rate, or (for a one-off operation such as a reopen) a duration. */
 export type Unit = 'ops/s' | 'ms'
@@ -65,6 +77,8 @@ export interface WorkloadResult {
   usage?: UsageFigures
   /** Distinct keys among those the workload read (random reads draw with replacement). */
   distinctKeys?: number
+  /** Facts about the database the workload saw (bytes of log replayed by an open, say). */
+  facts?: Record<string, number>
   note?: string
 }
 
@@ -75,6 +89,8 @@ export interface RunnerOptions {
   n: number
   /** Entries in the large (tables) set. */
   largeN: number
+  /** Entries in the huge set. */
+  hugeN: number
   /** Random gets (and getSync, has, getMany keys) per read workload. */
   reads: number
   /** Sync puts in the small set. */

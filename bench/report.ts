@@ -47,6 +47,8 @@ export interface Results {
   engines: EngineName[]
   /** The sets in the order they ran. */
   sets: SetName[]
+  /** Engines left out of a set, and why (memory-level on sets larger than --memory-max-keys). */
+  skipped: Array<{ engine: EngineName, set: SetName, reason: string }>
   /** The values' snappy ratio (bench/data.ts snappyRatio), checked before the run. */
   valueSnappyRatio: number
   /** Every child, in the order they ran. */
@@ -233,6 +235,7 @@ function resourceTable (results: Results, set: SetName): Table {
 
 function throughputNotes (results: Results, set: SetName): string[] {
   const lines: string[] = []
+  for (const s of results.skipped) if (s.set === set) lines.push(`${s.engine}: ${s.reason}`)
   for (const e of results.engines) {
     const run = find(results, e, set)
     if (run === undefined) continue
@@ -253,6 +256,13 @@ function throughputNotes (results: Results, set: SetName): string[] {
     }
   }
   for (const [key, names] of draws) lines.push(`random reads (${names.join(', ')}): ${key}`)
+  for (const e of results.engines) {
+    const open = find(results, e, set)?.workloads.find((w) => w.facts !== undefined)
+    const f = open?.facts
+    if (f === undefined) continue
+    lines.push(`${e} ${open?.name ?? ''} found ${count(f.tables)} table${f.tables === 1 ? '' : 's'}, ${amount(f.dbBytes / 1e6)} MB on disk, ` +
+      `a ${amount(f.logBytes / 2 ** 20)} MiB log to replay`)
+  }
   // Rounds that disagree by more than half: the best figure is shown, but the reader should know it moved.
   const unsteady: string[] = []
   for (const e of results.engines) {
@@ -271,12 +281,16 @@ function describeSet (spec: SetSpec, entries: string): string {
   switch (spec.kind) {
     case 'small': return `small set: ${entries} entries (16-byte keys, 100-byte values; inside a 4 MiB memtable)`
     case 'large': return `large set: ${entries} entries, written in batches of 100, then reopened (data in tables)`
+    case 'scale':
+      return `scale set: ${entries} entries, ${spec.order === 'seq' ? 'sequential' : 'random'} fill in batches of ` +
+        `${count(spec.batch)}; reads right after the fill (@fill, compaction still running) and after a reopen (@reopen)`
+    case 'huge': return `huge set: ${entries} entries, random fill in batches of 1,000, closed with a full log; the open replays it`
   }
 }
 
 function sizesOf (results: Results): SizeOptions {
   const o = results.options as Partial<SizeOptions>
-  return { n: o.n ?? 0, largeN: o.largeN ?? 0 }
+  return { n: o.n ?? 0, largeN: o.largeN ?? 0, hugeN: o.hugeN ?? 0 }
 }
 
 export function setTitle (results: Results, set: SetName): string {

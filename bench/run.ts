@@ -4,9 +4,11 @@
 // loop, peak RSS and bytes written of every workload) and a Markdown copy for the README; writes
 // everything as JSON to .bench/results-<timestamp>.json.
 //
-//   node dist/bench/run.js [--engines=rough,classic,memory] [--small] [--large] [--sets=small,large]
-//                          [--only=put,get,...] [--n=30000] [--large-n=1000000] [--reads=100000] [--sync-n=2000]
-//                          [--rounds=3] [--large-rounds=1] [--warm-up=2000] [--seed=N] [--timeout=300]
+//   node dist/bench/run.js [--engines=rough,classic,memory] [--small] [--large] [--scale] [--huge]
+//                          [--sets=small,large,scale,huge] [--scale=1m-random-100,...|all] [--only=put,get,...]
+//                          [--n=30000] [--large-n=1000000] [--huge-n=10000000] [--reads=100000] [--sync-n=2000]
+//                          [--rounds=3] [--large-rounds=1]
+//                          [--memory-max-keys=1000000] [--warm-up=2000] [--seed=N] [--timeout=300]
 //                          [--out=FILE]
 //
 // Not a test: nothing here passes or fails; see bench/README.md.
@@ -19,7 +21,7 @@ import { mulberry32, snappyRatio, streamSeed, ValuePool } from './data'
 import { ENGINES, isChildMessage, type EngineName, type SetName, type WorkloadResult } from './protocol'
 import { type EngineRun, type Machine, type Results, machineLine, markdown, setTitle, summarize, textTables } from './report'
 import {
-  DEFAULT_KINDS, parseSet, SET_KINDS, type SizeOptions, workloadsOf
+  DEFAULT_KINDS, entriesOf, parseSet, SCALE_ALL, SCALE_DEFAULT, SET_KINDS, scaleSetName, type SizeOptions, workloadsOf
 } from './sets'
 
 interface Options {
@@ -31,6 +33,8 @@ interface Options {
   /** Rounds of the small set, and of every other set. */
   rounds: { small: number, other: number }
   sizes: SizeOptions
+  /** memory-level runs only on sets of at most this many entries (it holds them all in the JavaScript heap). */
+  memoryMaxKeys: number
   /** Seconds a child may go without finishing a workload before it is killed. */
   timeout: number
   seed: number
@@ -41,15 +45,22 @@ interface Options {
 
 const USAGE = `usage: node dist/bench/run.js [options]
   --engines=rough,classic,memory   engines to run, in this order (default all three)
-  --small | --large                only the small (memtable) or the large (tables) set; default both
-  --sets=small,large               the same, spelled out
+  --small --large --scale --huge
+                                   run only these sets (default: all but --huge)
+  --sets=small,large,scale,huge
+                                   the same, spelled out; a scale set can also be named: scale-200k-seq-100
+  --scale=${SCALE_DEFAULT.join(',')}
+                                   the scale sets to run (the default ones shown): <keys>-<random|seq>-<batch>,
+                                   or 'all' (adds ${SCALE_ALL.filter((c) => !SCALE_DEFAULT.includes(c)).join(', ')})
   --only=put,get                   run only these workloads (names as printed; what they need still happens)
   --n=30000                        entries in the small set
   --large-n=1000000                entries in the large set
+  --huge-n=10000000                entries in the huge set
   --reads=100000                   random keys per read workload (get, getSync, getMany, has)
   --sync-n=2000                    puts in each sync workload
   --rounds=3                       rounds of the small set (every engine once per round; best round shown)
   --large-rounds=1                 rounds of every other set
+  --memory-max-keys=1000000        memory-level runs only on sets of at most this many entries
   --warm-up=2000                   untimed calls of each kind before a child's first workload
   --seed=20241124                  seed of the PRNG that picks keys and orders
   --timeout=300                    seconds a child may go without finishing a workload before it is killed
@@ -72,7 +83,8 @@ function parseArgs (argv: readonly string[]): Options {
   }
   for (const flag of flags) if (!SET_FLAGS.includes(flag)) throw new Error(`unknown flag --${flag}\n${USAGE}`)
   const known = [
-    'engines', 'sets', 'only', 'n', 'large-n', 'reads', 'sync-n', 'rounds', 'large-rounds', 'warm-up', 'seed', 'timeout', 'out'
+    'engines', 'sets', 'scale', 'only', 'n', 'large-n', 'huge-n', 'reads', 'sync-n',
+    'rounds', 'large-rounds', 'memory-max-keys', 'warm-up', 'seed', 'timeout', 'out'
   ]
   for (const key of values.keys()) if (!known.includes(key)) throw new Error(`unknown option --${key}\n${USAGE}`)
 
@@ -88,17 +100,29 @@ function parseArgs (argv: readonly string[]): Options {
 
   const engines = list(values.get('engines')) ?? [...ENGINES]
   for (const e of engines) if (!ENGINES.some((k) => k === e)) throw new Error(`unknown engine ${e}; engines: ${ENGINES.join(', ')}`)
-  // Sets in the order given; flags in the order of SET_KINDS.
+  // Set kinds (and named scale sets) in the order given; flags in the order of SET_KINDS.
+  // --scale=<list> picks the scale combinations and, like --scale, selects the scale sets.
+  if (values.has('scale')) flags.add('scale')
   const chosen = list(values.get('sets')) ?? SET_KINDS.filter((k) => flags.has(k))
-  const sets: SetName[] = chosen.length > 0 ? chosen : [...DEFAULT_KINDS]
-  for (const set of sets) parseSet(set) // throws, naming the sets there are
+  const kinds = chosen.length > 0 ? chosen : [...DEFAULT_KINDS]
+  const scaleRaw = list(values.get('scale'))
+  const combinations = scaleRaw === undefined ? SCALE_DEFAULT : scaleRaw.length === 1 && scaleRaw[0] === 'all' ? SCALE_ALL : scaleRaw
+  const sets: SetName[] = []
+  for (const kind of kinds) {
+    if (kind === 'scale') sets.push(...combinations.map(scaleSetName))
+    else {
+      parseSet(kind) // throws, naming the sets there are
+      sets.push(kind)
+    }
+  }
   const only = list(values.get('only')) ?? []
   const allWorkloads = new Set<string>(sets.flatMap((s) => workloadsOf(parseSet(s))))
   for (const w of only) if (!allWorkloads.has(w)) throw new Error(`unknown workload ${w}; workloads: ${[...allWorkloads].join(', ')}`)
 
   const sizes: SizeOptions = {
     n: int('n', 30_000),
-    largeN: int('large-n', 1_000_000)
+    largeN: int('large-n', 1_000_000),
+    hugeN: int('huge-n', 10_000_000)
   }
   const recorded = {
     ...sizes,
@@ -108,6 +132,7 @@ function parseArgs (argv: readonly string[]): Options {
     warmUp: int('warm-up', 2000),
     rounds: int('rounds', 3),
     largeRounds: int('large-rounds', 1),
+    memoryMaxKeys: int('memory-max-keys', 1_000_000),
     only,
     sets
   }
@@ -117,11 +142,12 @@ function parseArgs (argv: readonly string[]): Options {
     only,
     rounds: { small: recorded.rounds, other: recorded.largeRounds },
     sizes,
+    memoryMaxKeys: recorded.memoryMaxKeys,
     timeout: int('timeout', 300),
     seed: recorded.seed,
     out: values.get('out'),
     passThrough: [
-      `--n=${sizes.n}`, `--large-n=${sizes.largeN}`, `--reads=${recorded.reads}`,
+      `--n=${sizes.n}`, `--large-n=${sizes.largeN}`, `--huge-n=${sizes.hugeN}`, `--reads=${recorded.reads}`,
       `--sync-n=${recorded.syncN}`, `--seed=${recorded.seed}`, `--warm-up=${recorded.warmUp}`, `--only=${only.join(',')}`
     ],
     recorded
@@ -260,6 +286,7 @@ async function main (): Promise<void> {
     options: options.recorded,
     engines: options.engines,
     sets: [],
+    skipped: [],
     valueSnappyRatio,
     runs: [],
     summary: []
@@ -275,10 +302,18 @@ async function main (): Promise<void> {
     if (selected.length === 0) continue
     results.sets.push(set)
     console.log(`${setTitle(results, set)}`)
+    const entries = entriesOf(spec, options.sizes)
+    const engines = options.engines.filter((engine) => {
+      if (engine !== 'memory' || entries <= options.memoryMaxKeys) return true
+      const reason = `skipped: ${entries.toLocaleString('en-US')} entries is more than --memory-max-keys=${options.memoryMaxKeys}`
+      results.skipped.push({ engine, set, reason })
+      console.log(`  ${engine}: ${reason}`)
+      return false
+    })
     const rounds = spec.kind === 'small' ? options.rounds.small : options.rounds.other
     for (let round = 1; round <= rounds; round++) {
       if (rounds > 1) console.log(` round ${round} of ${rounds}`)
-      for (const engine of options.engines) {
+      for (const engine of engines) {
         if (unavailable.has(engine)) continue
         const run = await runChild(engine, set, round, options)
         results.runs.push(run)

@@ -49,6 +49,20 @@ test('a loop held for 60 ms shows a gap and a p99 delay of at least that; an idl
   }
 })
 
+test('timedCalls counts only the calls, while the monitors see the preparation too', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-bench-meter-'))
+  try {
+    const timing = await new Meter(dir).timedCalls(async (call) => {
+      hold(HOLD_MS) // preparation: not on the clock
+      await call(() => sleep(10))
+    })
+    t.ok(timing.ms >= 9 && timing.ms < HOLD_MS, `the clock shows the call alone (${timing.ms.toFixed(1)} ms)`)
+    t.ok(timing.loop.maxGapMs >= HOLD_MS, 'the loop monitor saw the preparation hold the loop')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+})
+
 test('bytes written and peak RSS are those of the workload, not of what came before', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-bench-meter-'))
   try {
