@@ -28,6 +28,15 @@ export function mulberry32 (seed: number): Random {
   return () => next() / 4294967296
 }
 
+/**
+ * Floats in [0, 1) with all 53 bits random (two mulberry32 words), for YCSB's zipfian generators, whose
+ * rarest items lie in the last few ulps of u.
+ */
+export function mulberry32Double (seed: number): Random {
+  const next = mulberry32Words(seed)
+  return () => ((next() >>> 5) * 67108864 + (next() >>> 6)) / 9007199254740992
+}
+
 /** A seed for one named stream, so that a workload's operations do not depend on which others ran (--only). */
 export function streamSeed (seed: number, name: string): number {
   let h = (seed ^ 0x811c9dc5) >>> 0

@@ -21,6 +21,7 @@ import {
 import { scaleSet } from './scale-set'
 import { parseSet, type SetSpec, workloadsOf } from './sets'
 import { smallSet } from './small-set'
+import { ycsbSet } from './ycsb-set'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options and messages
@@ -51,6 +52,8 @@ function parseArgs (argv: readonly string[]): RunnerOptions {
     hugeN: int('huge-n', 10_000_000),
     reads: int('reads', 100_000),
     syncN: int('sync-n', 2_000),
+    ycsbRecords: int('ycsb-records', 100_000),
+    ycsbOps: int('ycsb-ops', 100_000),
     seed: int('seed', 20241124),
     warmUp: int('warm-up', 2000),
     only: only === undefined || only === '' ? [] : only.split(',').map((s) => s.trim()).filter((s) => s !== '')
@@ -116,6 +119,7 @@ function toResult (name: string, outcome: Outcome): WorkloadResult {
   const opsPerSec = ms > 0 ? outcome.ops / (ms / 1000) : 0
   const result: WorkloadResult = { name, unit: outcome.unit ?? 'ops/s', status: 'ok', ops: outcome.ops, ms, opsPerSec, loop, usage }
   if (outcome.distinctKeys !== undefined) result.distinctKeys = outcome.distinctKeys
+  if (outcome.latencies !== undefined) result.latencies = outcome.latencies
   if (outcome.facts !== undefined) result.facts = outcome.facts
   if (outcome.problem !== undefined) {
     result.status = 'error'
@@ -129,6 +133,7 @@ function prepareSet (spec: SetSpec, context: SetContext): WorkloadSet<WorkloadNa
   switch (spec.kind) {
     case 'small': return smallSet(context)
     case 'large': return largeSet(context)
+    case 'ycsb': return ycsbSet(context)
     case 'scale': return scaleSet(context, { ...spec, huge: false })
     case 'huge': return scaleSet(context, { keys: context.opts.hugeN, order: 'random', batch: 1000, huge: true })
   }

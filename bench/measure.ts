@@ -5,7 +5,7 @@
 import type { Dirs, Engine } from './engines'
 import { EventLoopMonitor } from './event-loop-monitor'
 import { UsageMeter } from './process-usage'
-import type { LoopFigures, RunnerOptions, Unit, UsageFigures, WorkloadName } from './protocol'
+import type { LatencyFigures, LoopFigures, RunnerOptions, Unit, UsageFigures, WorkloadName } from './protocol'
 
 const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc
 
@@ -30,6 +30,7 @@ export type Outcome =
     unit?: Unit
     problem?: string
     distinctKeys?: number
+    latencies?: Record<string, LatencyFigures>
     facts?: Record<string, number>
   }
   | { kind: 'n/a', reason: string }

@@ -5,7 +5,7 @@ export const ENGINES = ['rough', 'classic', 'memory'] as const
 export type EngineName = (typeof ENGINES)[number]
 
 /**
- * A workload set's id: 'small', 'large', 'huge', or a scale set spelled `scale-<keys>-<order>-<batch>`
+ * A workload set's id: 'small', 'large', 'ycsb', 'huge', or a scale set spelled `scale-<keys>-<order>-<batch>`
  * ('scale-1m-random-100'); bench/sets.ts reads and names them.
  */
 export type SetName = string
@@ -27,11 +27,14 @@ export const SCALE_WORKLOADS = [
 ] as const
 /** The huge set measures the open of a large database with a full log to replay, then reads it. */
 export const HUGE_WORKLOADS = ['fill', 'close', 'open', ...SCALE_READS.map((r) => `${r}@reopen` as const)] as const
+/** YCSB's core workloads in the order YCSB's documentation runs them (D and E insert, so they come last). */
+export const YCSB_WORKLOADS = ['ycsb-load', 'ycsb-a', 'ycsb-b', 'ycsb-c', 'ycsb-f', 'ycsb-d', 'ycsb-e'] as const
 export type SmallWorkload = (typeof SMALL_WORKLOADS)[number]
 export type LargeWorkload = (typeof LARGE_WORKLOADS)[number]
 export type ScaleWorkload = (typeof SCALE_WORKLOADS)[number]
 export type HugeWorkload = (typeof HUGE_WORKLOADS)[number]
-export type WorkloadName = SmallWorkload | LargeWorkload | ScaleWorkload | HugeWorkload
+export type YcsbWorkload = (typeof YCSB_WORKLOADS)[number]
+export type WorkloadName = SmallWorkload | LargeWorkload | ScaleWorkload | HugeWorkload | YcsbWorkload
 
 /** How a workload's figure is shown: a rate, or (for a one-off operation such as a reopen) a duration. */
 export type Unit = 'ops/s' | 'ms'
@@ -62,6 +65,16 @@ export interface UsageFigures {
   cancelledWriteBytes?: number
 }
 
+/** One operation type's latencies in a workload that records them (YCSB), in microseconds. */
+export interface LatencyFigures {
+  count: number
+  meanUs: number
+  p50Us: number
+  p99Us: number
+  p999Us: number
+  maxUs: number
+}
+
 export interface WorkloadResult {
   name: string
   unit: Unit
@@ -77,6 +90,8 @@ export interface WorkloadResult {
   usage?: UsageFigures
   /** Distinct keys among those the workload read (random reads draw with replacement). */
   distinctKeys?: number
+  /** Per operation type (YCSB: read, update, insert, scan, read-modify-write). */
+  latencies?: Record<string, LatencyFigures>
   /** Facts about the database the workload saw (bytes of log replayed by an open, say). */
   facts?: Record<string, number>
   note?: string
@@ -91,10 +106,14 @@ export interface RunnerOptions {
   largeN: number
   /** Entries in the huge set. */
   hugeN: number
-  /** Random gets (and getSync, has, getMany keys) per read workload. */
+  /** Random gets (and getSync, has, getMany keys) per read workload in the small, large, scale and huge sets. */
   reads: number
   /** Sync puts in the small set. */
   syncN: number
+  /** Records loaded before the YCSB workloads. */
+  ycsbRecords: number
+  /** Operations of each YCSB workload. */
+  ycsbOps: number
   seed: number
   /** Untimed calls of each kind on a throwaway database before the first workload. */
   warmUp: number

@@ -1,7 +1,7 @@
 // Tables of one run's results, per set: throughput and ratios; the event loop, peak RSS and bytes written of every
-// workload. A padded plain-text form for the terminal and a Markdown one for the README.
+// workload; YCSB's latencies. A padded plain-text form for the terminal and a Markdown one for the README.
 
-import type { EngineName, SetName, WorkloadResult } from './protocol'
+import type { EngineName, LatencyFigures, SetName, WorkloadResult } from './protocol'
 import { entriesOf, parseSet, type SetSpec, type SizeOptions, workloadsOf } from './sets'
 
 export interface Machine {
@@ -233,6 +233,36 @@ function resourceTable (results: Results, set: SetName): Table {
   return { title: 'event loop, peak RSS and bytes written during each workload', head, rows, notes }
 }
 
+function latencyCell (f: LatencyFigures | undefined): string {
+  if (f === undefined) return '—'
+  const us = (v: number): string => (v < 10 ? v.toFixed(1) : count(Math.round(v)))
+  return `${us(f.p50Us)} / ${us(f.p99Us)} / ${us(f.p999Us)}`
+}
+
+function latencyTable (results: Results, set: SetName): Table | undefined {
+  const rows: Row[] = []
+  for (const name of ranWorkloads(results, set)) {
+    const of = (e: EngineName): WorkloadResult | undefined => resultOf(results, e, set, name)
+    const kinds = [...new Set(results.engines.flatMap((e) => Object.keys(of(e)?.latencies ?? {})))]
+    const keys = results.engines.map((e) => of(e)?.distinctKeys).find((d) => d !== undefined)
+    for (const kind of kinds) {
+      rows.push([
+        `${name} ${kind}`,
+        ...results.engines.map((e) => latencyCell(of(e)?.latencies?.[kind])),
+        count(results.engines.map((e) => of(e)?.latencies?.[kind]?.count).find((c) => c !== undefined) ?? 0),
+        keys === undefined ? '' : count(keys)
+      ])
+    }
+  }
+  if (rows.length === 0) return undefined
+  return {
+    title: 'latency of each operation type, p50 / p99 / p99.9 in µs',
+    head: ['operation', ...results.engines.map((e) => `${e} µs`), 'count', 'distinct keys'],
+    rows,
+    notes: []
+  }
+}
+
 function throughputNotes (results: Results, set: SetName): string[] {
   const lines: string[] = []
   for (const s of results.skipped) if (s.set === set) lines.push(`${s.engine}: ${s.reason}`)
@@ -249,7 +279,7 @@ function throughputNotes (results: Results, set: SetName): string[] {
   const seen = new Set<string>()
   for (const e of results.engines) {
     for (const w of find(results, e, set)?.workloads ?? []) {
-      if (w.distinctKeys === undefined || seen.has(w.name)) continue
+      if (w.distinctKeys === undefined || w.latencies !== undefined || seen.has(w.name)) continue
       seen.add(w.name)
       const key = `${count(w.ops)} keys drawn, ${count(w.distinctKeys)} distinct`
       draws.set(key, [...(draws.get(key) ?? []), w.name])
@@ -277,7 +307,7 @@ function throughputNotes (results: Results, set: SetName): string[] {
   return lines
 }
 
-function describeSet (spec: SetSpec, entries: string): string {
+function describeSet (spec: SetSpec, entries: string, results: Results): string {
   switch (spec.kind) {
     case 'small': return `small set: ${entries} entries (16-byte keys, 100-byte values; inside a 4 MiB memtable)`
     case 'large': return `large set: ${entries} entries, written in batches of 100, then reopened (data in tables)`
@@ -285,12 +315,17 @@ function describeSet (spec: SetSpec, entries: string): string {
       return `scale set: ${entries} entries, ${spec.order === 'seq' ? 'sequential' : 'random'} fill in batches of ` +
         `${count(spec.batch)}; reads right after the fill (@fill, compaction still running) and after a reopen (@reopen)`
     case 'huge': return `huge set: ${entries} entries, random fill in batches of 1,000, closed with a full log; the open replays it`
+    case 'ycsb': {
+      const ops = typeof results.options.ycsbOps === 'number' ? count(results.options.ycsbOps) : '?'
+      return `YCSB core workloads: ${entries} records of 1,000 bytes loaded, then ${ops} operations each ` +
+        '(zipfian requests, D latest; one client)'
+    }
   }
 }
 
 function sizesOf (results: Results): SizeOptions {
   const o = results.options as Partial<SizeOptions>
-  return { n: o.n ?? 0, largeN: o.largeN ?? 0, hugeN: o.hugeN ?? 0 }
+  return { n: o.n ?? 0, largeN: o.largeN ?? 0, hugeN: o.hugeN ?? 0, ycsbRecords: o.ycsbRecords ?? 0 }
 }
 
 export function setTitle (results: Results, set: SetName): string {
@@ -298,7 +333,7 @@ export function setTitle (results: Results, set: SetName): string {
   const entries = entriesOf(spec, sizesOf(results))
   const rounds = spec.kind === 'small' ? results.options.rounds : results.options.largeRounds
   const best = typeof rounds === 'number' && rounds > 1 ? `; best of ${rounds} rounds` : ''
-  return `${describeSet(spec, count(entries))}${best}`
+  return `${describeSet(spec, count(entries), results)}${best}`
 }
 
 export function machineLine (m: Machine): string {
@@ -314,7 +349,8 @@ function versions (results: Results): string {
 function tablesOf (results: Results, set: SetName): Table[] {
   const main = throughputTable(results, set)
   if (main.rows.length === 0) return []
-  return [main, resourceTable(results, set)]
+  const latency = latencyTable(results, set)
+  return [main, resourceTable(results, set), ...(latency === undefined ? [] : [latency])]
 }
 
 export function textTables (results: Results): string {

@@ -1,13 +1,13 @@
 // `npm run bench`: drives rough-level, classic-level and memory-level through the same abstract-level calls, each
 // engine and workload set in its own child process (bench/engine-runner.ts) so that peak RSS is the engine's own,
 // one child at a time. Prints the machine, tables per set (ops/s and the ratios of rough to the others; the event
-// loop, peak RSS and bytes written of every workload) and a Markdown copy for the README; writes
+// loop, peak RSS and bytes written of every workload; YCSB's latencies) and a Markdown copy for the README; writes
 // everything as JSON to .bench/results-<timestamp>.json.
 //
-//   node dist/bench/run.js [--engines=rough,classic,memory] [--small] [--large] [--scale] [--huge]
-//                          [--sets=small,large,scale,huge] [--scale=1m-random-100,...|all] [--only=put,get,...]
+//   node dist/bench/run.js [--engines=rough,classic,memory] [--small] [--large] [--scale] [--ycsb] [--huge]
+//                          [--sets=small,large,scale,ycsb,huge] [--scale=1m-random-100,...|all] [--only=put,get,...]
 //                          [--n=30000] [--large-n=1000000] [--huge-n=10000000] [--reads=100000] [--sync-n=2000]
-//                          [--rounds=3] [--large-rounds=1]
+//                          [--ycsb-records=100000] [--ycsb-ops=100000] [--rounds=3] [--large-rounds=1]
 //                          [--memory-max-keys=1000000] [--warm-up=2000] [--seed=N] [--timeout=300]
 //                          [--out=FILE]
 //
@@ -45,9 +45,9 @@ interface Options {
 
 const USAGE = `usage: node dist/bench/run.js [options]
   --engines=rough,classic,memory   engines to run, in this order (default all three)
-  --small --large --scale --huge
+  --small --large --scale --ycsb --huge
                                    run only these sets (default: all but --huge)
-  --sets=small,large,scale,huge
+  --sets=small,large,scale,ycsb,huge
                                    the same, spelled out; a scale set can also be named: scale-200k-seq-100
   --scale=${SCALE_DEFAULT.join(',')}
                                    the scale sets to run (the default ones shown): <keys>-<random|seq>-<batch>,
@@ -58,6 +58,8 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --huge-n=10000000                entries in the huge set
   --reads=100000                   random keys per read workload (get, getSync, getMany, has)
   --sync-n=2000                    puts in each sync workload
+  --ycsb-records=100000            records of the YCSB load phase
+  --ycsb-ops=100000                operations of each YCSB workload
   --rounds=3                       rounds of the small set (every engine once per round; best round shown)
   --large-rounds=1                 rounds of every other set
   --memory-max-keys=1000000        memory-level runs only on sets of at most this many entries
@@ -83,7 +85,7 @@ function parseArgs (argv: readonly string[]): Options {
   }
   for (const flag of flags) if (!SET_FLAGS.includes(flag)) throw new Error(`unknown flag --${flag}\n${USAGE}`)
   const known = [
-    'engines', 'sets', 'scale', 'only', 'n', 'large-n', 'huge-n', 'reads', 'sync-n',
+    'engines', 'sets', 'scale', 'only', 'n', 'large-n', 'huge-n', 'reads', 'sync-n', 'ycsb-records', 'ycsb-ops',
     'rounds', 'large-rounds', 'memory-max-keys', 'warm-up', 'seed', 'timeout', 'out'
   ]
   for (const key of values.keys()) if (!known.includes(key)) throw new Error(`unknown option --${key}\n${USAGE}`)
@@ -122,12 +124,14 @@ function parseArgs (argv: readonly string[]): Options {
   const sizes: SizeOptions = {
     n: int('n', 30_000),
     largeN: int('large-n', 1_000_000),
-    hugeN: int('huge-n', 10_000_000)
+    hugeN: int('huge-n', 10_000_000),
+    ycsbRecords: int('ycsb-records', 100_000)
   }
   const recorded = {
     ...sizes,
     reads: int('reads', 100_000),
     syncN: int('sync-n', 2_000),
+    ycsbOps: int('ycsb-ops', 100_000),
     seed: int('seed', 20241124),
     warmUp: int('warm-up', 2000),
     rounds: int('rounds', 3),
@@ -148,7 +152,8 @@ function parseArgs (argv: readonly string[]): Options {
     out: values.get('out'),
     passThrough: [
       `--n=${sizes.n}`, `--large-n=${sizes.largeN}`, `--huge-n=${sizes.hugeN}`, `--reads=${recorded.reads}`,
-      `--sync-n=${recorded.syncN}`, `--seed=${recorded.seed}`, `--warm-up=${recorded.warmUp}`, `--only=${only.join(',')}`
+      `--sync-n=${recorded.syncN}`, `--ycsb-records=${sizes.ycsbRecords}`, `--ycsb-ops=${recorded.ycsbOps}`,
+      `--seed=${recorded.seed}`, `--warm-up=${recorded.warmUp}`, `--only=${only.join(',')}`
     ],
     recorded
   }
@@ -292,7 +297,7 @@ async function main (): Promise<void> {
     summary: []
   }
   console.log(`machine: ${machineLine(results.machine)}; load average ${results.machine.loadAverage.join(' ')}`)
-  console.log(`values: 100 bytes, half random as db_bench's; snappy keeps ${(valueSnappyRatio * 100).toFixed(0)}% of a block of them`)
+  console.log(`values: 100 bytes (YCSB: 1,000), half random as db_bench's; snappy keeps ${(valueSnappyRatio * 100).toFixed(0)}% of a block of them`)
   console.log('')
 
   const unavailable = new Set<EngineName>()

@@ -4,9 +4,10 @@
 //   scale-<keys>-<order>-<batch>, e.g. scale-5m-random-1000: a fill of <keys> entries ('1m', '5m', '200k' or a
 //                         number) in <order> ('random' or 'seq') in batches of <batch>, then reads twice (issue 12)
 //   huge                  10,000,000 entries and a full log to replay: the open-time goal (issue 12)
+//   ycsb                  YCSB's core workloads A-F after a load phase (issue 12)
 
 import {
-  HUGE_WORKLOADS, LARGE_WORKLOADS, SCALE_WORKLOADS, SMALL_WORKLOADS,
+  HUGE_WORKLOADS, LARGE_WORKLOADS, SCALE_WORKLOADS, SMALL_WORKLOADS, YCSB_WORKLOADS,
   type RunnerOptions, type SetName, type WorkloadName
 } from './protocol'
 
@@ -15,13 +16,14 @@ export type FillOrder = 'random' | 'seq'
 export type SetSpec =
   | { kind: 'small' }
   | { kind: 'large' }
+  | { kind: 'ycsb' }
   | { kind: 'huge' }
   | { kind: 'scale', keys: number, order: FillOrder, batch: number }
 
 export type SetKind = SetSpec['kind']
-export const SET_KINDS: readonly SetKind[] = ['small', 'large', 'scale', 'huge']
+export const SET_KINDS: readonly SetKind[] = ['small', 'large', 'scale', 'ycsb', 'huge']
 /** What `npm run bench` runs without a set flag: everything but the huge set. */
-export const DEFAULT_KINDS: readonly SetKind[] = ['small', 'large', 'scale']
+export const DEFAULT_KINDS: readonly SetKind[] = ['small', 'large', 'scale', 'ycsb']
 
 /**
  * The scale combinations of a default run: at 1M, random fills in both batch sizes and a sequential one (the
@@ -43,12 +45,12 @@ const SCALE_FORM = 'scale-<keys>-<random|seq>-<batch>, e.g. scale-1m-random-100'
 
 /** The spec a set id names; throws on an id that names none. */
 export function parseSet (id: SetName): SetSpec {
-  if (id === 'small' || id === 'large' || id === 'huge') return { kind: id }
+  if (id === 'small' || id === 'large' || id === 'ycsb' || id === 'huge') return { kind: id }
   const m = /^scale-([0-9]+[km]?)-(random|seq)-([0-9]+)$/.exec(id)
   const keys = m === null ? undefined : parseCount(m[1])
   const batch = m === null ? undefined : parseCount(m[3])
   if (m === null || keys === undefined || batch === undefined) {
-    throw new Error(`unknown set ${id}; sets: small, large, huge, ${SCALE_FORM}`)
+    throw new Error(`unknown set ${id}; sets: small, large, ycsb, huge, ${SCALE_FORM}`)
   }
   return { kind: 'scale', keys, order: m[2] as FillOrder, batch }
 }
@@ -66,17 +68,19 @@ export function workloadsOf (spec: SetSpec): readonly WorkloadName[] {
     case 'large': return LARGE_WORKLOADS
     case 'scale': return SCALE_WORKLOADS
     case 'huge': return HUGE_WORKLOADS
+    case 'ycsb': return YCSB_WORKLOADS
   }
 }
 
-export type SizeOptions = Pick<RunnerOptions, 'n' | 'largeN' | 'hugeN'>
+export type SizeOptions = Pick<RunnerOptions, 'n' | 'largeN' | 'hugeN' | 'ycsbRecords'>
 
-/** The entries a set's database holds once filled. */
+/** The entries a set's database holds once filled (for YCSB, the records of the load phase). */
 export function entriesOf (spec: SetSpec, sizes: SizeOptions): number {
   switch (spec.kind) {
     case 'small': return sizes.n
     case 'large': return sizes.largeN
     case 'scale': return spec.keys
     case 'huge': return sizes.hugeN
+    case 'ycsb': return sizes.ycsbRecords
   }
 }
