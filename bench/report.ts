@@ -323,6 +323,19 @@ function describeSet (spec: SetSpec, entries: string, results: Results): string 
   }
 }
 
+/** A set in a few words, for the chart's headings. */
+export function shortSetTitle (results: Results, set: SetName): string {
+  const spec = parseSet(set)
+  const entries = count(entriesOf(spec, sizesOf(results)))
+  switch (spec.kind) {
+    case 'small': return `small set: ${entries} entries in the memtable`
+    case 'large': return `large set: ${entries} entries in tables`
+    case 'scale': return `scale set: ${entries} entries, ${spec.order === 'seq' ? 'sequential' : 'random'} fill, batches of ${count(spec.batch)}`
+    case 'huge': return `huge set: ${entries} entries, open with a full log`
+    case 'ycsb': return `YCSB: ${entries} records, one client`
+  }
+}
+
 function sizesOf (results: Results): SizeOptions {
   const o = results.options as Partial<SizeOptions>
   return { n: o.n ?? 0, largeN: o.largeN ?? 0, hugeN: o.hugeN ?? 0, ycsbRecords: o.ycsbRecords ?? 0 }

@@ -2,14 +2,14 @@
 // engine and workload set in its own child process (bench/engine-runner.ts) so that peak RSS is the engine's own,
 // one child at a time. Prints the machine, tables per set (ops/s and the ratios of rough to the others; the event
 // loop, peak RSS and bytes written of every workload; YCSB's latencies) and a Markdown copy for the README; writes
-// everything as JSON to .bench/results-<timestamp>.json.
+// everything as JSON to .bench/results-<timestamp>.json and the ratios rough/classic as an SVG chart.
 //
 //   node dist/bench/run.js [--engines=rough,classic,memory] [--small] [--large] [--scale] [--ycsb] [--huge]
 //                          [--sets=small,large,scale,ycsb,huge] [--scale=1m-random-100,...|all] [--only=put,get,...]
 //                          [--n=30000] [--large-n=1000000] [--huge-n=10000000] [--reads=100000] [--sync-n=2000]
 //                          [--ycsb-records=100000] [--ycsb-ops=100000] [--rounds=3] [--large-rounds=1]
 //                          [--memory-max-keys=1000000] [--warm-up=2000] [--seed=N] [--timeout=300]
-//                          [--out=FILE]
+//                          [--out=FILE] [--svg=FILE]
 //
 // Not a test: nothing here passes or fails; see bench/README.md.
 
@@ -17,6 +17,7 @@ import { fork } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { ratioChart } from './chart'
 import { mulberry32, snappyRatio, streamSeed, ValuePool } from './data'
 import { ENGINES, isChildMessage, type EngineName, type SetName, type WorkloadResult } from './protocol'
 import { type EngineRun, type Machine, type Results, machineLine, markdown, setTitle, summarize, textTables } from './report'
@@ -40,6 +41,10 @@ interface Options {
   seed: number
   /** Where the JSON goes (default .bench/results-<timestamp>.json). */
   out?: string
+  /** Where the chart goes (default beside the JSON, and bench/results/ratios.svg after a default run). */
+  svg?: string
+  /** Nothing but --seed, --timeout, --out or --svg given: the run the README's chart comes from. */
+  isDefaultRun: boolean
   recorded: Record<string, unknown>
 }
 
@@ -66,7 +71,8 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --warm-up=2000                   untimed calls of each kind before a child's first workload
   --seed=20241124                  seed of the PRNG that picks keys and orders
   --timeout=300                    seconds a child may go without finishing a workload before it is killed
-  --out=FILE                       the JSON results (default .bench/results-<timestamp>.json)`
+  --out=FILE                       the JSON results (default .bench/results-<timestamp>.json)
+  --svg=FILE                       the chart (default beside the JSON; a default run also writes bench/results/ratios.svg)`
 
 const SET_FLAGS: readonly string[] = SET_KINDS
 
@@ -86,7 +92,7 @@ function parseArgs (argv: readonly string[]): Options {
   for (const flag of flags) if (!SET_FLAGS.includes(flag)) throw new Error(`unknown flag --${flag}\n${USAGE}`)
   const known = [
     'engines', 'sets', 'scale', 'only', 'n', 'large-n', 'huge-n', 'reads', 'sync-n', 'ycsb-records', 'ycsb-ops',
-    'rounds', 'large-rounds', 'memory-max-keys', 'warm-up', 'seed', 'timeout', 'out'
+    'rounds', 'large-rounds', 'memory-max-keys', 'warm-up', 'seed', 'timeout', 'out', 'svg'
   ]
   for (const key of values.keys()) if (!known.includes(key)) throw new Error(`unknown option --${key}\n${USAGE}`)
 
@@ -140,6 +146,7 @@ function parseArgs (argv: readonly string[]): Options {
     only,
     sets
   }
+  const incidental = ['seed', 'timeout', 'out', 'svg']
   return {
     engines: engines as EngineName[],
     sets,
@@ -150,6 +157,8 @@ function parseArgs (argv: readonly string[]): Options {
     timeout: int('timeout', 300),
     seed: recorded.seed,
     out: values.get('out'),
+    svg: values.get('svg'),
+    isDefaultRun: flags.size === 0 && [...values.keys()].every((k) => incidental.includes(k)),
     passThrough: [
       `--n=${sizes.n}`, `--large-n=${sizes.largeN}`, `--huge-n=${sizes.hugeN}`, `--reads=${recorded.reads}`,
       `--sync-n=${recorded.syncN}`, `--ycsb-records=${sizes.ycsbRecords}`, `--ycsb-ops=${recorded.ycsbOps}`,
@@ -338,6 +347,16 @@ async function main (): Promise<void> {
   const file = options.out ?? path.join(root, '.bench', `results-${stamp}.json`)
   fs.mkdirSync(path.dirname(file), { recursive: true })
   fs.writeFileSync(file, JSON.stringify(results, null, 2) + '\n')
+  const charts: string[] = []
+  const svg = ratioChart(results)
+  if (svg !== undefined) {
+    charts.push(options.svg ?? path.join(path.dirname(file), `ratios-${stamp}.svg`))
+    if (options.isDefaultRun && options.svg === undefined) charts.push(path.join(root, 'bench', 'results', 'ratios.svg'))
+    for (const chart of charts) {
+      fs.mkdirSync(path.dirname(chart), { recursive: true })
+      fs.writeFileSync(chart, svg)
+    }
+  }
 
   console.log(`machine: ${machineLine(results.machine)}`)
   console.log('')
@@ -350,6 +369,7 @@ async function main (): Promise<void> {
     return relative === '' || relative.startsWith('..') ? f : relative
   }
   console.log(`results written to ${shown(file)}`)
+  for (const chart of charts) console.log(`chart of the ratios rough/classic written to ${shown(chart)}`)
   console.log(`the run took ${duration(results.durationMs)}`)
 }
 
