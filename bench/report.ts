@@ -10,7 +10,9 @@ export interface Machine {
   totalMemoryGiB: number
   node: string
   platform: string
+  /** os.loadavg() when the run began, and when it ended: figures from a busy machine are not worth quoting. */
   loadAverage: number[]
+  loadAverageAtEnd?: number[]
 }
 
 export interface EngineRun {

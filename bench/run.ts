@@ -168,6 +168,10 @@ function parseArgs (argv: readonly string[]): Options {
   }
 }
 
+function loadAverage (): number[] {
+  return os.loadavg().map((l) => Math.round(l * 100) / 100)
+}
+
 function machine (): Machine {
   const cpus = os.cpus()
   return {
@@ -176,7 +180,7 @@ function machine (): Machine {
     totalMemoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
     node: process.version,
     platform: `${os.platform()} ${os.arch()} ${os.release()}`,
-    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100)
+    loadAverage: loadAverage()
   }
 }
 
@@ -341,6 +345,7 @@ async function main (): Promise<void> {
     console.log('')
   }
   results.durationMs = Date.now() - started
+  results.machine.loadAverageAtEnd = loadAverage()
 
   const root = path.resolve(__dirname, '..', '..')
   const stamp = results.startedAt.replace(/[:.]/g, '-')
@@ -370,7 +375,8 @@ async function main (): Promise<void> {
   }
   console.log(`results written to ${shown(file)}`)
   for (const chart of charts) console.log(`chart of the ratios rough/classic written to ${shown(chart)}`)
-  console.log(`the run took ${duration(results.durationMs)}`)
+  console.log(`the run took ${duration(results.durationMs)}; load average ${results.machine.loadAverage.join(' ')} ` +
+    `at the start, ${results.machine.loadAverageAtEnd.join(' ')} at the end`)
 }
 
 main().catch((err: unknown) => {
