@@ -36,8 +36,8 @@ interface Options {
   sizes: SizeOptions
   /** memory-level runs only on sets of at most this many entries (it holds them all in the JavaScript heap). */
   memoryMaxKeys: number
-  /** Seconds a child may go without finishing a workload before it is killed. */
-  timeout: number
+  /** Seconds a child may go without finishing a workload before it is killed (--timeout), if given. */
+  timeout?: number
   seed: number
   /** Where the JSON goes (default .bench/results-<timestamp>.json). */
   out?: string
@@ -71,6 +71,7 @@ const USAGE = `usage: node dist/bench/run.js [options]
   --warm-up=2000                   untimed calls of each kind before a child's first workload
   --seed=20241124                  seed of the PRNG that picks keys and orders
   --timeout=300                    seconds a child may go without finishing a workload before it is killed
+                                   (default 300, and 120 per million entries on larger sets)
   --out=FILE                       the JSON results (default .bench/results-<timestamp>.json)
   --svg=FILE                       the chart (default beside the JSON; a default run also writes bench/results/ratios.svg)`
 
@@ -154,7 +155,7 @@ function parseArgs (argv: readonly string[]): Options {
     rounds: { small: recorded.rounds, other: recorded.largeRounds },
     sizes,
     memoryMaxKeys: recorded.memoryMaxKeys,
-    timeout: int('timeout', 300),
+    timeout: values.has('timeout') ? int('timeout', 0) : undefined,
     seed: recorded.seed,
     out: values.get('out'),
     svg: values.get('svg'),
@@ -198,6 +199,8 @@ function progress (engine: EngineName, result: WorkloadResult): string {
 /** Runs one engine on one set in a child; resolves with whatever it reported, however it ended. */
 function runChild (engine: EngineName, set: SetName, round: number, options: Options): Promise<EngineRun> {
   const runner = path.join(__dirname, 'engine-runner.js')
+  // A 10M-entry fill can wait minutes on compaction without being stuck.
+  const timeout = options.timeout ?? Math.max(300, Math.ceil(entriesOf(parseSet(set), options.sizes) / 1e6 * 120))
   const run: EngineRun = { engine, set, round, available: true, workloads: [] }
   return new Promise((resolve) => {
     const child = fork(runner, [`--engine=${engine}`, `--set=${set}`, ...options.passThrough], {
@@ -217,16 +220,16 @@ function runChild (engine: EngineName, set: SetName, round: number, options: Opt
     let current: string | undefined
     let scratch: string | undefined
     const stalled = (): void => {
-      run.error = `killed after ${options.timeout} s without progress${current === undefined ? '' : ` in ${current}`} (--timeout)`
+      run.error = `killed after ${timeout} s without progress${current === undefined ? '' : ` in ${current}`} (--timeout)`
       console.log(`  ${engine.padEnd(8)} ${run.error}`)
       child.kill('SIGKILL')
     }
-    let deadline = setTimeout(stalled, options.timeout * 1000)
+    let deadline = setTimeout(stalled, timeout * 1000)
     let linger: NodeJS.Timeout | undefined
     child.on('message', (message: unknown) => {
       if (!isChildMessage(message)) return
       clearTimeout(deadline)
-      deadline = setTimeout(stalled, options.timeout * 1000)
+      deadline = setTimeout(stalled, timeout * 1000)
       switch (message.type) {
         case 'scratch':
           scratch = message.dir
