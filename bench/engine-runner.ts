@@ -2,21 +2,26 @@
 // process.resourceUsage().maxRSS is this engine's alone. Every engine goes through the same abstract-level calls.
 //
 //   node dist/bench/engine-runner.js --engine=classic --set=small --n=30000 [--only=put,get] [--seed=1]
+//   node dist/bench/engine-runner.js --engine=rough --set=scale-1m-random-100 --reads=100000
 //
 // Results go to the parent over IPC; run directly (no IPC channel) it prints them as JSON lines.
 // Rules for every workload: all keys, values, batches and read orders are prepared before the clock starts; the
 // clock covers only the calls the workload names (plus a loop and a cheap check of what came back); nothing is
-// printed while it runs; a garbage collection (when --expose-gc is given) runs before each timed section.
+// printed while it runs; a garbage collection (when --expose-gc is given) runs before each timed section. Beside
+// the clock, each timed section records the event loop's gaps and delays, the process's peak RSS and the bytes
+// it wrote (bench/measure.ts).
 
-import { mulberry32, permutation, streamSeed } from './data'
+import { keyOf, mulberry32, permutation, streamSeed, ValuePool } from './data'
 import { Dirs, type Engine, loadEngine, type PutOp, supportsGetSync, UTF8 } from './engines'
 import { largeSet } from './large-set'
-import { collect, type Outcome, window, type WorkloadSet } from './measure'
+import { collect, Meter, type Outcome, type SetContext, window, type WorkloadSet } from './measure'
 import {
-  ENGINES, SETS, WORKLOADS, type ChildMessage, type EngineName, type RunnerOptions, type SetName, type WorkloadName,
-  type WorkloadResult
+  ENGINES, type ChildMessage, type EngineName, type RunnerOptions, type SetName, type WorkloadName, type WorkloadResult
 } from './protocol'
+import { scaleSet } from './scale-set'
+import { parseSet, type SetSpec, workloadsOf } from './sets'
 import { smallSet } from './small-set'
+import { ycsbSet } from './ycsb-set'
 
 // ---------------------------------------------------------------------------------------------------------------
 // Options and messages
@@ -37,16 +42,20 @@ function parseArgs (argv: readonly string[]): RunnerOptions {
   const engine = get('engine')
   if (!ENGINES.some((e) => e === engine)) throw new Error(`--engine must be one of ${ENGINES.join(', ')}`)
   const set = get('set') ?? 'small'
-  if (!SETS.some((s) => s === set)) throw new Error(`--set must be one of ${SETS.join(', ')}`)
+  parseSet(set)
   const only = get('only')
   return {
     engine: engine as EngineName,
-    set: set as SetName,
+    set,
     n: int('n', 30_000),
     largeN: int('large-n', 1_000_000),
+    hugeN: int('huge-n', 10_000_000),
     reads: int('reads', 100_000),
     syncN: int('sync-n', 2_000),
+    ycsbRecords: int('ycsb-records', 100_000),
+    ycsbOps: int('ycsb-ops', 100_000),
     seed: int('seed', 20241124),
+    warmUp: int('warm-up', 2000),
     only: only === undefined || only === '' ? [] : only.split(',').map((s) => s.trim()).filter((s) => s !== '')
   }
 }
@@ -73,20 +82,21 @@ function mb (bytes: number): number {
  * A short untimed pass through every call the workloads make, on a throwaway database, so that the first timed
  * workload of each process does not pay for compiling abstract-level's and the engine's JavaScript.
  */
-async function warmUp (engine: Engine, dirs: Dirs, seed: number): Promise<void> {
-  const count = 2000
-  const keys = Array.from(permutation(count, mulberry32(streamSeed(seed, 'warm-up'))), (i) => `warm-${String(i).padStart(11, '0')}`)
-  const value = 'v'.repeat(100)
+async function warmUp (engine: Engine, dirs: Dirs, seed: number, calls: number): Promise<void> {
+  const count = Math.max(2, calls - (calls % 2))
+  const some = Math.min(1000, count)
+  const keys = Array.from(permutation(count, mulberry32(streamSeed(seed, 'warm-up'))), keyOf)
+  const value = new ValuePool(mulberry32(streamSeed(seed, 'warm-up-values'))).value(0)
   const dir = dirs.next('warm-up')
   const db = engine.create(dir, UTF8)
   await db.open()
   try {
     for (let i = 0; i < count / 2; i++) await db.put(keys[i], value)
     await window(count / 2, 100, (i) => db.put(keys[count / 2 + i], value))
-    await db.batch(keys.slice(0, 1000).map((key): PutOp<string, string> => ({ type: 'put', key, value })))
+    await db.batch(keys.slice(0, some).map((key): PutOp<string, string> => ({ type: 'put', key, value })))
     for (let i = 0; i < count; i++) await db.get(keys[i])
     if (supportsGetSync(db)) for (let i = 0; i < count; i++) db.getSync(keys[i])
-    await db.getMany(keys.slice(0, 1000))
+    await db.getMany(keys.slice(0, some))
     if (db.supports.has) for (let i = 0; i < count; i++) await db.has(keys[i])
     for (const reverse of [false, true]) {
       const it = db.iterator({ reverse })
@@ -105,13 +115,28 @@ async function warmUp (engine: Engine, dirs: Dirs, seed: number): Promise<void> 
 
 function toResult (name: string, outcome: Outcome): WorkloadResult {
   if (outcome.kind === 'n/a') return { name, unit: 'ops/s', status: 'n/a', ops: 0, ms: 0, opsPerSec: 0, note: outcome.reason }
-  const opsPerSec = outcome.ms > 0 ? outcome.ops / (outcome.ms / 1000) : 0
-  const result: WorkloadResult = { name, unit: outcome.unit ?? 'ops/s', status: 'ok', ops: outcome.ops, ms: outcome.ms, opsPerSec }
+  const { ms, loop, usage } = outcome.timing
+  const opsPerSec = ms > 0 ? outcome.ops / (ms / 1000) : 0
+  const result: WorkloadResult = { name, unit: outcome.unit ?? 'ops/s', status: 'ok', ops: outcome.ops, ms, opsPerSec, loop, usage }
+  if (outcome.distinctKeys !== undefined) result.distinctKeys = outcome.distinctKeys
+  if (outcome.latencies !== undefined) result.latencies = outcome.latencies
+  if (outcome.facts !== undefined) result.facts = outcome.facts
   if (outcome.problem !== undefined) {
     result.status = 'error'
     result.note = outcome.problem
   }
   return result
+}
+
+/** The set's data and workloads (all data is prepared here, before the warm-up and the first clock). */
+function prepareSet (spec: SetSpec, context: SetContext): WorkloadSet<WorkloadName> {
+  switch (spec.kind) {
+    case 'small': return smallSet(context)
+    case 'large': return largeSet(context)
+    case 'ycsb': return ycsbSet(context)
+    case 'scale': return scaleSet(context, { ...spec, huge: false })
+    case 'huge': return scaleSet(context, { keys: context.opts.hugeN, order: 'random', batch: 1000, huge: true })
+  }
 }
 
 async function main (): Promise<void> {
@@ -126,15 +151,17 @@ async function main (): Promise<void> {
   try {
     // So that the parent can remove the databases of a child it had to kill.
     await send({ type: 'scratch', engine: name, set, dir: dirs.base })
-    const { workloads, close }: WorkloadSet<WorkloadName> =
-      set === 'small' ? smallSet(engine, opts, dirs) : largeSet(engine, opts, dirs)
-    if (workloads.map((w) => w.name).join() !== WORKLOADS[set].join()) throw new Error('workload list out of step with protocol.ts')
+    const meter = new Meter(dirs.base)
+    const spec = parseSet(set)
+    const context: SetContext = { engine, opts, dirs, meter }
+    const { workloads, close } = prepareSet(spec, context)
+    if (workloads.map((w) => w.name).join() !== workloadsOf(spec).join()) throw new Error('workload list out of step with protocol.ts')
     collect()
     const rssBeforeOpenMB = mb(process.memoryUsage().rss)
     let warning: string | undefined
     await send({ type: 'begin', engine: name, set, name: 'warm-up' })
     try {
-      await warmUp(engine, dirs, opts.seed)
+      await warmUp(engine, dirs, opts.seed, opts.warmUp)
     } catch (err) {
       warning = `warm-up failed: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`
     }
@@ -155,7 +182,7 @@ async function main (): Promise<void> {
     } finally {
       await close()
     }
-    await send({ type: 'done', engine: name, set, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024 * 10) / 10 })
+    await send({ type: 'done', engine: name, set, maxRssMB: meter.processPeakRssMB() })
   } finally {
     dirs.removeAll()
   }

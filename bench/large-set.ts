@@ -2,28 +2,28 @@
 // cache, so that it measures tables, flushes, compaction and the block cache. Workload names and order:
 // LARGE_WORKLOADS in protocol.ts; what each one times: bench/README.md.
 
-import { makeKeys, makeValues, mulberry32, permutation, sample, streamSeed, valueFor, type Random } from './data'
-import { type Dirs, type Engine, type PutOp, UTF8, type Utf8Db } from './engines'
-import { missing, type Outcome, timed, type WorkloadSet } from './measure'
-import type { LargeWorkload, RunnerOptions } from './protocol'
+import { distinct, keyOf, mulberry32, permutation, sample, streamSeed, ValuePool, type Random } from './data'
+import { type PutOp, UTF8, type Utf8Db } from './engines'
+import type { SetContext, Timing, WorkloadSet } from './measure'
+import type { LargeWorkload } from './protocol'
+import { gets, type KeySample, scan } from './reads'
 
 /**
  * The large set (tables): fillrandom of largeN entries (default 1,000,000, many times a 4 MiB writeBufferSize) in
  * batches of 100, close and reopen, then random gets and full scans over what is on disk.
  */
-export function largeSet (engine: Engine, opts: RunnerOptions, dirs: Dirs): WorkloadSet<LargeWorkload> {
+export function largeSet ({ engine, opts, dirs, meter }: SetContext): WorkloadSet<LargeWorkload> {
   const n = opts.largeN
   const rand = (name: string): Random => mulberry32(streamSeed(opts.seed, name))
-  const keys = makeKeys(n)
-  const values = makeValues(rand('values'))
+  const pool = new ValuePool(rand('values'))
   const order = permutation(n, rand('large-write-order'))
-  const reads = opts.reads
-  const rKeys = Array.from(sample(n, reads, rand('large-reads')), (i) => keys[i])
+  const readOrder = sample(n, opts.reads, rand('large-reads'))
+  const reads: KeySample<string> = { keys: Array.from(readOrder, keyOf), distinct: distinct(readOrder) }
   // Prepared before anything is timed; released once the database is filled.
   let batches: Array<Array<PutOp<string, string>>> | undefined = []
   for (let i = 0; i < n; i += 100) {
     const batch: Array<PutOp<string, string>> = []
-    for (let j = i; j < Math.min(i + 100, n); j++) batch.push({ type: 'put', key: keys[order[j]], value: valueFor(values, order[j]) })
+    for (let j = i; j < Math.min(i + 100, n); j++) batch.push({ type: 'put', key: keyOf(order[j]), value: pool.value(order[j]) })
     batches.push(batch)
   }
 
@@ -39,46 +39,29 @@ export function largeSet (engine: Engine, opts: RunnerOptions, dirs: Dirs): Work
     }
     return db
   }
-  async function fillTimed (): Promise<number> {
+  async function fillTimed (): Promise<Timing> {
     const target = await opened()
     const all = batches ?? []
-    const ms = await timed(async () => {
+    const timing = await meter.timed(async () => {
       for (let b = 0; b < all.length; b++) await target.batch(all[b])
     })
     batches = undefined
     filled = true
-    return ms
+    return timing
   }
-  async function reopenTimed (): Promise<number> {
+  async function reopenTimed (): Promise<Timing> {
     if (!filled) await fillTimed()
     const target = await opened()
-    const ms = await timed(async () => {
+    const timing = await meter.timed(async () => {
       await target.close()
       await target.open()
     })
     reopened = true
-    return ms
+    return timing
   }
   async function onDisk (): Promise<Utf8Db> {
     if (!reopened) await reopenTimed()
-    return opened()
-  }
-  async function scan (reverse: boolean): Promise<Outcome> {
-    const target = await onDisk()
-    let count = 0
-    const ms = await timed(async () => {
-      const it = target.iterator({ reverse })
-      try {
-        for (;;) {
-          const entries = await it.nextv(1000)
-          if (entries.length === 0) break
-          count += entries.length
-        }
-      } finally {
-        await it.close()
-      }
-    })
-    return { kind: 'ok', ops: count, ms, problem: count === n ? undefined : `iterated ${count}, expected ${n}` }
+    return await opened()
   }
 
   const workloads: WorkloadSet<LargeWorkload>['workloads'] = [
@@ -86,26 +69,16 @@ export function largeSet (engine: Engine, opts: RunnerOptions, dirs: Dirs): Work
       name: 'fillrandom-batch-100',
       run: async () => {
         if (filled) return { kind: 'n/a', reason: 'already filled' }
-        return { kind: 'ok', ops: n, ms: await fillTimed() }
+        return { kind: 'ok', ops: n, timing: await fillTimed() }
       }
     },
     {
       name: 'reopen',
-      run: async () => ({ kind: 'ok', ops: 1, ms: await reopenTimed(), unit: 'ms' })
+      run: async () => ({ kind: 'ok', ops: 1, timing: await reopenTimed(), unit: 'ms' })
     },
-    {
-      name: 'readrandom',
-      run: async () => {
-        const target = await onDisk()
-        let misses = 0
-        const ms = await timed(async () => {
-          for (let i = 0; i < reads; i++) if (await target.get(rKeys[i]) === undefined) misses++
-        })
-        return { kind: 'ok', ops: reads, ms, problem: missing('keys not found', misses, reads) }
-      }
-    },
-    { name: 'scan-nextv-1000-forward', run: () => scan(false) },
-    { name: 'scan-nextv-1000-reverse', run: () => scan(true) }
+    { name: 'readrandom', run: async () => await gets(meter, await onDisk(), reads) },
+    { name: 'scan-nextv-1000-forward', run: async () => await scan(meter, await onDisk(), { reverse: false, passes: 1, entries: n }, 'nextv') },
+    { name: 'scan-nextv-1000-reverse', run: async () => await scan(meter, await onDisk(), { reverse: true, passes: 1, entries: n }, 'nextv') }
   ]
   return {
     workloads,

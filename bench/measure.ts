@@ -1,7 +1,11 @@
-// Measuring one workload: the clock, the shapes of concurrency the workloads use, and what a workload returns.
-// The clock covers only what is passed to timed(); everything a workload needs is prepared before it is called.
+// Measuring one workload: the clock and the monitors that run beside it, the shapes of concurrency the workloads
+// use, and what a workload returns. The clock covers only what is passed to timed() (or, with timedCalls(), only
+// the calls handed to `call`); everything a workload needs is prepared before the clock starts.
 
-import type { Unit, WorkloadName } from './protocol'
+import type { Dirs, Engine } from './engines'
+import { EventLoopMonitor } from './event-loop-monitor'
+import { UsageMeter } from './process-usage'
+import type { LatencyFigures, LoopFigures, RunnerOptions, Unit, UsageFigures, WorkloadName } from './protocol'
 
 const gc: (() => void) | undefined = (globalThis as { gc?: () => void }).gc
 
@@ -10,18 +14,73 @@ export function collect (): void {
   if (gc !== undefined) gc()
 }
 
+/** One timed section: its wall time, and what the event loop and the process went through meanwhile. */
+export interface Timing {
+  ms: number
+  loop: LoopFigures
+  usage: UsageFigures
+}
+
 /** What a workload reports: a measurement (with a problem if the engine answered wrongly), or why it cannot run. */
 export type Outcome =
-  | { kind: 'ok', ops: number, ms: number, unit?: Unit, problem?: string }
+  | {
+    kind: 'ok'
+    ops: number
+    timing: Timing
+    unit?: Unit
+    problem?: string
+    distinctKeys?: number
+    latencies?: Record<string, LatencyFigures>
+    facts?: Record<string, number>
+  }
   | { kind: 'n/a', reason: string }
 
-/** Times body alone, in milliseconds, after a collection so that garbage from preparation is not charged to it. */
-export async function timed (body: () => Promise<void>): Promise<number> {
-  collect()
-  const start = process.hrtime.bigint()
-  await body()
-  const end = process.hrtime.bigint()
-  return Number(end - start) / 1e6
+/**
+ * The clock and its monitors, one per child process: the event loop, peak RSS and bytes written are the
+ * process's, so two timed sections never overlap.
+ */
+export class Meter {
+  readonly #loop = new EventLoopMonitor()
+  readonly #usage: UsageMeter
+
+  /** scratchDir: where the databases live (bytes written are counted there where /proc/self/io is missing). */
+  constructor (scratchDir: string) {
+    this.#usage = new UsageMeter(scratchDir)
+  }
+
+  /** Times body alone, after a collection so that garbage from preparation is not charged to it. */
+  async timed (body: () => Promise<void>): Promise<Timing> {
+    return await this.timedCalls((call) => call(body))
+  }
+
+  /**
+   * Times only the calls made through `call`, summed, while the monitors watch the whole of body: for loops that
+   * prepare each call's arguments just before it (a batch of a 5M-entry fill) rather than holding them all.
+   */
+  async timedCalls (body: (call: (op: () => Promise<unknown>) => Promise<void>) => Promise<void>): Promise<Timing> {
+    collect()
+    let ns = 0n
+    const call = async (op: () => Promise<unknown>): Promise<void> => {
+      const start = process.hrtime.bigint()
+      await op()
+      ns += process.hrtime.bigint() - start
+    }
+    this.#usage.start()
+    this.#loop.start()
+    let loop: LoopFigures
+    try {
+      await body(call)
+    } finally {
+      // Stop the 1 ms timer even when the workload threw, or it would keep the process alive.
+      loop = this.#loop.stop()
+    }
+    const usage = this.#usage.stop()
+    return { ms: Number(ns) / 1e6, loop, usage }
+  }
+
+  processPeakRssMB (): number {
+    return this.#usage.processPeakMB()
+  }
 }
 
 /** Runs op(0) .. op(total - 1) with at most width of them pending at once (a sliding window, not waves). */
@@ -47,7 +106,6 @@ export function missing (what: string, count: number, total: number): string | u
   return count === 0 ? undefined : `${count} of ${total} ${what}`
 }
 
-
 export interface Workload<N extends WorkloadName> {
   name: N
   run: () => Promise<Outcome>
@@ -57,4 +115,12 @@ export interface Workload<N extends WorkloadName> {
 export interface WorkloadSet<N extends WorkloadName> {
   workloads: Array<Workload<N>>
   close: () => Promise<void>
+}
+
+/** What a set is given: its engine, the options, where its databases go, and the clock. */
+export interface SetContext {
+  engine: Engine
+  opts: RunnerOptions
+  dirs: Dirs
+  meter: Meter
 }

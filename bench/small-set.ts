@@ -3,10 +3,11 @@
 // names and order: SMALL_WORKLOADS in protocol.ts; what each one times: bench/README.md.
 
 import type { AbstractDatabaseOptions, AbstractPutOptions } from 'abstract-level'
-import { makeKeys, makeValues, mulberry32, permutation, sample, streamSeed, valueFor, type Random } from './data'
-import { BUFFER, type BufferDb, type Db, type Dirs, type Engine, fill, type PutOp, supportsGetSync, UTF8, type Utf8Db } from './engines'
-import { chunk, missing, type Outcome, timed, window, type WorkloadSet } from './measure'
-import type { RunnerOptions, SmallWorkload } from './protocol'
+import { distinct, makeKeys, mulberry32, permutation, sample, streamSeed, ValuePool, type Random } from './data'
+import { BUFFER, type BufferDb, type Db, fill, type PutOp, UTF8, type Utf8Db } from './engines'
+import { chunk, type Outcome, type SetContext, window, type WorkloadSet } from './measure'
+import type { SmallWorkload } from './protocol'
+import { getManys, gets, getSyncs, hases, type KeySample, scan } from './reads'
 
 /** Sync puts: LevelDB's (and classic-level's) `sync` option, which abstract-level's own types do not declare. */
 const SYNC: AbstractPutOptions<string, string> & { sync: boolean } = { sync: true }
@@ -16,21 +17,20 @@ const SYNC: AbstractPutOptions<string, string> & { sync: boolean } = { sync: tru
  * write all n entries (a sync workload the first syncN of them) into a new database each; reads make `reads`
  * (default 100,000) uniformly random lookups of existing keys in a database filled with the n entries.
  */
-export function smallSet (engine: Engine, opts: RunnerOptions, dirs: Dirs): WorkloadSet<SmallWorkload> {
+export function smallSet ({ engine, opts, dirs, meter }: SetContext): WorkloadSet<SmallWorkload> {
   const n = opts.n
   const rand = (name: string): Random => mulberry32(streamSeed(opts.seed, name))
   const keys = makeKeys(n)
-  const values = makeValues(rand('values'))
+  const pool = new ValuePool(rand('values'))
   const order = permutation(n, rand('write-order'))
-  const reads = opts.reads
-  const readOrder = sample(n, reads, rand('reads'))
+  const readOrder = sample(n, opts.reads, rand('reads'))
   // Entries in write order (random), both encodings; reads pick existing keys uniformly with replacement.
   const wKeys = Array.from(order, (i) => keys[i])
-  const wValues = Array.from(order, (i) => valueFor(values, i))
+  const wValues = Array.from(order, (i) => pool.value(i))
   const wKeysBuf = wKeys.map((k) => Buffer.from(k))
   const wValuesBuf = wValues.map((v) => Buffer.from(v))
-  const rKeys = Array.from(readOrder, (i) => keys[i])
-  const rKeysBuf = rKeys.map((k) => Buffer.from(k))
+  const reads: KeySample<string> = { keys: Array.from(readOrder, (i) => keys[i]), distinct: distinct(readOrder) }
+  const readsBuf: KeySample<Buffer> = { keys: reads.keys.map((k) => Buffer.from(k)), distinct: reads.distinct }
   const putOps = (): Array<PutOp<string, string>> => wKeys.map((key, i) => ({ type: 'put', key, value: wValues[i] }))
   const putOpsBuf = (): Array<PutOp<Buffer, Buffer>> => wKeysBuf.map((key, i) => ({ type: 'put', key, value: wValuesBuf[i] }))
   const syncN = Math.min(opts.syncN, n)
@@ -80,158 +80,69 @@ export function smallSet (engine: Engine, opts: RunnerOptions, dirs: Dirs): Work
     return db
   }
 
-  async function iterateNextv (reverse: boolean): Promise<Outcome> {
-    const db = await utf8Reader()
-    let count = 0
-    const ms = await timed(async () => {
-      for (let p = 0; p < passes; p++) {
-        const it = db.iterator({ reverse })
-        try {
-          for (;;) {
-            const entries = await it.nextv(1000)
-            if (entries.length === 0) break
-            count += entries.length
-          }
-        } finally {
-          await it.close()
-        }
-      }
-    })
-    return { kind: 'ok', ops: count, ms, problem: count === n * passes ? undefined : `iterated ${count}, expected ${n * passes}` }
-  }
-
-  async function iterateForAwait (reverse: boolean): Promise<Outcome> {
-    const db = await utf8Reader()
-    let count = 0
-    const ms = await timed(async () => {
-      for (let p = 0; p < passes; p++) {
-        for await (const entry of db.iterator({ reverse })) {
-          if (entry !== undefined) count++
-        }
-      }
-    })
-    return { kind: 'ok', ops: count, ms, problem: count === n * passes ? undefined : `iterated ${count}, expected ${n * passes}` }
-  }
-
   const workloads: WorkloadSet<SmallWorkload>['workloads'] = [
     {
       name: 'put',
       run: () => fresh('put', UTF8, async (db) => {
-        const ms = await timed(async () => {
+        const timing = await meter.timed(async () => {
           for (let i = 0; i < n; i++) await db.put(wKeys[i], wValues[i])
         })
-        return { kind: 'ok', ops: n, ms }
+        return { kind: 'ok', ops: n, timing }
       })
     },
     {
       name: 'put-buffer',
       run: () => fresh('put-buffer', BUFFER, async (db) => {
-        const ms = await timed(async () => {
+        const timing = await meter.timed(async () => {
           for (let i = 0; i < n; i++) await db.put(wKeysBuf[i], wValuesBuf[i])
         })
-        return { kind: 'ok', ops: n, ms }
+        return { kind: 'ok', ops: n, timing }
       })
     },
     {
       name: 'put-inflight-1000',
       run: () => fresh('put-inflight', UTF8, async (db) => {
-        const ms = await timed(() => window(n, 1000, (i) => db.put(wKeys[i], wValues[i])))
-        return { kind: 'ok', ops: n, ms }
+        const timing = await meter.timed(() => window(n, 1000, (i) => db.put(wKeys[i], wValues[i])))
+        return { kind: 'ok', ops: n, timing }
       })
     },
     {
       name: 'batch-1000',
       run: () => fresh('batch', UTF8, async (db) => {
         const batches = chunk(putOps(), 1000)
-        const ms = await timed(async () => {
+        const timing = await meter.timed(async () => {
           for (let b = 0; b < batches.length; b++) await db.batch(batches[b])
         })
-        return { kind: 'ok', ops: n, ms }
+        return { kind: 'ok', ops: n, timing }
       })
     },
     {
       name: 'put-sync',
       run: () => fresh('put-sync', UTF8, async (db) => {
         if (!db.supports.permanence) return { kind: 'n/a', reason: 'no permanence: sync is a no-op' }
-        const ms = await timed(async () => {
+        const timing = await meter.timed(async () => {
           for (let i = 0; i < syncN; i++) await db.put(wKeys[i], wValues[i], SYNC)
         })
-        return { kind: 'ok', ops: syncN, ms }
+        return { kind: 'ok', ops: syncN, timing }
       })
     },
     {
       name: 'put-sync-inflight-100',
       run: () => fresh('put-sync-inflight', UTF8, async (db) => {
         if (!db.supports.permanence) return { kind: 'n/a', reason: 'no permanence: sync is a no-op' }
-        const ms = await timed(() => window(syncN, 100, (i) => db.put(wKeys[i], wValues[i], SYNC)))
-        return { kind: 'ok', ops: syncN, ms }
+        const timing = await meter.timed(() => window(syncN, 100, (i) => db.put(wKeys[i], wValues[i], SYNC)))
+        return { kind: 'ok', ops: syncN, timing }
       })
     },
-    {
-      name: 'get',
-      run: async () => {
-        const db = await utf8Reader()
-        let misses = 0
-        const ms = await timed(async () => {
-          for (let i = 0; i < reads; i++) if (await db.get(rKeys[i]) === undefined) misses++
-        })
-        return { kind: 'ok', ops: reads, ms, problem: missing('keys not found', misses, reads) }
-      }
-    },
-    {
-      name: 'getSync',
-      run: async () => {
-        const db = await utf8Reader()
-        if (!supportsGetSync(db)) return { kind: 'n/a', reason: 'supports.getSync is false' }
-        let misses = 0
-        const ms = await timed(async () => {
-          for (let i = 0; i < reads; i++) if (db.getSync(rKeys[i]) === undefined) misses++
-        })
-        return { kind: 'ok', ops: reads, ms, problem: missing('keys not found', misses, reads) }
-      }
-    },
-    {
-      name: 'getMany-1000',
-      run: async () => {
-        const db = await utf8Reader()
-        const groups = chunk(rKeys, 1000)
-        let misses = 0
-        const ms = await timed(async () => {
-          for (let g = 0; g < groups.length; g++) {
-            const got = await db.getMany(groups[g])
-            if (got.length !== groups[g].length || got[0] === undefined) misses++
-          }
-        })
-        return { kind: 'ok', ops: reads, ms, problem: missing('getMany calls with a wrong answer', misses, groups.length) }
-      }
-    },
-    {
-      name: 'has',
-      run: async () => {
-        const db = await utf8Reader()
-        if (!db.supports.has) return { kind: 'n/a', reason: 'supports.has is false' }
-        let misses = 0
-        const ms = await timed(async () => {
-          for (let i = 0; i < reads; i++) if (!await db.has(rKeys[i])) misses++
-        })
-        return { kind: 'ok', ops: reads, ms, problem: missing('keys not found', misses, reads) }
-      }
-    },
-    { name: 'nextv-1000-forward', run: () => iterateNextv(false) },
-    { name: 'nextv-1000-reverse', run: () => iterateNextv(true) },
-    { name: 'for-await-forward', run: () => iterateForAwait(false) },
-    { name: 'for-await-reverse', run: () => iterateForAwait(true) },
-    {
-      name: 'get-buffer',
-      run: async () => {
-        const db = await bufferReader()
-        let misses = 0
-        const ms = await timed(async () => {
-          for (let i = 0; i < reads; i++) if (await db.get(rKeysBuf[i]) === undefined) misses++
-        })
-        return { kind: 'ok', ops: reads, ms, problem: missing('keys not found', misses, reads) }
-      }
-    }
+    { name: 'get', run: async () => await gets(meter, await utf8Reader(), reads) },
+    { name: 'getSync', run: async () => await getSyncs(meter, await utf8Reader(), reads) },
+    { name: 'getMany-1000', run: async () => await getManys(meter, await utf8Reader(), reads, 1000) },
+    { name: 'has', run: async () => await hases(meter, await utf8Reader(), reads) },
+    { name: 'nextv-1000-forward', run: async () => await scan(meter, await utf8Reader(), { reverse: false, passes, entries: n }, 'nextv') },
+    { name: 'nextv-1000-reverse', run: async () => await scan(meter, await utf8Reader(), { reverse: true, passes, entries: n }, 'nextv') },
+    { name: 'for-await-forward', run: async () => await scan(meter, await utf8Reader(), { reverse: false, passes, entries: n }, 'for-await') },
+    { name: 'for-await-reverse', run: async () => await scan(meter, await utf8Reader(), { reverse: true, passes, entries: n }, 'for-await') },
+    { name: 'get-buffer', run: async () => await gets(meter, await bufferReader(), readsBuf) }
   ]
   return { workloads, close: closeReader }
 }
