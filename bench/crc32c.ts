@@ -13,7 +13,7 @@ import os = require('node:os')
 import path = require('node:path')
 import { RoughLevel } from '../index'
 import { crc32c, crc32cPure, nativeCrc32c } from '../engine/util/crc32c'
-import { keyOf, makeValues, mulberry32, sample, valueFor } from './data'
+import { keyOf, mulberry32, sample, ValuePool } from './data'
 
 interface ChildResult { native: boolean, getSyncPerSec: number, scanPerSec: number }
 
@@ -86,9 +86,9 @@ async function main (): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-bench-crc-'))
   try {
     const db = new RoughLevel(dir)
-    const values = makeValues(mulberry32(1))
+    const values = new ValuePool(mulberry32(1))
     for (let i = 0; i < n; i += 1000) {
-      await db.batch(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ type: 'put' as const, key: keyOf(i + j), value: valueFor(values, i + j) })))
+      await db.batch(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ type: 'put' as const, key: keyOf(i + j), value: values.value(i + j) })))
     }
     await db.compactRange(keyOf(0), keyOf(n))
     await db.close()
