@@ -54,8 +54,8 @@ import { WriteGroup } from './write-group'
 /** Largest group buffer kept between commits; a larger one (after a huge batch) is dropped. */
 const KEEP_BATCH_BYTES = 1024 * 1024
 /**
- * A group takes no more writes once its records pass this (LevelDB caps a group at 1 MiB; a quarter of that commits within a few ms): many writes in
- * flight become several commits, each within the event loop's slice.
+ * A group takes no more writes once its records pass this (LevelDB caps a group at 1 MiB; a quarter of that
+ * commits within a few ms): many writes in flight become several commits, each within the event loop's slice.
  */
 const MAX_GROUP_BYTES = 256 * 1024
 
