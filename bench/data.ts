@@ -1,5 +1,6 @@
 // Deterministic benchmark data: 16-byte keys, values made as LevelDB's db_bench makes them, seeded randomness
 // (mulberry32), so that two runs with the same seed issue exactly the same operations in the same order.
+import { snappyCompress } from '../engine/table/compression'
 
 export const KEY_BYTES = 16
 export const VALUE_BYTES = 100
@@ -123,8 +124,6 @@ export function distinct (items: ArrayLike<number>): number {
   return seen.size
 }
 
-// snappyjs ships no type declarations; this is the one function used from it.
-const snappy: { compress (input: Uint8Array): Uint8Array } = require('snappyjs')
 
 /**
  * Compressed size over raw size of runs of 40 consecutive values (about one 4 KiB table block), each run
@@ -138,7 +137,7 @@ export function snappyRatio (pool: ValuePool, runs = 25): number {
     for (let i = 0; i < 40; i++) block += pool.value(r * 997 + i)
     const bytes = Buffer.from(block, 'latin1')
     raw += bytes.length
-    compressed += snappy.compress(bytes).length
+    compressed += snappyCompress(bytes).length
   }
   return compressed / raw
 }

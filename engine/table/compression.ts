@@ -5,21 +5,15 @@
 //   (LevelDB upstream since 2023; not readable by LevelDB 1.20/1.23, so never written for classic-level).
 // A compressed form is kept only if it saves more than 12.5%: compressed < raw - floor(raw / 8), strictly.
 //
-// Snappy is compressed with snappyjs. It is decompressed here, not with snappyjs: snappyjs allocates
-// whatever length the stream claims unless told a maximum, writes past its output silently (typed
-// arrays drop such writes), reads past a truncated input as zeros and never checks that the output was
-// filled, so a damaged stream would become plausible-looking bytes instead of an error. This decoder
-// bounds the claimed length by what the input could expand to (at most 64 bytes per 3-byte element) and
-// checks every element. zstd is decompressed with fzstd after the frame header has been checked the same
-// way (fzstd allocates the window the header claims); it is compressed only where node:zlib has
-// zstdCompressSync (Node >= 22.15), otherwise asking for it is LEVEL_NOT_SUPPORTED.
+// Snappy in both directions is engine/table/snappy.ts (strict decoding, allocation-free encoding). zstd is
+// decompressed with fzstd after the frame header has been checked (fzstd allocates the window the header
+// claims); it is compressed only where node:zlib has zstdCompressSync (Node >= 22.15), otherwise asking
+// for it is LEVEL_NOT_SUPPORTED.
 // Every failure to decompress is LEVEL_CORRUPTION naming the file and the block's offset.
 import zlib = require('node:zlib')
 import { Decompress } from 'fzstd'
 import { corruption, notSupported } from '../errors'
-
-// snappyjs ships no type declarations; this is the one function used from it.
-const snappy: { compress (input: Uint8Array): Uint8Array } = require('snappyjs')
+import * as snappy from './snappy'
 
 export const enum CompressionType {
   None = 0,
@@ -31,8 +25,6 @@ export const enum CompressionType {
 export const DEFAULT_ZSTD_LEVEL = 1
 /** ZSTD_c_compressionLevel in zstd's ABI (the key of zlib.constants.ZSTD_c_compressionLevel on Node >= 22.15). */
 const ZSTD_C_COMPRESSION_LEVEL = 100
-/** The most one byte of snappy input can become: a 3-byte copy element yields up to 64 bytes. */
-const SNAPPY_MAX_EXPANSION = 22
 /** The most one byte of a zstd frame can become: a 3-byte RLE block header and its byte yield up to 128 KiB. */
 const ZSTD_MAX_EXPANSION = 32768
 
@@ -60,8 +52,14 @@ export function worthCompressing (compressedLen: number, rawLen: number): boolea
   return compressedLen < rawLen - Math.floor(rawLen / 8)
 }
 
+// Where snappyCompress writes: reused, so a block's compressed form costs no allocation.
+let snappyScratch = new Uint8Array(snappy.maxCompressedLength(8 * 1024))
+
+/** The snappy form of raw, in a buffer reused by the next call (copy it before then). */
 export function snappyCompress (raw: Uint8Array): Uint8Array {
-  return snappy.compress(raw)
+  const room = snappy.maxCompressedLength(raw.length)
+  if (snappyScratch.length < room) snappyScratch = new Uint8Array(Math.max(room, 2 * snappyScratch.length))
+  return snappyScratch.subarray(0, snappy.compressInto(raw, 0, raw.length, snappyScratch, 0))
 }
 
 export function zstdCompress (raw: Uint8Array, level = DEFAULT_ZSTD_LEVEL): Uint8Array {
@@ -75,7 +73,7 @@ export function zstdCompress (raw: Uint8Array, level = DEFAULT_ZSTD_LEVEL): Uint
 
 /**
  * The bytes to store for `raw` under `type`, or undefined when the block should be stored raw
- * (type None, or compression did not save enough).
+ * (type None, or compression did not save enough). A snappy result is valid until the next call.
  */
 export function compressBlock (type: CompressionType, raw: Uint8Array, zstdLevel = DEFAULT_ZSTD_LEVEL): Uint8Array | undefined {
   let out: Uint8Array
@@ -98,77 +96,9 @@ export function uncompressBlock (type: number, data: Uint8Array, fileName: strin
   }
 }
 
-function badSnappy (fileName: string, offset: number, why: string): Error {
-  return corruption(`corrupted compressed block contents (snappy: ${why}) in ${fileName} at offset ${offset}`)
-}
-
-/** Decodes a raw snappy block, checking every element against its input and its claimed output length. */
+/** Decodes a raw snappy block (engine/table/snappy.ts). */
 export function snappyUncompress (src: Uint8Array, fileName = 'block', offset = 0): Uint8Array {
-  const n = src.length
-  let ip = 0
-  let length = 0
-  for (let shift = 0; ; shift += 7) {
-    if (ip >= n || shift > 28) throw badSnappy(fileName, offset, 'bad length header')
-    const b = src[ip++]
-    length += (b & 0x7f) * 2 ** shift
-    if (b < 128) break
-  }
-  if (length > 0xffffffff || length > (n - ip) * SNAPPY_MAX_EXPANSION) {
-    throw badSnappy(fileName, offset, `claimed length ${length} cannot come from ${n} bytes`)
-  }
-  const out = Buffer.allocUnsafe(length)
-  let op = 0
-  while (ip < n) {
-    const tag = src[ip++]
-    let len: number
-    if ((tag & 3) === 0) {
-      len = (tag >>> 2) + 1
-      if (len > 60) {
-        const extra = len - 60
-        if (extra > n - ip) throw badSnappy(fileName, offset, 'truncated literal length')
-        len = 0
-        for (let i = extra - 1; i >= 0; i--) len = len * 256 + src[ip + i]
-        len += 1
-        ip += extra
-      }
-      if (len > n - ip || len > length - op) throw badSnappy(fileName, offset, 'literal past the end')
-      if (len < 16) {
-        for (let i = 0; i < len; i++) out[op + i] = src[ip + i]
-      } else {
-        out.set(src.subarray(ip, ip + len), op)
-      }
-      ip += len
-      op += len
-      continue
-    }
-    let distance: number
-    if ((tag & 3) === 1) {
-      if (ip >= n) throw badSnappy(fileName, offset, 'truncated copy')
-      len = ((tag >>> 2) & 7) + 4
-      distance = ((tag >>> 5) << 8) | src[ip++]
-    } else if ((tag & 3) === 2) {
-      if (n - ip < 2) throw badSnappy(fileName, offset, 'truncated copy')
-      len = (tag >>> 2) + 1
-      distance = src[ip] | (src[ip + 1] << 8)
-      ip += 2
-    } else {
-      if (n - ip < 4) throw badSnappy(fileName, offset, 'truncated copy')
-      len = (tag >>> 2) + 1
-      distance = (src[ip] | (src[ip + 1] << 8) | (src[ip + 2] << 16) | (src[ip + 3] << 24)) >>> 0
-      ip += 4
-    }
-    if (distance === 0 || distance > op) throw badSnappy(fileName, offset, 'copy from before the start')
-    if (len > length - op) throw badSnappy(fileName, offset, 'copy past the end')
-    if (distance >= len && len >= 16) {
-      out.copyWithin(op, op - distance, op - distance + len)
-    } else {
-      // Overlapping copies repeat the last `distance` bytes, so they go byte by byte.
-      for (let i = 0; i < len; i++) out[op + i] = out[op - distance + i]
-    }
-    op += len
-  }
-  if (op !== length) throw badSnappy(fileName, offset, `${op} bytes decoded, ${length} claimed`)
-  return out
+  return snappy.uncompress(src, fileName, offset)
 }
 
 function badZstd (fileName: string, offset: number, why: string): Error {

@@ -11,7 +11,10 @@
 // bytes are LevelDB's (the 180-byte table of reference §14.4 is reproduced in the tests).
 //
 // The builder writes through a WritableFile; it neither syncs nor closes it (the caller does, as
-// LevelDB's BuildTable and compaction do). Each block goes out in one append, trailer included.
+// LevelDB's BuildTable and compaction do). Blocks, trailers included, are gathered in a 64 KiB staging
+// buffer and appended together (LevelDB's PosixWritableFile buffers the same amount): a block per
+// write call costs a syscall per 4 KiB. finish() appends what is left; after a failed append the
+// builder is closed and the caller deletes the file.
 import { fromFsError, invalidArgument } from '../errors'
 import type { WritableFile } from '../fs/file-system'
 import { compareInternalKeys, TAG_BYTES } from '../internal-key'
@@ -34,6 +37,9 @@ export interface TableBuilderOptions {
   /** zstd level when compression is 'zstd' (default 1). */
   zstdLevel?: number
 }
+
+/** Bytes gathered before an append. */
+const STAGING_BYTES = 64 * 1024
 
 function compressionType (c: Compression): CompressionType {
   return c === 'snappy' ? CompressionType.Snappy : c === 'zstd' ? CompressionType.Zstd : CompressionType.None
@@ -61,7 +67,9 @@ export class TableBuilder {
   #pendingIndexEntry = false
   readonly #pendingHandle = new BlockHandle()
   readonly #handleBuf = new Uint8Array(MAX_BLOCK_HANDLE_LENGTH)
-  #out = new Uint8Array(8 * 1024) // block + trailer, appended at once
+  /** Blocks not yet appended: #out[0, #outLen) is the file from #offset - #outLen on. */
+  #out = new Uint8Array(STAGING_BYTES)
+  #outLen = 0
 
   constructor (options: TableBuilderOptions, file: WritableFile) {
     this.#file = file
@@ -130,7 +138,8 @@ export class TableBuilder {
     this.#writeBlock(this.#indexBlock, indexHandle)
 
     const footer = new Footer(metaindexHandle, indexHandle).encode()
-    this.#append(footer, footer.length)
+    this.#stage(footer, footer.length)
+    this.#appendStaged()
     return this.#offset
   }
 
@@ -143,7 +152,7 @@ export class TableBuilder {
     return this.#numEntries
   }
 
-  /** Bytes written so far; the final file size after finish(). */
+  /** Bytes written so far (some perhaps still staged); the final file size after finish(). */
   fileSize (): number {
     return this.#offset
   }
@@ -177,20 +186,36 @@ export class TableBuilder {
   #writeRawBlock (data: Uint8Array, type: CompressionType, handle: BlockHandle): void {
     handle.offset = this.#offset
     handle.size = data.length
-    const total = data.length + BLOCK_TRAILER_SIZE
-    if (total > this.#out.length) this.#out = new Uint8Array(Math.max(total, this.#out.length * 2))
-    this.#out.set(data, 0)
-    putBlockTrailer(this.#out, data.length, data, type)
-    this.#append(this.#out, total)
+    const at = this.#room(data.length + BLOCK_TRAILER_SIZE)
+    this.#out.set(data, at)
+    putBlockTrailer(this.#out, at + data.length, data, type)
+    this.#outLen = at + data.length + BLOCK_TRAILER_SIZE
+    this.#offset += data.length + BLOCK_TRAILER_SIZE
   }
 
-  #append (buf: Uint8Array, len: number): void {
+  #stage (buf: Uint8Array, len: number): void {
+    const at = this.#room(len)
+    this.#out.set(buf.subarray(0, len), at)
+    this.#outLen = at + len
+    this.#offset += len
+  }
+
+  /** Where `len` more bytes go in the staging buffer, appending what it holds first if they do not fit. */
+  #room (len: number): number {
+    if (this.#outLen + len <= this.#out.length) return this.#outLen
+    this.#appendStaged()
+    if (len > this.#out.length) this.#out = new Uint8Array(Math.max(len, 2 * this.#out.length))
+    return 0
+  }
+
+  #appendStaged (): void {
+    if (this.#outLen === 0) return
     try {
-      this.#file.append(buf, 0, len)
+      this.#file.append(this.#out, 0, this.#outLen)
     } catch (err) {
       this.#closed = true
       throw fromFsError(`write ${this.#file.path}`, err)
     }
-    this.#offset += len
+    this.#outLen = 0
   }
 }
