@@ -164,19 +164,36 @@ function readFully (file: RandomAccessFile, buf: Uint8Array, len: number, positi
 export function readBlock (
   file: RandomAccessFile, handle: BlockHandle, fileName: string, limit: number = file.size(), verifyChecksums = true
 ): Uint8Array {
-  const { offset, size } = handle
-  if (!handle.fitsWithin(limit)) {
-    throw corruption(`block handle (offset ${offset}, size ${size}) past the end of ${fileName} (${limit} bytes) at offset ${offset}`)
-  }
-  const n = size + BLOCK_TRAILER_SIZE
+  checkBlockHandle(handle, fileName, limit)
+  const n = handle.size + BLOCK_TRAILER_SIZE
   const buf = Buffer.allocUnsafe(n)
-  if (readFully(file, buf, n, offset, fileName) < n) throw corruption(`truncated block read in ${fileName} at offset ${offset}`)
-  const data = buf.subarray(0, size)
-  const type = buf[size]
-  if (verifyChecksums) {
-    const stored = unmask(getFixed32(buf, size + 1))
-    const actual = crc32c(TYPE_BYTES[type] ?? Uint8Array.of(type), crc32c(data, 0))
-    if (stored !== actual) throw corruption(`block checksum mismatch in ${fileName} at offset ${offset}`)
+  if (readFully(file, buf, n, handle.offset, fileName) < n) throw corruption(`truncated block read in ${fileName} at offset ${handle.offset}`)
+  return decodeBlock(buf, handle, fileName, verifyChecksums, false)
+}
+
+/** Throws LEVEL_CORRUPTION unless the block at `handle` ends by `limit`. */
+export function checkBlockHandle (handle: BlockHandle, fileName: string, limit: number): void {
+  if (!handle.fitsWithin(limit)) {
+    throw corruption(`block handle (offset ${handle.offset}, size ${handle.size}) past the end of ${fileName} (${limit} bytes) at offset ${handle.offset}`)
   }
-  return uncompressBlock(type, data, fileName, offset)
+}
+
+/**
+ * The contents of the block stored as `stored` (its `handle.size` bytes and trailer), checksum verified
+ * unless verifyChecksums is false. With `shared`, stored is a view into a larger read that others use too:
+ * an uncompressed block is then copied, so that the result never pins or aliases that read.
+ */
+export function decodeBlock (
+  stored: Uint8Array, handle: BlockHandle, fileName: string, verifyChecksums: boolean, shared: boolean
+): Uint8Array {
+  const { offset, size } = handle
+  const data = stored.subarray(0, size)
+  const type = stored[size]
+  if (verifyChecksums) {
+    const storedCrc = unmask(getFixed32(stored, size + 1))
+    const actual = crc32c(TYPE_BYTES[type] ?? Uint8Array.of(type), crc32c(data, 0))
+    if (storedCrc !== actual) throw corruption(`block checksum mismatch in ${fileName} at offset ${offset}`)
+  }
+  const contents = uncompressBlock(type, data, fileName, offset)
+  return shared && contents === data ? Buffer.from(data) : contents
 }

@@ -17,7 +17,8 @@ import { compareBytes, compareInternalKeys, TAG_BYTES } from '../internal-key'
 import { Block, BlockIterator } from './block'
 import { BloomFilterPolicy } from './bloom'
 import { FILTER_META_KEY, FilterBlockReader } from './filter-block'
-import { BlockHandle, FOOTER_SIZE, readBlock, readFooter } from './format'
+import { BlockHandle, checkBlockHandle, decodeBlock, FOOTER_SIZE, readBlock, readFooter } from './format'
+import { ReadAhead } from './read-ahead'
 
 /** Reads any bloom filter under the built-in name: k comes from each filter, so bitsPerKey is unused. */
 const BLOOM_POLICY = new BloomFilterPolicy(10)
@@ -245,7 +246,7 @@ export class Table {
   }
 
   /** The data block at `handle`, from the block cache or the file (and then cached if fillCache). */
-  dataBlock (handle: BlockHandle, fillCache = true): Block {
+  dataBlock (handle: BlockHandle, fillCache = true, readAhead?: ReadAhead): Block {
     const cache = this.#blockCache
     const cacheable = cache !== undefined && this.#cacheId >= 0
     if (cacheable) {
@@ -255,7 +256,14 @@ export class Table {
         return cached
       }
     }
-    const contents = readBlock(this.file, handle, this.fileName, this.fileSize - FOOTER_SIZE, this.#verifyChecksums)
+    const limit = this.fileSize - FOOTER_SIZE
+    let contents: Uint8Array
+    if (readAhead === undefined) {
+      contents = readBlock(this.file, handle, this.fileName, limit, this.#verifyChecksums)
+    } else {
+      checkBlockHandle(handle, this.fileName, limit)
+      contents = decodeBlock(readAhead.stored(handle), handle, this.fileName, this.#verifyChecksums, true)
+    }
     this.stats.dataBlockReads++
     const block = new Block(contents, this.fileName, handle.offset)
     if (cacheable && fillCache) cache.insert(this.#cacheId, handle.offset, block)
@@ -282,7 +290,8 @@ const EMPTY = new Uint8Array(0)
 /**
  * The two-level iterator over a table: the index iterator chooses a data block, a data block iterator
  * (one object, pointed at each block in turn) walks it; empty blocks are skipped in both directions.
- * Entry views are the data block iterator's: valid until the next move.
+ * Entry views are the data block iterator's: valid until the next move. Blocks not in the block cache
+ * are read through a ReadAhead, in windows once the iterator goes from block to block.
  */
 export class TableIterator implements InternalIterator {
   readonly #table: Table
@@ -294,6 +303,8 @@ export class TableIterator implements InternalIterator {
   #closed = false
   readonly #fillCache: boolean
   readonly #onClose: (() => void) | undefined
+  /** Reads blocks in windows once the iterator walks from block to block (made on the first block read). */
+  #readAhead: ReadAhead | undefined
 
   constructor (table: Table, index: BlockIterator, fillCache = true, onClose?: () => void) {
     this.#table = table
@@ -372,7 +383,9 @@ export class TableIterator implements InternalIterator {
     }
     const handle = this.#table.decodeIndexValue(this.#index, this.#handle)
     if (handle.offset !== this.#dataOffset) {
-      this.#data.reset(this.#table.dataBlock(handle, this.#fillCache))
+      const table = this.#table
+      this.#readAhead ??= new ReadAhead(table.file, table.fileName, table.fileSize - FOOTER_SIZE)
+      this.#data.reset(table.dataBlock(handle, this.#fillCache, this.#readAhead))
       this.#dataOffset = handle.offset
     }
     return true
