@@ -1,5 +1,5 @@
-// Compaction and write-throttling constants (LevelDB db/dbformat.h `config`, db/version_set.cc; reference
-// §10.2, §10.3), kept in one place so that picking, running and the Db's write stalls agree.
+// Compaction and write-throttling constants (LevelDB db/dbformat.h `config`, db/version_set.cc), kept in
+// one place so that picking, running and the Db's write stalls agree.
 import { maxGrandParentOverlapBytes } from '../version/version'
 
 export { maxGrandParentOverlapBytes }
