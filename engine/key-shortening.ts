@@ -10,7 +10,8 @@
 // The internal-key wrappers apply them to the user-key part and keep the result only when it is
 // physically shorter and logically greater; a kept result gets the tag (2^56 - 1, Value), bytes
 // 01 ff ff ff ff ff ff ff. Otherwise the whole internal key, tag included, is kept.
-// The rules must be exactly these for our tables to be byte-identical to LevelDB's (reference §8.6, §15.8).
+// The rules must be exactly these for our tables to be byte-identical to LevelDB's (docs/format.md, "Data
+// blocks and the index block").
 //
 // Every function works in place on the caller's buffer (a shortened key is never longer than the
 // original, and the tag it gets fits in the bytes the cut released) and returns the new length.

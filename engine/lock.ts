@@ -1,7 +1,7 @@
 // The database LOCK: one rough-level handle per database directory on a host.
 //
 // LevelDB creates <db>/LOCK (empty, never deleted) and holds fcntl(F_SETLK, F_WRLCK) on it until close
-// (reference: LOCK, §2.2; LevelDB util/env_posix.cc). Node has no fcntl, so rough-level keeps LevelDB's file
+// (LevelDB util/env_posix.cc; docs/format.md, "LOCK"). Node has no fcntl, so rough-level keeps LevelDB's file
 // and excludes its own handles another way: while a database is open, its handle listens on a Unix-domain
 // socket whose name is a hash of the directory's real path. Only one listener can own a name, so a second
 // handle (same thread, another worker thread, a cluster worker, another process) fails with EADDRINUSE and

@@ -1,5 +1,5 @@
-// RepairDB (LevelDB db/repair.cc; reference §13): rebuilds a database's MANIFEST and CURRENT from the
-// logs and tables found in its directory, salvaging what can still be read (design.md, "Durable").
+// RepairDB (LevelDB db/repair.cc; docs/design.md, "Repair"): rebuilds a database's MANIFEST and CURRENT
+// from the logs and tables found in its directory, salvaging what can still be read.
 //
 //   1. List the directory. A missing directory fails (ENOENT, "no such file or directory"); a directory
 //      holding no name LevelDB recognises fails with "repair found no files" and is left untouched.

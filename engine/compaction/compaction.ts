@@ -1,5 +1,5 @@
 // Picking a compaction (LevelDB db/version_set.cc: Finalize, PickCompaction, SetupOtherInputs,
-// AddBoundaryInputs, CompactRange; reference §10.4) and the Compaction it describes (LevelDB's
+// AddBoundaryInputs, CompactRange; docs/design.md, "Compaction") and the Compaction it describes (LevelDB's
 // Compaction class: IsTrivialMove, IsBaseLevelForKey, ShouldStopBefore).
 //
 // Pure functions of a Version, the compact pointers and maxFileSize: nothing here reads a table or

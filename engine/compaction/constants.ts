@@ -1,14 +1,14 @@
-// Compaction and write-throttling constants (LevelDB db/dbformat.h `config`, db/version_set.cc; reference
-// §10.2, §10.3), kept in one place so that picking, running and the Db's write stalls agree.
+// Compaction and write-throttling constants (LevelDB db/dbformat.h `config`, db/version_set.cc), kept in
+// one place so that picking, running and the Db's write stalls agree.
 import { maxGrandParentOverlapBytes } from '../version/version'
 
 export { maxGrandParentOverlapBytes }
 
 /** Level-0 file count at which a compaction of level 0 is due (its score reaches 1). */
 export const L0_COMPACTION_TRIGGER = 4
-/** Level-0 file count at which each write is delayed by 1 ms (once per write). */
+/** Level-0 file count at which, while a compaction runs, a commit starts 1 ms late (LevelDB: each write). */
 export const L0_SLOWDOWN_WRITES_TRIGGER = 8
-/** Level-0 file count at which writes wait for a compaction to finish. */
+/** Level-0 file count at which, while a compaction runs, writes wait for it to finish. */
 export const L0_STOP_WRITES_TRIGGER = 12
 
 /**

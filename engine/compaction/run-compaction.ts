@@ -1,7 +1,7 @@
 // Running a compaction (LevelDB db/db_impl.cc DoCompactionWork, OpenCompactionOutputFile,
-// FinishCompactionOutputFile, InstallCompactionResults; reference §10.4): merge the input files, drop
-// what no reader can see any more, and write the rest as new tables at level + 1, split at maxFileSize
-// and where an output would overlap too much of level + 2.
+// FinishCompactionOutputFile, InstallCompactionResults; docs/design.md, "Compaction"): merge the input
+// files, drop what no reader can see any more, and write the rest as new tables at level + 1, split at
+// maxFileSize and where an output would overlap too much of level + 2.
 //
 // It needs only a FileSystem, a directory and a TableCache over it, so it runs the same on the main
 // thread and in a worker (which rebuilds the Compaction from `c.spec()`). Output file numbers come

@@ -1,5 +1,5 @@
 // Reads records back from a log file's bytes (LevelDB db/log_reader.cc). What counts as damage is decided
-// once, here, for every reader of logs (design.md, "Torn tail or corruption"):
+// once, here, for every reader of logs (docs/format.md, "Torn tails and damage"):
 // - a bad record with no valid record after it up to the end of the file (a torn write, or a
 //   zero-filled tail) ends the log silently, as a crash leaves it (tornAt says where);
 // - a bad record followed by a valid record is damage. "Followed by a valid record" is decided at the

@@ -1,4 +1,4 @@
-// Builds one block of a table (LevelDB table/block_builder.cc; reference §8.4):
+// Builds one block of a table (LevelDB table/block_builder.cc; docs/format.md, "Block contents"):
 //
 //   entry := varint32 shared ‖ varint32 non_shared ‖ varint32 value_length ‖ key_delta[non_shared] ‖ value
 //   block := entry* ‖ fixed32 restart_offset[num_restarts] ‖ fixed32 num_restarts

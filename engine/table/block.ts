@@ -1,6 +1,6 @@
-// Reads one block of a table (LevelDB table/block.cc; reference §8.4). The layout is BlockBuilder's:
-// prefix-compressed entries, then fixed32 restart offsets and a fixed32 count. A Block parses and
-// checks the restart array once; BlockIterators walk it in either direction.
+// Reads one block of a table (LevelDB table/block.cc; docs/format.md, "Block contents"). The layout is
+// BlockBuilder's: prefix-compressed entries, then fixed32 restart offsets and a fixed32 count. A Block
+// parses and checks the restart array once; BlockIterators walk it in either direction.
 //
 // The bytes are untrusted: a restart count that does not fit the block, a restart offset past the
 // entries, an entry whose lengths run past the entries, a shared prefix longer than the previous key

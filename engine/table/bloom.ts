@@ -1,4 +1,4 @@
-// LevelDB's built-in bloom filter policy (util/bloom.cc; reference §8.9, §15.6), stored under the name
+// LevelDB's built-in bloom filter policy (util/bloom.cc; docs/format.md, "Bloom filter"), stored under the name
 // "leveldb.BuiltinBloomFilter2". A filter over n keys is
 //   bit array of ceil(max(64, n * bitsPerKey) / 8) bytes ‖ one byte k
 // with k = floor(bitsPerKey * 0.69) clamped to [1, 30] probes per key. Each key is hashed once

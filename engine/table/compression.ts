@@ -1,5 +1,5 @@
-// Block compression as LevelDB stores it (reference §8.11): the trailer's type byte says how the stored
-// bytes were made.
+// Block compression as LevelDB stores it (docs/format.md, "Compression"): the trailer's type byte says
+// how the stored bytes were made.
 //   0 none; 1 snappy, the raw block format (varint32 uncompressed length, then literal/copy elements, no
 //   framing, no inner CRC); 2 zstd, one standard zstd frame whose header carries the content size
 //   (LevelDB upstream since 2023; not readable by LevelDB 1.20/1.23, so never written for classic-level).

@@ -1,4 +1,5 @@
-// The filter block of a table (LevelDB table/filter_block.cc, doc/table_format.md; reference §8.8):
+// The filter block of a table (LevelDB table/filter_block.cc, doc/table_format.md; docs/format.md,
+// "Filter block"):
 //
 //   filter_0 ‖ ... ‖ filter_{n-1} ‖ fixed32 offset_0 ‖ ... ‖ fixed32 offset_{n-1} ‖ fixed32 array_start ‖ uint8 base_lg
 //

@@ -1,4 +1,4 @@
-// The framing of a sorted table (LevelDB table/format.h, table/format.cc; reference §8.1-8.3, §8.10):
+// The framing of a sorted table (LevelDB table/format.h, table/format.cc; docs/format.md, "Sorted tables"):
 //
 //   [block][trailer] ... [filter][trailer] [metaindex][trailer] [index][trailer] [footer: 48 bytes]
 //   BlockHandle := varint64 offset ‖ varint64 size          (size excludes the trailer; at most 20 bytes)

@@ -1,4 +1,4 @@
-// Writes a sorted table (LevelDB table/table_builder.cc; reference §8.1, §8.5-8.7, §8.11, §8.12):
+// Writes a sorted table (LevelDB table/table_builder.cc; docs/format.md, "Sorted tables"):
 //
 //   data blocks ‖ filter block (always raw) ‖ metaindex ‖ index ‖ footer
 //
@@ -8,7 +8,7 @@
 // last_key_i <= index_key_i < first_key_{i+1}. Index blocks use restart interval 1. The metaindex maps
 // "filter.leveldb.BuiltinBloomFilter2" to the filter block when bloomBitsPerKey > 0. Data, metaindex and
 // index blocks are compressed per block when that saves more than 12.5%. With the same options the
-// bytes are LevelDB's (the 180-byte table of reference §14.4 is reproduced in the tests).
+// bytes are LevelDB's (the tests compare a one-entry table with the 180 bytes LevelDB writes for it).
 //
 // The builder writes through a WritableFile; it neither syncs nor closes it (the caller does, as
 // LevelDB's BuildTable and compaction do). Blocks, trailers included, are gathered in a 64 KiB staging

@@ -1,5 +1,6 @@
 // The table cache (LevelDB db/table_cache.cc): open tables by file number, at most `capacity` of them
-// kept open when idle (maxOpenFiles - 10, reference §10.1), least recently used closed first.
+// kept open when idle (maxOpenFiles - 10, as LevelDB's db_impl.cc TableCacheSize), least recently used
+// closed first.
 //
 // A table is opened as NNNNNN.ldb, or NNNNNN.sst when there is no .ldb (tables written before
 // LevelDB 1.14). Stricter than LevelDB, which trusts the MANIFEST: the file's real size must be the

@@ -1,4 +1,5 @@
-// Reads a sorted table (LevelDB table/table.cc, table/two_level_iterator.cc; reference §8.7, §8.10, §8.12).
+// Reads a sorted table (LevelDB table/table.cc, table/two_level_iterator.cc; docs/format.md, "Reading a
+// table").
 //
 // open() reads the footer, then the index block (kept in memory) and, when the metaindex names one
 // under "filter.leveldb.BuiltinBloomFilter2", the filter block. Data blocks are read on demand, through

@@ -3,7 +3,7 @@
 // tail bytes, read as UNSIGNED (LevelDB >= 1.18) and added with fall-through (b2 << 16, b1 << 8, b0),
 // followed by h *= m, h ^= h >>> 24 only when there was a tail.
 // All arithmetic is mod 2^32 (Math.imul, >>> 0). The bits must match LevelDB's exactly: a filter built
-// with a different hash makes LevelDB answer NotFound for keys that exist. See reference §8.9, §15.6.
+// with a different hash makes LevelDB answer NotFound for keys that exist. See docs/format.md, "Bloom filter".
 
 const M = 0xc6a4a793
 

@@ -5,6 +5,41 @@
 // Every open starts a new MANIFEST (numbered by the recovered next-file number, as LevelDB does)
 // holding a snapshot record and the open's edit, and then switches CURRENT to it atomically
 // (setCurrentFile: temp file, fsync, rename, directory fsync).
+//
+// Crash safety. The database on disk is what CURRENT's MANIFEST says plus the logs it says to replay.
+// Files are made durable in this order ("sync" is fdatasync for a file, fsync for the directory):
+//   1. A new table (a flush: compaction/build-table.ts; a compaction: run-compaction.ts; recovery and
+//      repair alike) is written, synced and closed before it is reported. Until an edit names it, a crash
+//      leaves only a file no version names, which the next open deletes or overwrites.
+//   2. A new log (recovery.ts at every open, db.ts #switchMemtable at a switch) takes no write until its
+//      name is durable: at open the edit of step 3 syncs the directory before the open resolves; at a
+//      switch db.ts #switchSync first syncs the old log (if it holds unsynced writes) and the directory.
+//      So a crash leaves every write of the old log before any of the new one's: a prefix.
+//   3. An edit (logAndApply) is appended to the MANIFEST, the directory is synced (the names of the tables
+//      and the log the edit lists), then the MANIFEST is synced. Only then is the edit applied: the version
+//      installed, and what it makes obsolete (the logs below its log number, compaction inputs) deleted
+//      (db.ts #removeObsoleteFiles). A crash before the MANIFEST sync leaves the previous state in force:
+//      a torn last record is dropped as a torn tail, and every file that state names, the logs to replay
+//      included, is still there, since nothing was deleted. (The record reaches the kernel before the
+//      directory sync, as in LevelDB: this step relies on the file system not making it durable before
+//      names created earlier, as a journal committed in order, ext4's for one, does not.)
+//   4. A new MANIFEST (NewDB's MANIFEST-000001 and repair's, through installNewManifest; the first edit
+//      after every open, through logAndApply) is complete and synced, with the directory, before CURRENT
+//      names it. A crash before step 5 leaves CURRENT naming the old MANIFEST, still whole; the new one
+//      is a file CURRENT does not name, which nothing reads (a later open or repair may take its number and
+//      overwrite it).
+//   5. CURRENT is replaced by setCurrentFile (current-file.ts): the name goes to NNNNNN.dbtmp, which is
+//      synced and renamed over CURRENT, and the directory is synced. The rename is atomic: a crash leaves
+//      the old CURRENT or the new one, each naming a complete, synced MANIFEST. A failed directory sync
+//      after the rename is marked `committed`: CURRENT may already name the new MANIFEST, so the state
+//      here follows it and nothing the new MANIFEST names is deleted.
+//   6. Older MANIFESTs and logs, and tables no live version names, are deleted only after steps 3-5
+//      (#removeObsoleteFiles after recovery and after each applied edit; never after a failed open, which
+//      removes only the files it created).
+// LevelDB (version_set.cc LogAndApply, db_impl.cc CompactMemTable, filename.cc SetCurrentFile,
+// env_posix.cc SyncDirIfManifest) takes the same steps, except the sync of the old log at a switch (step 2)
+// and the directory sync after CURRENT's rename (step 5), which it leaves to the next MANIFEST sync.
+// docs/design.md, "Crash safety", gives the rules these steps keep.
 import { corruption, type EngineError, fromFsError, invalidArgument } from '../errors'
 import type { FileSystem, WritableFile } from '../fs/file-system'
 import { LogReader } from '../log/reader'

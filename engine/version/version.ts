@@ -13,7 +13,7 @@
 //     hold a key.
 //   - A file number appears at most once in a version.
 //
-// Reads follow reference §10.7: level-0 files whose user-key range holds the key, newest first, then
+// Reads follow LevelDB's Version::Get: level-0 files whose user-key range holds the key, newest first, then
 // at most one file per deeper level; the first entry found for the user key decides.
 import { corruption } from '../errors'
 import {
