@@ -10,12 +10,14 @@
 //   bytes from word n + 4 + h: internal key, then value
 // Invariants: nodes are never removed or moved; a node's contents never change once linked; every
 // internal key is unique (a sequence number is used once). JavaScript runs one write at a time, so
-// readers never see a half-linked node.
+// readers never see a half-linked node. On the main thread a KeyIndex (key-index.ts) maps each user key
+// to its newest node, kept by add(); get() asks it first.
 import { compareBytes, putTag, ValueType, VALUE_TYPE_FOR_SEEK } from '../internal-key'
 import { getFixed32 } from '../util/coding'
 import { copyBytes } from '../util/copy-bytes'
 import type { InternalIterator } from '../iterators/internal-iterator'
 import { Arena } from './arena'
+import { hashKey, KeyIndex } from './key-index'
 
 const MAX_HEIGHT = 12
 const TWO_24 = 0x1000000
@@ -56,6 +58,8 @@ export class MemTable {
   valueOff = 0
   valueLen = 0
   entries = 0
+  /** Each user key's newest node; none in a read-only view (the flush worker's). */
+  readonly #index: KeyIndex | undefined
 
   /**
    * A new memtable in a new arena of `initialBytes`, in a recycled arena (emptied here), or a read-only
@@ -69,13 +73,17 @@ export class MemTable {
       this.arena = new Arena(initialBytes.buffer, initialBytes.usedBytes)
       this.#height = initialBytes.height
       this.entries = initialBytes.entries
+      this.#index = undefined
       return
     } else {
       this.arena = new Arena(initialBytes)
     }
+    this.#index = new KeyIndex()
     const head = this.arena.allocate((4 + MAX_HEIGHT) * 4)
     if (head !== HEAD) throw new Error('memtable head must be the first allocation')
     const u32 = this.arena.u32
+    // A recycled arena holds old bytes: the head's links must start empty (add() writes every word of a node).
+    u32.fill(0, HEAD, HEAD + 4 + MAX_HEIGHT)
     u32[HEAD] = MAX_HEIGHT
   }
 
@@ -125,6 +133,54 @@ export class MemTable {
     const succ = u32[node + 1]
     if (succ !== 0) u32[succ + 1 + u32[succ]] = node
     this.entries++
+    if (this.#index !== undefined) this.#indexNode(node, keyAt >>> 2, keyLen)
+  }
+
+  /** Makes node the newest of its user key in the index (sequences only grow, but check: never go back). */
+  #indexNode (node: number, keyWord: number, keyLen: number): void {
+    const index = this.#index!
+    const u32 = this.arena.u32
+    const hash = hashKey(this.arena.u8, u32, keyWord, keyLen)
+    const mask = index.mask
+    const slots = index.slots
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const other = slots[2 * i + 1]
+      if (other === 0) {
+        index.insertAt(i, hash, node)
+        return
+      }
+      if (slots[2 * i] === hash && this.#sameUserKey(other, u32, keyWord, keyLen)) {
+        if (nodeSequence(this.arena.u8, u32, node) > nodeSequence(this.arena.u8, u32, other)) slots[2 * i + 1] = node
+        return
+      }
+    }
+  }
+
+  /** The node the index holds for the user key at word tWord of tU32 (tLen bytes), or 0. */
+  #indexFind (tU8: Uint8Array, tU32: Uint32Array, tWord: number, tLen: number): number {
+    const index = this.#index!
+    const hash = hashKey(tU8, tU32, tWord, tLen)
+    const mask = index.mask
+    const slots = index.slots
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const node = slots[2 * i + 1]
+      if (node === 0) return 0
+      if (slots[2 * i] === hash && this.#sameUserKey(node, tU32, tWord, tLen)) return node
+    }
+  }
+
+  /** True when node's user key is the tLen bytes from word tWord of tU32. */
+  #sameUserKey (node: number, tU32: Uint32Array, tWord: number, tLen: number): boolean {
+    const u32 = this.arena.u32
+    const h = u32[node]
+    if (u32[node + 2 + h] - 8 !== tLen) return false
+    const aWord = node + 4 + h
+    const words = tLen >>> 2
+    for (let i = 0; i < words; i++) if (u32[aWord + i] !== tU32[tWord + i]) return false
+    const rest = tLen & 3
+    if (rest === 0) return true
+    const keep = (1 << (8 * rest)) - 1
+    return ((u32[aWord + words] ^ tU32[tWord + words]) & keep) === 0
   }
 
   /**
@@ -135,8 +191,16 @@ export class MemTable {
     const tHi = Math.floor(sequence / TWO_24)
     const tLo = ((sequence % TWO_24) * 256 + VALUE_TYPE_FOR_SEEK) >>> 0
     this.#stage(key, keyOff, keyLen)
-    const node = this.#findGreaterOrEqual(this.#target8, this.#target32, 0, keyLen, tHi, tLo, false)
-    if (node === 0) return LookupResult.NotFound
+    let node: number
+    const newest = this.#index === undefined ? -1 : this.#indexFind(this.#target8, this.#target32, 0, keyLen)
+    if (newest === 0) return LookupResult.NotFound
+    if (newest > 0 && nodeSequence(this.arena.u8, this.arena.u32, newest) <= sequence) {
+      node = newest
+    } else {
+      // No index, or the newest entry is after `sequence` (a snapshot's read): search the skip list.
+      node = this.#findGreaterOrEqual(this.#target8, this.#target32, 0, keyLen, tHi, tLo, false)
+      if (node === 0) return LookupResult.NotFound
+    }
     const u32 = this.arena.u32
     const h = u32[node]
     const ikeyLen = u32[node + 2 + h]
@@ -225,6 +289,15 @@ export class MemTable {
     this.#rng = r
     return h
   }
+}
+
+/** The sequence number in node's tag (at most 2^53: the memtable holds only this engine's writes). */
+function nodeSequence (u8: Uint8Array, u32: Uint32Array, node: number): number {
+  const h = u32[node]
+  const end = (node + 4 + h) * 4 + u32[node + 2 + h]
+  const lo = (u8[end - 8] | (u8[end - 7] << 8) | (u8[end - 6] << 16) | (u8[end - 5] << 24)) >>> 0
+  const hi = (u8[end - 4] | (u8[end - 3] << 8) | (u8[end - 2] << 16) | (u8[end - 1] << 24)) >>> 0
+  return hi * TWO_24 + (lo >>> 8)
 }
 
 /**

@@ -3,6 +3,7 @@
 // a snapshot, arena growth, empty and 1 MiB values.
 import test from 'tape'
 import { ValueType } from '../../engine/internal-key'
+import { hashKey } from '../../engine/memtable/key-index'
 import { LookupResult, MemTable } from '../../engine/memtable/memtable'
 import { hex, internalKey, parseInternalKey } from './helpers/bytes'
 import { Random } from './helpers/random'
@@ -262,5 +263,80 @@ test('at one user key and sequence a value sorts before a deletion; sequences ab
   t.is(mem.get(k, 0, 1, 5), LookupResult.Found, 'get at 5 sees the value (it sorts first)')
   t.is(mem.get(k, 0, 1, 2 ** 40), LookupResult.Deleted, 'get at 2^40 sees the deletion at 2^40')
   t.is(mem.get(k, 0, 1, 2 ** 40 - 1), LookupResult.Found, 'get at 2^40 - 1 sees 2^32 + 1')
+  t.end()
+})
+
+test('the key index: 60,000 keys (the index grows from 16 Ki slots), then the same in a recycled arena full of old bytes', (t) => {
+  const first = new MemTable(1024)
+  const value = (i: number, round: number): Buffer => Buffer.from(`v${round}:${i}`)
+  // Distinct keys of 5 to 14 bytes, so that every tail length (0-3 bytes past a word) occurs.
+  const keyOf = (i: number): Buffer => Buffer.from(`k-${(i * 7919) % 60000}` + '.'.repeat(i % 5))
+  const distinct = new Map<string, number>()
+  for (let i = 0; i < 60000; i++) distinct.set(keyOf(i).toString('latin1'), i)
+  let seq = 1
+  for (let i = 0; i < 60000; i++) { const k = keyOf(i); const v = value(i, 0); first.add(seq++, ValueType.Value, k, 0, k.length, v, 0, v.length) }
+  let wrong = 0
+  for (const [k, i] of distinct) {
+    const key = Buffer.from(k, 'latin1')
+    if (first.get(key, 0, key.length, seq) !== LookupResult.Found ||
+      !first.arena.bytes.subarray(first.valueOff, first.valueOff + first.valueLen).equals(value(i, 0))) wrong++
+  }
+  t.is(wrong, 0, `every one of ${distinct.size} keys reads its newest value`)
+
+  // The arena keeps its bytes when recycled: a new memtable there must see none of the old entries.
+  const second = new MemTable(first.arena)
+  t.is(second.get(keyOf(5), 0, keyOf(5).length, seq), LookupResult.NotFound, 'a recycled arena holds none of the old keys')
+  const it = second.iterator()
+  it.seekToFirst()
+  t.notOk(it.valid(), 'and iterates as empty')
+  it.close()
+  for (let i = 0; i < 3000; i++) {
+    const k = keyOf(i)
+    const v = value(i, 1)
+    second.add(seq++, i % 5 === 0 ? ValueType.Deletion : ValueType.Value, k, 0, k.length, v, 0, i % 5 === 0 ? 0 : v.length)
+  }
+  const snapshot = seq
+  for (let i = 0; i < 3000; i += 2) { const k = keyOf(i); const v = value(i, 2); second.add(seq++, ValueType.Value, k, 0, k.length, v, 0, v.length) }
+  wrong = 0
+  for (let i = 0; i < 3000; i++) {
+    const k = keyOf(i)
+    const now = second.get(k, 0, k.length, seq)
+    const nowOk = i % 2 === 0
+      ? now === LookupResult.Found && second.arena.bytes.subarray(second.valueOff, second.valueOff + second.valueLen).equals(value(i, 2))
+      : i % 5 === 0 ? now === LookupResult.Deleted : now === LookupResult.Found
+    const then = second.get(k, 0, k.length, snapshot - 1)
+    const thenOk = i % 5 === 0 ? then === LookupResult.Deleted
+      : then === LookupResult.Found && second.arena.bytes.subarray(second.valueOff, second.valueOff + second.valueLen).equals(value(i, 1))
+    if (!nowOk || !thenOk) wrong++
+  }
+  t.is(wrong, 0, 'newest reads and reads as of an older sequence agree with what was written')
+  t.end()
+})
+
+test('the key index: two keys with the same 32-bit hash stay apart', (t) => {
+  // The hash mixes one word at a time with bijections, so keys differing in one word never collide: vary two
+  // bytes of the first word and two of the tail ("p??:??x") and find a colliding pair (about 2^16 tries).
+  const buf = new Uint32Array(2)
+  const bytes = new Uint8Array(buf.buffer)
+  const keyOf = (n: number): Buffer => Buffer.from([0x70, n & 0xff, (n >>> 8) & 0xff, 0x3a, (n >>> 16) & 0xff, n >>> 24, 0x78])
+  const seen = new Map<number, number>()
+  let pair: [Buffer, Buffer] | undefined
+  for (let i = 0; i < 1 << 22 && pair === undefined; i++) {
+    const n = Math.imul(i, 0x9e3779b1) >>> 0 // spread over all four varying bytes
+    bytes.set(keyOf(n))
+    const h = hashKey(bytes, buf, 0, 7)
+    const other = seen.get(h)
+    if (other !== undefined) pair = [keyOf(other), keyOf(n)]
+    else seen.set(h, n)
+  }
+  t.ok(pair !== undefined, `a colliding pair: ${pair?.[0].toString('hex')} and ${pair?.[1].toString('hex')}`)
+  if (pair === undefined) return t.end()
+  const mem = new MemTable()
+  mem.add(1, ValueType.Value, pair[0], 0, 7, Buffer.from('first'), 0, 5)
+  mem.add(2, ValueType.Value, pair[1], 0, 7, Buffer.from('second'), 0, 6)
+  const read = (k: Buffer): string | undefined =>
+    mem.get(k, 0, k.length, 10) === LookupResult.Found ? mem.arena.bytes.toString('latin1', mem.valueOff, mem.valueOff + mem.valueLen) : undefined
+  t.is(read(pair[0]), 'first', 'the first key reads its own value')
+  t.is(read(pair[1]), 'second', 'the second key reads its own value')
   t.end()
 })
