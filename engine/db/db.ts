@@ -216,10 +216,6 @@ export class Db {
       undefined, new BackgroundWorker(), s.memtables, s.retries)
   }
 
-  get readOnly (): boolean {
-    return this.options.readOnly
-  }
-
   /** Throws LEVEL_READONLY when the database was opened read-only. */
   assertWritable (): void {
     if (this.options.readOnly) throw readOnly(`${this.dir} is open with readOnly: writes, clear and compactRange are refused`)
@@ -385,7 +381,7 @@ export class Db {
 
   /** The log being written. Throws LEVEL_READONLY when there is none (read-only). */
   #currentLog (): OpenLog {
-    if (this.#log === undefined) throw readOnly(`${this.dir} was opened read-only: it has no log`)
+    if (this.#log === undefined) throw readOnly(`${this.dir} is open with readOnly: it has no log`)
     return this.#log
   }
 

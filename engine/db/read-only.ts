@@ -20,18 +20,20 @@
 // from the listing, or nothing explains it and the error stands (a missing table is LEVEL_CORRUPTION).
 // After MAX_ATTEMPTS attempts it fails with LEVEL_IO_ERROR naming what kept vanishing.
 //
-// Every table of the version is opened here, so that a vanish is seen at the open. Afterwards the database
-// reads that version and never looks at the directory again. A table whose descriptor the table cache
-// holds stays readable after the writer deletes it (POSIX unlink), but one that the table cache or the
-// descriptor budget closed is reopened by name at its next read, and fails (LEVEL_CORRUPTION, missing
-// file) if a compaction deleted it meanwhile. The follower (refresh) is to pin the tables of the versions
-// it serves by keeping their descriptors open, as RocksDB's secondary instance does.
+// Every table of the version is opened here (with turns of the event loop), so that a vanish is seen at
+// the open. Afterwards the database reads that version and never looks at the directory again. A table
+// whose descriptor the table cache holds stays readable after the writer deletes it (POSIX unlink), but
+// one that the table cache or the descriptor budget closed is reopened by name at its next read, and fails
+// (LEVEL_CORRUPTION or LEVEL_IO_ERROR naming the missing file) if a compaction deleted it meanwhile. The
+// follower (refresh) is to pin the tables of the versions it serves by keeping their descriptors open, as
+// RocksDB's secondary instance does.
 import { type EngineError, fromFsError, invalidArgument, ioError, systemErrorCode } from '../errors'
 import type { FileSystem } from '../fs/file-system'
 import type { MemTable } from '../memtable/memtable'
 import type { DbOptions } from '../options'
 import type { Block } from '../table/block'
 import type { TableCache } from '../table/table-cache'
+import { eventLoopBudget } from '../util/event-loop-budget'
 import type { LruCache } from '../util/lru-cache'
 import { currentFileName } from '../version/filename'
 import type { ManifestState, VersionSet } from '../version/version-set'
@@ -70,7 +72,10 @@ export async function readOnlyState (dir: string, options: DbOptions): Promise<R
       }
       manifest = versions.recover()
       for (const files of versions.current.files) {
-        for (const f of files) tableCache.open(f.number, f.fileSize)
+        for (const f of files) {
+          tableCache.open(f.number, f.fileSize)
+          if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+        }
       }
       const kept: KeptMemTables = { options, memtables: [] }
       versions.lastSequence = await replayLogs(dir, options, logsToReplay(names, versions), versions, kept)
