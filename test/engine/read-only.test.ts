@@ -221,3 +221,21 @@ test('a read-only open of a missing directory, or of one without CURRENT, fails 
   t.same(fs.readdirSync(empty), [], 'nothing created in it (not even LOCK)')
   fs.rmSync(parent, { recursive: true, force: true })
 })
+
+test('after the open: tables the writer compacts away stay readable, since the open opened them and holds their descriptors', async (t) => {
+  const dir = tempDir()
+  const writer = await Db.open(dir, { flushInline: true })
+  await writeRounds(writer, 0, 3, 100)
+  const reader = await Db.open(dir, { readOnly: true })
+  const tablesBefore = fs.readdirSync(dir).filter(isTable)
+  // Nothing is read before the compaction: the open alone must have opened the tables.
+  const expected = Array.from({ length: 100 }, (_, k) => [`key${String(k).padStart(4, '0')}`, `2-${k}`])
+  await writeRounds(writer, 3, 1, 100)
+  await writer.compactRange()
+  const gone = tablesBefore.filter((f) => !fs.existsSync(path.join(dir, f)))
+  t.same(gone, tablesBefore, `the writer deleted every table the reader opened (${gone.length})`)
+  t.same(entries(reader), expected, 'the reader still reads its state as of its open: every entry of the last round before it')
+  await reader.close()
+  await writer.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
