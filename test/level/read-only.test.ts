@@ -1,6 +1,6 @@
-// new RoughLevel(dir, { readOnly: true }): on directories written by classic-level and by rough-level, and on
-// one of mode 0555 (read as another user where the test runs as root), the open changes no byte, size or
-// mtime of any file nor the directory's listing, and reads exactly what was written (the model) and what a
+// new RoughLevel(dir, { readOnly: true }): on directories written by LevelDB 1.23 (a committed fixture),
+// classic-level and rough-level, and on one of mode 0555 (read as another user where the test runs as
+// root), the open changes no byte, size or mtime of any file nor the directory's listing, and reads exactly what was written (the model) and what a
 // normal open of a copy reads. Every write method rejects with LEVEL_READONLY; every read method works; the
 // manifest says what is supported; the open never creates LOCK and leaves the locks of the writers that
 // hold the directory alone.
@@ -83,7 +83,20 @@ async function twoSessions (open: (dir: string, writeBufferSize?: number) => Db,
   await db.close()
 }
 
+/** Written by LevelDB 1.23 itself (test/fixtures/leveldb-fixture.cc), with its entries as LevelDB read them. */
+const LEVELDB_FIXTURE = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'leveldb-1.23')
+
 const FIXTURES: Fixture[] = [
+  {
+    name: 'LevelDB 1.23 (a committed fixture: tables and a log)',
+    async make (dir, model) {
+      fs.cpSync(LEVELDB_FIXTURE, dir, { recursive: true })
+      for (const line of fs.readFileSync(`${LEVELDB_FIXTURE}.expected`, 'latin1').split('\n')) {
+        const [key, value] = line.split('\t')
+        if (value !== undefined) model.set(key, value)
+      }
+    }
+  },
   {
     name: 'classic-level, data in its log',
     async make (dir, model) {
