@@ -1,9 +1,9 @@
-// new RoughLevel(dir, { readOnly: true }): on directories written by LevelDB 1.23 (a committed fixture),
-// classic-level and rough-level, and on one of mode 0555 (read as another user where the test runs as
-// root), the open changes no byte, size or mtime of any file nor the directory's listing, and reads exactly what was written (the model) and what a
-// normal open of a copy reads. Every write method rejects with LEVEL_READONLY; every read method works; the
-// manifest says what is supported; the open never creates LOCK and leaves the locks of the writers that
-// hold the directory alone.
+// new RoughLevel(dir, { readOnly: true }): on directories written by LevelDB 1.23 and goleveldb (committed
+// fixtures), classic-level and rough-level, and on one of mode 0555 (read as another user where the test
+// runs as root), the open changes no byte, size or mtime of any file nor the directory's listing, and reads
+// exactly what was written (the model) and what a normal open of a copy reads. Every write method rejects
+// with LEVEL_READONLY; every read method works; the manifest says what is supported; the open never
+// creates LOCK and leaves the locks of the writers that hold the directory alone.
 import test from 'tape'
 import type { Test } from 'tape'
 import { spawnSync } from 'node:child_process'
@@ -83,20 +83,26 @@ async function twoSessions (open: (dir: string, writeBufferSize?: number) => Db,
   await db.close()
 }
 
-/** Written by LevelDB 1.23 itself (test/fixtures/leveldb-fixture.cc), with its entries as LevelDB read them. */
-const LEVELDB_FIXTURE = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'leveldb-1.23')
+/** Written by LevelDB 1.23 and goleveldb themselves (test/fixtures/*-fixture.*), with the entries they read back. */
+const FIXTURE_DIR = path.join(__dirname, '..', '..', '..', 'test', 'fixtures')
 
-const FIXTURES: Fixture[] = [
-  {
-    name: 'LevelDB 1.23 (a committed fixture: tables and a log)',
+function committed (name: string, writer: string): Fixture {
+  const source = path.join(FIXTURE_DIR, name)
+  return {
+    name: `${writer} (a committed fixture: tables and a live log)`,
     async make (dir, model) {
-      fs.cpSync(LEVELDB_FIXTURE, dir, { recursive: true })
-      for (const line of fs.readFileSync(`${LEVELDB_FIXTURE}.expected`, 'latin1').split('\n')) {
+      fs.cpSync(source, dir, { recursive: true })
+      for (const line of fs.readFileSync(`${source}.expected`, 'latin1').split('\n')) {
         const [key, value] = line.split('\t')
         if (value !== undefined) model.set(key, value)
       }
     }
-  },
+  }
+}
+
+const FIXTURES: Fixture[] = [
+  committed('leveldb-1.23', 'LevelDB 1.23'),
+  committed('goleveldb', 'goleveldb'),
   {
     name: 'classic-level, data in its log',
     async make (dir, model) {
