@@ -52,6 +52,7 @@ const MANY_CHECK_EVERY = 16
 export class RoughLevel<KDefault = string, VDefault = string>
   extends AbstractLevel<Encoded, KDefault, VDefault> {
   readonly #location: string
+  readonly #readOnly: boolean
   #db: Db | undefined
   /** Operations that span awaits (clear); close waits for them. */
   readonly #inFlight = new Set<Promise<unknown>>()
@@ -60,18 +61,22 @@ export class RoughLevel<KDefault = string, VDefault = string>
     if (typeof location !== 'string' || location === '') {
       throw new TypeError("The first argument 'location' must be a non-empty string")
     }
+    // Read-only: the open creates nothing (createIfMissing and errorIfExists are ignored) and
+    // compactRange is refused; the manifest has no field for writes, which fail with LEVEL_READONLY.
+    const readOnly = options?.readOnly === true
     super({
       encodings: { buffer: true, utf8: true, view: true },
       has: true,
-      createIfMissing: true,
-      errorIfExists: true,
+      createIfMissing: !readOnly,
+      errorIfExists: !readOnly,
       explicitSnapshots: true,
       // @ts-expect-error level-supports' IManifest lacks getSync, which abstract-level 3.1 reads.
       getSync: true,
-      additionalMethods: { approximateSize: true, compactRange: true },
+      additionalMethods: readOnly ? { approximateSize: true } : { approximateSize: true, compactRange: true },
       signals: { iterators: true }
     }, options)
     this.#location = location
+    this.#readOnly = readOnly
   }
 
   get location (): string {
@@ -96,7 +101,8 @@ export class RoughLevel<KDefault = string, VDefault = string>
       maxOpenFiles: options.maxOpenFiles,
       blockRestartInterval: options.blockRestartInterval,
       maxFileSize: options.maxFileSize,
-      compression: options.compression
+      compression: options.compression,
+      readOnly: this.#readOnly
     }
     this.#db = await Db.open(this.#location, engineOptions)
   }
@@ -212,6 +218,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
 
   async _clear (options: ClearOptions): Promise<void> {
     const db = this.#engine
+    db.assertWritable()
     // The range is read as of the call (a snapshot), and deleted in batches.
     const cursor = new RangeCursor(db.iterator(options.snapshot?.sequence ?? db.lastSequence, false, rangeBounds(options)), options)
     const work = (async () => {
@@ -246,7 +253,10 @@ export class RoughLevel<KDefault = string, VDefault = string>
     return this.#engine.approximateSize(a, b)
   }
 
-  /** Compacts the key range [start, end] (LevelDB's CompactRange): the memtable, then every level holding it. */
+  /**
+   * Compacts the key range [start, end] (LevelDB's CompactRange): the memtable, then every level holding it.
+   * Rejects with LEVEL_READONLY on a read-only database.
+   */
   async compactRange (start: unknown, end: unknown, options?: StartEndOptions<unknown>): Promise<void> {
     if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
     if (this.status === 'opening') return this.deferAsync(() => this.compactRange(start, end, options))
@@ -260,8 +270,8 @@ export class RoughLevel<KDefault = string, VDefault = string>
   /**
    * A LevelDB property as a string ('' for an unknown one), as classic-level's getProperty:
    * leveldb.num-files-at-level<N>, leveldb.stats, leveldb.sstables, leveldb.approximate-memory-usage,
-   * and rough-level's counters rough-level.data-block-reads, rough-level.block-cache-hits and
-   * rough-level.filter-rejects.
+   * and rough-level's counters rough-level.data-block-reads, rough-level.block-cache-hits,
+   * rough-level.filter-rejects and rough-level.open-retries (a read-only open's restarts).
    */
   getProperty (property: string): string {
     if (typeof property !== 'string') throw new TypeError("The first argument 'property' must be a string")

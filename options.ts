@@ -28,7 +28,16 @@ export interface OpenOptions extends AbstractOpenOptions {
   multithreading?: boolean
 }
 
-export interface DatabaseOptions<K, V> extends AbstractDatabaseOptions<K, V>, Omit<OpenOptions, 'passive'> {}
+export interface DatabaseOptions<K, V> extends AbstractDatabaseOptions<K, V>, Omit<OpenOptions, 'passive'> {
+  /**
+   * Open without creating, changing or deleting any file and without the lock, so that it works beside a
+   * writer in another process (rough-level or classic-level) and on a directory it cannot write. It
+   * reads the state as of the open (tables, plus the live logs replayed into memory). Every write,
+   * clear and compactRange fails with LEVEL_READONLY; createIfMissing and errorIfExists are ignored.
+   * A constructor option only: it decides `db.supports`.
+   */
+  readOnly?: boolean
+}
 
 export interface ReadOptions {
   /** Keep blocks read in the block cache (default true for gets, false for iterators). */

@@ -6,7 +6,7 @@ import { type Command, type ParsedArgs } from './command'
 import { entryLine, type LineFormat } from './entry-line'
 import { EXIT_OK } from './errors'
 import { keyRange, type KeyRange, RANGE_OPTIONS } from './key-range'
-import { type Database, openDatabase } from './open-db'
+import { type Database, openForReading } from './open-db'
 import { Output } from './output'
 import { Progress } from './progress'
 import { walkEntries } from './scan'
@@ -25,7 +25,8 @@ export const exportCommand: Command = {
   },
   details: [
     'Each line is {"key", "keyEncoding", "value", "valueEncoding"}: utf8 text where the bytes are valid',
-    'UTF-8, base64 otherwise. Opens the database (it must not be open in another process).'
+    'UTF-8, base64 otherwise. Opens the database read-only: it works while another process has it',
+    'open (the export is the state as of the open) and changes no file.'
   ],
   examples: ['rough-level export ./db --out backup.ndjson', 'rough-level export ./db --prefix user: | gzip > users.ndjson.gz'],
   async run (args: ParsedArgs, stdout: Output): Promise<number> {
@@ -33,7 +34,7 @@ export const exportCommand: Command = {
     const range = keyRange(args, args.byteFormat('key'))
     const file = args.string('out')
     const out = file === undefined ? stdout : Output.toFile(file)
-    const db = await openDatabase(dir, 'export', false)
+    const db = await openForReading(dir)
     try {
       const position = await tablePosition(db, range)
       const progress = position.total > 0 ? Progress.onStderr('export', 'bytes', position.total) : Progress.onStderr('export', 'entries')

@@ -3,7 +3,7 @@ import { parseBytes } from './byte-format'
 import { type Command, FORMAT_OPTIONS, JSON_OPTION, type ParsedArgs } from './command'
 import { entryLine } from './entry-line'
 import { EXIT_OK, levelError } from './errors'
-import { openDatabase } from './open-db'
+import { openForReading } from './open-db'
 import type { Output } from './output'
 
 export const get: Command = {
@@ -12,15 +12,16 @@ export const get: Command = {
   args: '<dir> <key>',
   options: { ...JSON_OPTION, ...FORMAT_OPTIONS },
   details: [
-    'Opens the database (it must not be open in another process). A missing key is an error',
-    '(LEVEL_NOT_FOUND, exit status 1). With --json, prints {"key", "keyEncoding", "value", "valueEncoding"}.'
+    'Opens the database read-only: it works while another process has it open, and changes no file.',
+    'A missing key is an error (LEVEL_NOT_FOUND, exit status 1). With --json, prints {"key",',
+    '"keyEncoding", "value", "valueEncoding"}.'
   ],
   examples: ['rough-level get ./db user:42', 'rough-level get ./db 00ff10 --key-format hex --value-format json'],
   async run (args: ParsedArgs, out: Output): Promise<number> {
     const [dir, keyText] = args.positionals
     const key = parseBytes(keyText, args.byteFormat('key'), 'the key')
     const format = { key: args.byteFormat('key'), value: args.byteFormat('value'), json: args.flag('json') }
-    const db = await openDatabase(dir, 'get', false)
+    const db = await openForReading(dir)
     try {
       const value = await db.get(key)
       if (value === undefined) throw levelError('LEVEL_NOT_FOUND', `key '${keyText}' not found`)

@@ -25,8 +25,9 @@ function overview (): string {
   lines.push(
     '',
     'Keys and values print as utf8 text with \\xNN for other bytes unless --format says otherwise.',
-    'info, dump and verify read the files without the lock and change nothing; get, scan and export open',
-    'the database (it must not be open elsewhere). `rough-level <command> --help` tells more.'
+    'info, dump and verify read the files, and get, scan and export open the database read-only: none',
+    'takes the lock or changes a file, so they work on a database open elsewhere. The writing commands',
+    'need it closed. `rough-level <command> --help` tells more.'
   )
   return lines.join('\n') + '\n'
 }

@@ -4,7 +4,7 @@ import { type Command, FORMAT_OPTIONS, JSON_OPTION, type ParsedArgs } from './co
 import { entryLine, type LineFormat } from './entry-line'
 import { EXIT_OK, UsageError } from './errors'
 import { keyRange, type KeyRange, RANGE_OPTIONS } from './key-range'
-import { type Database, openDatabase } from './open-db'
+import { type Database, openForReading } from './open-db'
 import type { Output } from './output'
 
 const BATCH = 1000
@@ -23,9 +23,10 @@ export const scan: Command = {
     ...FORMAT_OPTIONS
   },
   details: [
-    'Opens the database (it must not be open in another process). Text lines are key TAB value; the',
-    'formats never write a raw tab or newline. --json lines are {"key", "keyEncoding", "value",',
-    '"valueEncoding"}, as export writes and import reads.'
+    'Opens the database read-only: it works while another process has it open, reads it as of the',
+    'open and changes no file. Text lines are key TAB value; the formats never write a raw tab or',
+    'newline. --json lines are {"key", "keyEncoding", "value", "valueEncoding"}, as export writes and',
+    'import reads.'
   ],
   examples: [
     'rough-level scan ./db --prefix user: --limit 10',
@@ -38,7 +39,7 @@ export const scan: Command = {
     const format: LineFormat = { key: args.byteFormat('key'), value: args.byteFormat('value'), json: args.flag('json') }
     const range = keyRange(args, format.key)
     const limit = args.integer('limit', -1)
-    const db = await openDatabase(dir, 'scan', false)
+    const db = await openForReading(dir)
     try {
       await walkEntries(db, { ...range, reverse: args.flag('reverse'), limit }, async (key, value) => {
         await out.line(entryLine(args.flag('values') ? undefined : key, args.flag('keys') ? undefined : value, format))

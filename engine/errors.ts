@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'LEVEL_LOCKED'
   | 'LEVEL_NOT_SUPPORTED'
   | 'LEVEL_INVALID_ARGUMENT'
+  | 'LEVEL_READONLY'
 
 export class EngineError extends ModuleError {
   declare code: ErrorCode
@@ -33,6 +34,11 @@ export function locked (message: string, cause?: Error): EngineError {
 
 export function notSupported (message: string): EngineError {
   return new EngineError(`Not supported: ${message}`, { code: 'LEVEL_NOT_SUPPORTED' })
+}
+
+/** A write to a database opened read-only (abstract-level's code for it, as many-level uses it). */
+export function readOnly (message: string): EngineError {
+  return new EngineError(`Read-only: ${message}`, { code: 'LEVEL_READONLY' })
 }
 
 /** LevelDB's InvalidArgument status; classic-level surfaces it as an error without a Level code of its own. */

@@ -31,6 +31,9 @@
 // unrelated process; checking liveness is racy; and LOCK always exists, since LevelDB never deletes it.
 //
 // No process-wide registry is kept: the socket name already excludes a second handle in this process.
+//
+// A read-only open (engine/db/read-only.ts) takes none of this: no socket, no /proc/locks check, no LOCK
+// created or opened. It neither waits for nor blocks a writer, rough-level or native.
 import crypto = require('node:crypto')
 import net = require('node:net')
 import os = require('node:os')

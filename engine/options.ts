@@ -35,6 +35,11 @@ export interface DbOptions {
    * through `fs`; also chosen automatically when `fs` cannot be described to a worker).
    */
   flushInline: boolean
+  /**
+   * Open without creating, changing or deleting any file and without the lock, beside a writer
+   * (engine/db/read-only.ts); every write fails with LEVEL_READONLY. createIfMissing is ignored.
+   */
+  readOnly: boolean
   fs: FileSystem
 }
 
@@ -80,6 +85,7 @@ export function sanitizeOptions (input: DbOptionsInput = {}): DbOptions {
     compression,
     bloomBitsPerKey: clip(input.bloomBitsPerKey, DEFAULTS.bloomBitsPerKey, 0, 64),
     flushInline: input.flushInline ?? false,
+    readOnly: input.readOnly ?? false,
     fs: input.fs ?? new PosixFileSystem()
   }
 }

@@ -18,12 +18,15 @@
 // Reads are synchronous: memtable, immutable memtable, then the current version's tables. An implicit
 // snapshot is the last sequence published when the call is made. Iterators pin the memtables and the
 // version they read, so no file they need disappears under them.
+//
+// Read-only (options.readOnly, engine/db/read-only.ts): no lock, no log, no flush or compaction; the live
+// logs' records are memtables read after the others; every write fails with LEVEL_READONLY.
 import { BackgroundWorker, resultError } from '../compaction/background'
 import { buildTableOptions } from '../compaction/build-table'
 import { Compaction, compactRange, pickCompaction } from '../compaction/compaction'
 import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
 import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
-import { type EngineError, fromFsError, invalidArgument, ioError } from '../errors'
+import { type EngineError, fromFsError, invalidArgument, ioError, readOnly } from '../errors'
 import { BudgetedFileSystem } from '../fs/budgeted-file-system'
 import { DescriptorBudget, descriptorLimit, isDescriptorShortage } from '../fs/descriptor-budget'
 import type { FileSystem, FileSystemDescription, WritableFile } from '../fs/file-system'
@@ -47,9 +50,13 @@ import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-e
 import { VersionSet } from '../version/version-set'
 import { BatchReader, insertBatch, WriteBatch, type Bytes } from '../write-batch'
 import { getProperty } from './properties'
+import { readOnlyState } from './read-only'
 import { recover, type OpenLog } from './recovery'
 import { writeMemTable } from './memtable-flush'
 import { WriteGroup } from './write-group'
+
+/** A read-only database's (always empty) writable memtable: the smallest arena that holds one. */
+const READ_ONLY_MEMTABLE_BYTES = 4096
 
 /** Largest group buffer kept between commits; a larger one (after a huge batch) is dropped. */
 const KEEP_BATCH_BYTES = 1024 * 1024
@@ -72,7 +79,8 @@ export class Db {
   readonly #versions: VersionSet
   readonly #tableCache: TableCache
   readonly #blockCache: LruCache<Block> | undefined
-  readonly #lock: DbLock
+  /** Undefined when read-only. */
+  readonly #lock: DbLock | undefined
   #mem: MemTable
   /** The memtable being flushed, if any: still read until its table is installed. */
   #imm: MemTable | undefined
@@ -81,7 +89,12 @@ export class Db {
    * fresh SharedArrayBuffer per flush alive until that worker happens to collect garbage.
    */
   #spareArena: Arena | undefined
-  #log: OpenLog
+  /** Memtables older than #imm, newest first: what a read-only open replayed from the live logs. */
+  readonly #replayed: MemTable[]
+  /** Undefined when read-only (#currentLog). */
+  #log: OpenLog | undefined
+  /** Times a read-only open started again because the writer deleted a file it needed. */
+  readonly openRetries: number
   /**
    * Logs switched away from and still open: their memtable's flush is not installed yet, or an fdatasync of
    * them is in flight. Closed by #installFlush (their writes are then in a synced table) or after that sync.
@@ -137,7 +150,8 @@ export class Db {
 
   private constructor (
     dir: string, options: DbOptions, versions: VersionSet, tableCache: TableCache, blockCache: LruCache<Block> | undefined,
-    lock: DbLock, mem: MemTable, log: OpenLog, flushWorker: BackgroundWorker
+    lock: DbLock | undefined, mem: MemTable, log: OpenLog | undefined, flushWorker: BackgroundWorker,
+    replayed: MemTable[] = [], openRetries = 0
   ) {
     this.#background = flushWorker
     this.#blockCache = blockCache
@@ -149,6 +163,8 @@ export class Db {
     this.#lock = lock
     this.#mem = mem
     this.#log = log
+    this.#replayed = replayed
+    this.openRetries = openRetries
   }
 
   /**
@@ -158,6 +174,7 @@ export class Db {
    */
   static async open (dir: string, input?: DbOptionsInput): Promise<Db> {
     const options = sanitizeOptions(input)
+    if (options.readOnly) return await Db.#openReadOnly(dir, options)
     if (options.compression === 'zstd') checkCompressionSupported(CompressionType.Zstd)
     const fs = options.fs
     if (options.createIfMissing) {
@@ -188,6 +205,20 @@ export class Db {
     db.#removeObsoleteFiles()
     db.#maybeScheduleCompaction()
     return db
+  }
+
+  /** Reads the state at dir as of now without the lock and without changing any file (read-only.ts). */
+  static async #openReadOnly (dir: string, options: DbOptions): Promise<Db> {
+    options.fs = new BudgetedFileSystem(options.fs, new DescriptorBudget(descriptorLimit(options.maxOpenFiles)))
+    const s = await readOnlyState(dir, options)
+    // The worker never starts: it is created on its first job, and a read-only database has none.
+    return new Db(dir, options, s.versions, s.tableCache, s.blockCache, undefined, new MemTable(READ_ONLY_MEMTABLE_BYTES),
+      undefined, new BackgroundWorker(), s.memtables, s.retries)
+  }
+
+  /** Throws LEVEL_READONLY when the database was opened read-only. */
+  assertWritable (): void {
+    if (this.options.readOnly) throw readOnly(`${this.dir} is open with readOnly: writes, clear and compactRange are refused`)
   }
 
   /** The sequence number of the last published write: what an implicit snapshot reads. */
@@ -231,6 +262,7 @@ export class Db {
     const len = this.#keyLen
     let r = this.#memGet(this.#mem, buf, len, sequence)
     if (r === LookupResult.NotFound && this.#imm !== undefined) r = this.#memGet(this.#imm, buf, len, sequence)
+    for (let i = 0; r === LookupResult.NotFound && i < this.#replayed.length; i++) r = this.#memGet(this.#replayed[i], buf, len, sequence)
     if (r !== LookupResult.NotFound) return r === LookupResult.Found
     const version = this.#versions.current
     if (version.get(buf, 0, len, sequence, fillCache) !== LookupResult.Found) return false
@@ -265,6 +297,7 @@ export class Db {
     version.ref()
     const children: InternalIterator[] = [this.#mem.iterator()]
     if (this.#imm !== undefined) children.push(this.#imm.iterator())
+    for (const mem of this.#replayed) children.push(mem.iterator())
     for (const it of version.iterators(fillCache, bounds.lower, bounds.upper)) children.push(it)
     const snapshot = this.#snapshots.create(sequence)
     // A lone source needs no merging (the common case while everything is still in the memtable).
@@ -288,6 +321,7 @@ export class Db {
 
   /** Writes the memtable to a table now (if it holds anything) and waits until it is installed. */
   async flush (): Promise<void> {
+    this.assertWritable()
     // Commit what is queued first; that may itself start a flush, which must end before ours.
     await this.#drainGroups()
     while (this.#flushing !== undefined) await this.#flushing
@@ -304,7 +338,8 @@ export class Db {
       version: this.#versions.current,
       memoryUsage: this.memoryUsage,
       blockCacheUsage: this.#blockCache?.totalCharge ?? 0,
-      tableStats: this.#tableCache.stats
+      tableStats: this.#tableCache.stats,
+      openRetries: this.openRetries
     })
   }
 
@@ -327,19 +362,27 @@ export class Db {
     }
     while (this.#switchSync !== undefined) await this.#switchSync
     while (this.#syncing !== undefined) await this.#syncing.catch(() => {})
-    this.#log.file.close()
+    this.#log?.file.close()
     for (const file of this.#retiredLogs) file.close()
     this.#retiredLogs.clear()
     await this.#background.close()
     await this.#compactionWorker.close()
     this.#versions.close()
     this.#tableCache.close()
-    await this.#lock.release()
+    await this.#lock?.release()
   }
 
   /** Approximate bytes held by memtables. */
   get memoryUsage (): number {
-    return this.#mem.approximateMemoryUsage + (this.#imm?.approximateMemoryUsage ?? 0)
+    let bytes = this.#mem.approximateMemoryUsage + (this.#imm?.approximateMemoryUsage ?? 0)
+    for (const mem of this.#replayed) bytes += mem.approximateMemoryUsage
+    return bytes
+  }
+
+  /** The log being written. Throws LEVEL_READONLY when there is none (read-only). */
+  #currentLog (): OpenLog {
+    if (this.#log === undefined) throw readOnly(`${this.dir} is open with readOnly: it has no log`)
+    return this.#log
   }
 
   // --- write path ------------------------------------------------------------------------------
@@ -347,6 +390,7 @@ export class Db {
   /** The group a new write joins: the collecting one, or a new one whose commit is scheduled. */
   #join (): WriteGroup {
     if (this.#closed) throw ioError('database is closed')
+    this.assertWritable()
     if (this.#bgError !== undefined) throw this.#bgError
     const groups = this.#groups
     let group = groups[groups.length - 1]
@@ -428,11 +472,12 @@ export class Db {
     }
     const sequence = this.#versions.lastSequence + 1
     batch.seal(sequence)
+    const log = this.#currentLog()
     try {
-      this.#log.writer.addRecord(batch.buf, batch.offset, batch.byteLength, true)
+      log.writer.addRecord(batch.buf, batch.offset, batch.byteLength, true)
       this.#logUnsynced = true
     } catch (err) {
-      this.#bgError = fromFsError(`writing ${this.#log.file.path}`, err)
+      this.#bgError = fromFsError(`writing ${log.file.path}`, err)
       this.#failGroups(this.#bgError)
       return false
     }
@@ -475,7 +520,7 @@ export class Db {
     while (this.#syncWaiters.length > 0) {
       const waiters = this.#syncWaiters
       this.#syncWaiters = []
-      const current = this.#log.file
+      const current = this.#currentLog().file
       try {
         this.#logUnsynced = false
         await this.#syncFile(current)
@@ -533,7 +578,7 @@ export class Db {
     const number = versions.newFileNumber()
     const path = logFileName(this.dir, number)
     const file = this.fs.openWritable(path)
-    const old = this.#log
+    const old = this.#currentLog()
     this.#log = { number, file, writer: new LogWriter(file) }
     this.#retiredLogs.add(old.file)
     this.#switchSync = this.#syncSwitch(old.file, this.#logUnsynced)
@@ -579,7 +624,7 @@ export class Db {
           this.options.maxFileSize)
       edit.addFile(level, file)
     }
-    edit.logNumber = this.#log.number
+    edit.logNumber = this.#currentLog().number
     edit.prevLogNumber = 0
     this.#installingFlush = true
     try {
@@ -684,6 +729,7 @@ export class Db {
    * deepest one holding part of it, in rounds. begin and end are user keys (undefined: unbounded).
    */
   async compactRange (begin?: Uint8Array, end?: Uint8Array): Promise<void> {
+    this.assertWritable()
     await this.flush()
     const begin0 = begin === undefined ? undefined : maxTagKey(begin)
     const endKey = end === undefined ? undefined : minTagKey(end)

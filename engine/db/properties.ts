@@ -7,6 +7,8 @@
 //   rough-level.data-block-reads      data blocks read from disk by point reads and iterators
 //   rough-level.block-cache-hits      data blocks served from the block cache
 //   rough-level.filter-rejects        table lookups the bloom filter answered without a block read
+//   rough-level.open-retries          times a read-only open started again because a writer deleted a
+//                                     file it needed (engine/db/read-only.ts); 0 for a writer
 import { tagSequence, tagType } from '../internal-key'
 import type { TableCacheStats } from '../table/table-cache'
 import type { Version } from '../version/version'
@@ -17,6 +19,7 @@ export interface PropertySource {
   memoryUsage: number
   blockCacheUsage: number
   tableStats: TableCacheStats
+  openRetries?: number
 }
 
 /** The property's value, or undefined for a name LevelDB would not recognise. */
@@ -57,6 +60,8 @@ export function getProperty (name: string, src: PropertySource): string | undefi
       return String(src.tableStats.blockCacheHits)
     case 'rough-level.filter-rejects':
       return String(src.tableStats.filterRejects)
+    case 'rough-level.open-retries':
+      return String(src.openRetries ?? 0)
     default:
       return undefined
   }

@@ -17,7 +17,7 @@ import { LruCache } from '../util/lru-cache'
 import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
 import { VersionEdit } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
-import { type Level0Output, replayLog } from './replay'
+import { type Level0Output, replayLog, type ReplayOutput } from './replay'
 
 /** Table files LevelDB keeps out of the table cache's share of maxOpenFiles (logs, MANIFEST, ...). */
 const NON_TABLE_CACHE_FILES = 10
@@ -47,9 +47,7 @@ export interface Recovered {
  */
 export async function recover (dir: string, options: DbOptions, worker: BackgroundWorker): Promise<Recovered> {
   const fs = options.fs
-  const blockCache = options.cacheSize > 0 ? new LruCache<Block>(options.cacheSize, (b) => b.size) : undefined
-  const tableCache = new TableCache(dir, fs, Math.max(MIN_TABLE_CACHE, options.maxOpenFiles - NON_TABLE_CACHE_FILES), blockCache)
-  const versions = new VersionSet(dir, fs, tableCache)
+  const { versions, tableCache, blockCache } = newVersionSet(dir, options)
   if (!fs.exists(currentFileName(dir))) {
     if (!options.createIfMissing) throw invalidArgument(`${dir}: does not exist (create_if_missing is false)`)
     versions.create()
@@ -72,19 +70,13 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
     throw corruption(`${missing.length} missing files; e.g.: ${tableFileName(dir, missing[0])}`)
   }
 
-  // Replay every log at or after the MANIFEST's log number (and its previous log), oldest first,
-  // writing what they hold to level-0 tables as LevelDB's recovery does.
-  const logs = parsed
-    .filter((p) => p !== undefined && p.type === FileType.Log &&
-      (p.number >= versions.logNumber || p.number === versions.prevLogNumber))
-    .map((p) => p!.number)
-    .sort((a, b) => a - b)
+  // Replay the live logs, writing what they hold to level-0 tables as LevelDB's recovery does.
+  const logs = logsToReplay(names, versions)
   const edit = new VersionEdit()
   const built: number[] = []
   let file: WritableFile | undefined
   let path: string | undefined
   try {
-    let maxSequence = versions.lastSequence
     const level0: Level0Output = {
       dir,
       options,
@@ -95,18 +87,7 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
         edit.addFile(0, table)
       }
     }
-    for (const number of logs) {
-      versions.markFileNumberUsed(number)
-      const name = logFileName(dir, number)
-      let data: Buffer
-      try {
-        data = fs.readFile(name)
-      } catch (err) {
-        throw fromFsError(`reading ${name}`, err)
-      }
-      maxSequence = Math.max(maxSequence, (await replayLog(data, name, level0)).maxSequence)
-    }
-    versions.lastSequence = maxSequence
+    const maxSequence = versions.lastSequence = await replayLogs(dir, options, logs, versions, level0)
 
     // Every open writes to a new log.
     const number = versions.newFileNumber()
@@ -133,4 +114,44 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
     }
     throw err
   }
+}
+
+/** The caches a database reads through and its (empty) VersionSet, for a recovery or a read-only open. */
+export function newVersionSet (dir: string, options: DbOptions): { versions: VersionSet, tableCache: TableCache, blockCache: LruCache<Block> | undefined } {
+  const blockCache = options.cacheSize > 0 ? new LruCache<Block>(options.cacheSize, (b) => b.size) : undefined
+  const tableCache = new TableCache(dir, options.fs, Math.max(MIN_TABLE_CACHE, options.maxOpenFiles - NON_TABLE_CACHE_FILES), blockCache)
+  return { versions: new VersionSet(dir, options.fs, tableCache), tableCache, blockCache }
+}
+
+/**
+ * The logs a recovery replays among the file `names`, oldest first: every log at or after the MANIFEST's
+ * log number, or equal to its previous log number (LevelDB's DBImpl::Recover).
+ */
+export function logsToReplay (names: string[], versions: VersionSet): number[] {
+  const logs: number[] = []
+  for (const name of names) {
+    const p = parseFileName(name)
+    if (p?.type === FileType.Log && (p.number >= versions.logNumber || p.number === versions.prevLogNumber)) logs.push(p.number)
+  }
+  return logs.sort((a, b) => a - b)
+}
+
+/**
+ * Replays `logs` (numbers, oldest first) into `out`, marking their numbers used; returns the last
+ * sequence they and the MANIFEST reach. Damage throws (LEVEL_CORRUPTION); a torn tail is dropped.
+ */
+export async function replayLogs (dir: string, options: DbOptions, logs: number[], versions: VersionSet, out: ReplayOutput): Promise<number> {
+  let maxSequence = versions.lastSequence
+  for (const number of logs) {
+    versions.markFileNumberUsed(number)
+    const name = logFileName(dir, number)
+    let data: Buffer
+    try {
+      data = options.fs.readFile(name)
+    } catch (err) {
+      throw fromFsError(`reading ${name}`, err)
+    }
+    maxSequence = Math.max(maxSequence, (await replayLog(data, name, out)).maxSequence)
+  }
+  return maxSequence
 }

@@ -2,6 +2,7 @@
 // RepairDB's ConvertLogToTable), for recovery and repair alike: each batch goes into the memtable
 // (insertBatch); a memtable past writeBufferSize, and the last one, is written as a table on the flush
 // worker (writeMemTable); the event loop gets its turns between batches (engine/util/event-loop-budget.ts).
+// A read-only open (engine/db/read-only.ts) keeps those memtables in memory instead (KeptMemTables).
 //
 // The damage policy is the caller's. Without a reporter, damage in the log, or a record that is not a
 // batch, throws LEVEL_CORRUPTION naming the file and offset (recovery refuses to open). With one, the log
@@ -38,6 +39,14 @@ export interface Level0Output {
   added (table: FileMetaData): void
 }
 
+/** Where a read-only open's memtables go instead of tables: kept in memory, oldest first. */
+export interface KeptMemTables {
+  readonly options: DbOptions
+  readonly memtables: MemTable[]
+}
+
+export type ReplayOutput = Level0Output | KeptMemTables
+
 export interface LogReplay {
   /** The largest sequence number of the batches applied (0 if none). */
   maxSequence: number
@@ -49,10 +58,10 @@ export interface LogReplay {
 }
 
 /**
- * Replays the log `data` (the bytes of `fileName`) into level-0 tables given to `out`. Without `reporter`
- * the first damage throws; tables already written have been given to out.added().
+ * Replays the log `data` (the bytes of `fileName`) into level-0 tables given to `out` (or memtables it
+ * keeps). Without `reporter` the first damage throws; tables already written have been given to out.added().
  */
-export async function replayLog (data: Uint8Array, fileName: string, out: Level0Output, reporter?: ReplayReporter): Promise<LogReplay> {
+export async function replayLog (data: Uint8Array, fileName: string, out: ReplayOutput, reporter?: ReplayReporter): Promise<LogReplay> {
   const reader = new LogReader(data, fileName, reporter)
   const limit = out.options.writeBufferSize
   let mem = new MemTable(memTableCapacity(limit))
@@ -76,16 +85,21 @@ export async function replayLog (data: Uint8Array, fileName: string, out: Level0
     batches++
     entries += batch.count
     if (mem.approximateMemoryUsage > limit) {
-      await writeLevel0(out, mem)
+      await emit(out, mem)
       mem = new MemTable(memTableCapacity(limit))
     }
     if (eventLoopBudget.spent()) await eventLoopBudget.turn()
   }
-  if (mem.entries > 0) await writeLevel0(out, mem)
+  if (mem.entries > 0) await emit(out, mem)
   return { maxSequence: Math.max(0, maxSequence), batches, entries, tornAt: reader.tornAt }
 }
 
-async function writeLevel0 (out: Level0Output, mem: MemTable): Promise<void> {
+/** Hands a filled (or the last) memtable to out: kept, or written as a level-0 table. */
+async function emit (out: ReplayOutput, mem: MemTable): Promise<void> {
+  if ('memtables' in out) {
+    out.memtables.push(mem)
+    return
+  }
   const number = out.newFileNumber()
   let table: FileMetaData | undefined
   try {

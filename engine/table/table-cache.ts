@@ -106,6 +106,11 @@ export class TableCache {
     })
   }
 
+  /** Opens table `fileNumber` now if it is not open (a read-only open checks that its tables exist). */
+  open (fileNumber: number, fileSize: number): void {
+    this.#find(fileNumber, fileSize)
+  }
+
   /** Where in table `fileNumber` the entries for ikey begin (Table.approximateOffsetOf). */
   approximateOffsetOf (fileNumber: number, fileSize: number, ikey: Uint8Array, off: number, len: number): number {
     return this.#find(fileNumber, fileSize).table.approximateOffsetOf(ikey, off, len)

@@ -101,8 +101,8 @@ export class VersionSet {
     installNewManifest(this.fs, this.dir, 1, edit)
   }
 
-  /** Reads CURRENT and replays the MANIFEST it names. Changes nothing on disk. */
-  recover (): void {
+  /** Reads CURRENT and replays the MANIFEST it names, returning what it read. Changes nothing on disk. */
+  recover (): ManifestState {
     const state = readManifest(this.fs, this.dir, this.current.tableCache, COMPARATOR_NAME)
     this.compactPointers = state.compactPointers
     this.#install(state.version)
@@ -114,6 +114,7 @@ export class VersionSet {
     this.lastSequence = state.lastSequence
     this.markFileNumberUsed(this.logNumber)
     this.markFileNumberUsed(this.prevLogNumber)
+    return state
   }
 
   /**
@@ -231,6 +232,8 @@ export interface ManifestState {
   /** The MANIFEST CURRENT names: its path and number. */
   manifestPath: string
   manifestNumber: number
+  /** Bytes of it read: a writer that appends an edit makes the file longer. */
+  bytes: number
   /** The comparator its edits name (the last one that does), if any does. */
   comparator: string | undefined
   logNumber: number
@@ -300,6 +303,7 @@ export function readManifest (fs: FileSystem, dir: string, tableCache: TableCach
   return {
     manifestPath,
     manifestNumber: Number(manifestName.slice(9)),
+    bytes: data.length,
     comparator: named,
     logNumber,
     prevLogNumber: prevLogNumber ?? 0,

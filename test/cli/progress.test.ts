@@ -13,6 +13,9 @@ test('cli: verify, export, import, compact and repair draw a progress bar on a t
   const dir = path.join(root, 'db')
   const db = new RoughLevel(dir, { writeBufferSize: 64 * 1024 })
   await db.batch(Array.from({ length: 3000 }, (_, i) => ({ type: 'put' as const, key: `k${String(i).padStart(5, '0')}`, value: 'v'.repeat(100) })))
+  // In tables: export's bar counts bytes of table data, and its read-only open leaves a log's records in
+  // memory (where it counts entries instead).
+  await db.compactRange('k', 'l')
   await db.close()
   const file = path.join(root, 'out.ndjson')
   const copy = path.join(root, 'copy')
