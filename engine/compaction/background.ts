@@ -56,6 +56,15 @@ export class BackgroundWorker {
     })
   }
 
+  /**
+   * Starts the thread now if it is not running, without a job: the caller knows a job is coming and
+   * lets the thread's start (tens of ms: a Node environment and the engine's modules) overlap its own
+   * work. The thread stays unref'ed until a job is posted.
+   */
+  warmUp (): void {
+    if (!this.#closed) this.#worker ??= this.#start()
+  }
+
   async close (): Promise<void> {
     this.#closed = true
     const worker = this.#worker

@@ -29,7 +29,7 @@ import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from 
 import { type EngineError, fromFsError, invalidArgument, ioError, readOnly } from '../errors'
 import { BudgetedFileSystem } from '../fs/budgeted-file-system'
 import { DescriptorBudget, descriptorLimit, isDescriptorShortage } from '../fs/descriptor-budget'
-import type { FileSystem, FileSystemDescription, WritableFile } from '../fs/file-system'
+import type { FileSystem, WritableFile } from '../fs/file-system'
 import { putMaxTag } from '../internal-key'
 import { DbIterator } from '../iterators/db-iterator'
 import type { InternalIterator } from '../iterators/internal-iterator'
@@ -52,7 +52,7 @@ import { BatchReader, insertBatch, WriteBatch, type Bytes } from '../write-batch
 import { getProperty } from './properties'
 import { readOnlyState } from './read-only'
 import { recover, type OpenLog } from './recovery'
-import { writeMemTable } from './memtable-flush'
+import { workerFileSystem, writeMemTable } from './memtable-flush'
 import { WriteGroup } from './write-group'
 
 /** A read-only database's (always empty) writable memtable: the smallest arena that holds one. */
@@ -648,11 +648,6 @@ export class Db {
     this.#commit()
   }
 
-  /** How a worker rebuilds our FileSystem, or undefined to build tables on this thread. */
-  #workerFs (): FileSystemDescription | undefined {
-    return this.options.flushInline ? undefined : this.fs.describe()
-  }
-
   /** Starts the compaction LevelDB's size scores call for, if none is running. */
   #maybeScheduleCompaction (): void {
     if (this.#compacting !== undefined || this.#installingFlush || this.#closed || this.#bgError !== undefined) return
@@ -694,7 +689,7 @@ export class Db {
     const options = { ...buildTableOptions(this.options), maxFileSize: this.options.maxFileSize }
     try {
       let outputs: FileMetaData[]
-      const description = this.#workerFs()
+      const description = workerFileSystem(this.options)
       if (description !== undefined) {
         const result = await this.#compactionWorker.run({
           kind: 'compaction', fs: description, dir: this.dir, compaction: c.spec(), options, smallestSnapshot, fileNumbers: numbers, cancel: this.#cancel.buffer as SharedArrayBuffer

@@ -4,8 +4,14 @@
 import { BackgroundWorker, resultError } from '../compaction/background'
 import { buildTable, buildTableOptions } from '../compaction/build-table'
 import type { MemTable } from '../memtable/memtable'
+import type { FileSystemDescription } from '../fs/file-system'
 import type { DbOptions } from '../options'
 import type { FileMetaData } from '../version/version-edit'
+
+/** How the flush worker rebuilds options.fs, or undefined when memtables are written on this thread. */
+export function workerFileSystem (options: DbOptions): FileSystemDescription | undefined {
+  return options.flushInline ? undefined : options.fs.describe()
+}
 
 /**
  * Writes mem as table `number` in dir; resolves with its metadata, or undefined when mem held nothing
@@ -15,7 +21,7 @@ export async function writeMemTable (
   worker: BackgroundWorker, dir: string, options: DbOptions, number: number, mem: MemTable
 ): Promise<FileMetaData | undefined> {
   const tableOptions = buildTableOptions(options)
-  const fs = options.flushInline ? undefined : options.fs.describe()
+  const fs = workerFileSystem(options)
   if (fs !== undefined) {
     const result = await worker.run({
       kind: 'flush', fs, dir, fileNumber: number, memtable: mem.shape(), options: tableOptions

@@ -17,6 +17,7 @@ import { LruCache } from '../util/lru-cache'
 import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
 import { VersionEdit } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
+import { workerFileSystem } from './memtable-flush'
 import { type Level0Output, replayLog, type ReplayOutput } from './replay'
 
 /** Table files LevelDB keeps out of the table cache's share of maxOpenFiles (logs, MANIFEST, ...). */
@@ -151,6 +152,8 @@ export async function replayLogs (dir: string, options: DbOptions, logs: number[
     } catch (err) {
       throw fromFsError(`reading ${name}`, err)
     }
+    // Records to replay mean a table to write: let the worker start while this thread replays.
+    if (data.length > 0 && 'worker' in out && workerFileSystem(options) !== undefined) out.worker.warmUp()
     maxSequence = Math.max(maxSequence, (await replayLog(data, name, out)).maxSequence)
   }
   return maxSequence
