@@ -11,6 +11,7 @@ import { corruption } from '../errors'
 import type { InternalIterator } from '../iterators/internal-iterator'
 import { getFixed32 } from '../util/coding'
 import { copyBytes } from '../util/copy-bytes'
+import { ownedBytes } from './block-memory'
 
 /** Orders keys given as (buffer, offset, length): compareBytes or compareInternalKeys. */
 export type KeyComparator = (
@@ -19,7 +20,8 @@ export type KeyComparator = (
 
 /** The verified, uncompressed contents of one block, with its restart array located. Immutable. */
 export class Block {
-  readonly data: Uint8Array
+  /** Replaced only by ownBytes(), with the same bytes: an iterator on the block keeps the view it took. */
+  data: Uint8Array
   /** Offset of the restart array, which is also where the entries end. */
   readonly restartsOffset: number
   readonly numRestarts: number
@@ -40,6 +42,14 @@ export class Block {
     }
     this.numRestarts = numRestarts
     this.restartsOffset = size - 4 * (numRestarts + 1)
+  }
+
+  /**
+   * Moves the contents to memory of their own if they are a view into a larger buffer (a slab of
+   * block-memory.ts), so that keeping this block does not keep the rest of that buffer.
+   */
+  ownBytes (): void {
+    this.data = ownedBytes(this.data)
   }
 
   /** Bytes this block holds in memory (its charge in a block cache). */

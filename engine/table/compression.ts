@@ -13,6 +13,7 @@
 import zlib = require('node:zlib')
 import { Decompress } from 'fzstd'
 import { corruption, notSupported } from '../errors'
+import { blockBytes } from './block-memory'
 import * as snappy from './snappy'
 
 export const enum CompressionType {
@@ -149,7 +150,7 @@ class ZstdOverrun extends Error {}
 /** Decodes one zstd frame (whose header must declare its content size) and checks the size produced. */
 export function zstdUncompress (src: Uint8Array, fileName = 'block', offset = 0): Uint8Array {
   const size = zstdContentSize(src, fileName, offset)
-  const out = Buffer.allocUnsafe(size)
+  const out = blockBytes(size)
   let op = 0
   const decoder = new Decompress((chunk) => {
     if (chunk.length > size - op) throw new ZstdOverrun()

@@ -15,6 +15,7 @@
 // ahead faster through input that does not match), so it compresses as well as other snappy encoders;
 // any valid encoding decodes the same, in LevelDB's and every other reader.
 import { corruption } from '../errors'
+import { blockBytes } from './block-memory'
 
 /** Input is compressed in fragments of this size: copy offsets then fit in 16 bits. */
 const FRAGMENT = 1 << 16
@@ -183,7 +184,7 @@ export function uncompress (src: Uint8Array, fileName = 'block', offset = 0): Ui
   if (length > 0xffffffff || length > (n - ip) * MAX_EXPANSION) {
     throw bad(fileName, offset, `claimed length ${length} cannot come from ${n} bytes`)
   }
-  const out = Buffer.allocUnsafe(length)
+  const out = blockBytes(length)
   let op = 0
   while (ip < n) {
     const tag = src[ip++]

@@ -16,6 +16,7 @@ import type { RandomAccessFile } from '../fs/file-system'
 import type { InternalIterator } from '../iterators/internal-iterator'
 import { compareBytes, compareInternalKeys, TAG_BYTES } from '../internal-key'
 import { Block, BlockIterator } from './block'
+import { ownedBytes } from './block-memory'
 import { BloomFilterPolicy } from './bloom'
 import { FILTER_META_KEY, FilterBlockReader } from './filter-block'
 import { BlockHandle, checkBlockHandle, decodeBlock, FOOTER_SIZE, readBlock, readFooter } from './format'
@@ -132,7 +133,8 @@ export class Table {
     const footer = readFooter(file, fileSize, fileName)
     const limit = fileSize - FOOTER_SIZE
     const indexHandle = footer.indexHandle
-    const indexBlock = new Block(readBlock(file, indexHandle, fileName, limit, verify), fileName, indexHandle.offset)
+    // The index and filter live as long as the table is open: in memory of their own (block-memory.ts).
+    const indexBlock = new Block(ownedBytes(readBlock(file, indexHandle, fileName, limit, verify)), fileName, indexHandle.offset)
 
     let filter: FilterBlockReader | undefined
     if (options.useFilter ?? true) {
@@ -144,7 +146,7 @@ export class Table {
       if (it.valid() && compareBytes(it.keyBuf, 0, it.keyLen, name, 0, name.length) === 0) {
         const handle = new BlockHandle()
         handle.decodeFrom(it.valueBuf, it.valueOff, it.valueOff + it.valueLen, fileName, metaHandle.offset)
-        filter = new FilterBlockReader(BLOOM_POLICY, readBlock(file, handle, fileName, limit, verify))
+        filter = new FilterBlockReader(BLOOM_POLICY, ownedBytes(readBlock(file, handle, fileName, limit, verify)))
       }
     }
     return new Table(file, fileSize, fileName, indexBlock, footer.metaindexHandle.offset, filter, options)
@@ -254,6 +256,8 @@ export class Table {
       const cached = cache.get(this.#cacheId, handle.offset)
       if (cached !== undefined) {
         this.stats.blockCacheHits++
+        // Hot: give it memory of its own, so that it does not keep a slab of cold blocks alive.
+        cached.ownBytes()
         return cached
       }
     }

@@ -1,6 +1,8 @@
 import test from 'tape'
 import type { RandomAccessFile, WritableFile } from '../../engine/fs/file-system'
 import { compareInternalKeys, putTag, ValueType } from '../../engine/internal-key'
+import { BlockHandle } from '../../engine/table/format'
+import type { ReadAhead } from '../../engine/table/read-ahead'
 import { Table } from '../../engine/table/table'
 import { TableBuilder, type TableBuilderOptions } from '../../engine/table/table-builder'
 import { LruCache } from '../../engine/util/lru-cache'
@@ -118,24 +120,41 @@ test('readahead: seeks that jump about read one block each, no windows', (t) => 
   t.end()
 })
 
-test('readahead: a block cached from a scan holds its own bytes, not the window it was read in', (t) => {
+test('readahead: blocks cached from a scan are copied out of the windows they were read in, and own their memory once hit', (t) => {
   const file = build('none')
   const cache = new LruCache<Block>(64 * 1024 * 1024, (b) => b.size)
   const table = open(file, cache)
   const it = table.iterator(true)
+  const windows = new Set<ArrayBufferLike>()
+  const orig = table.dataBlock.bind(table)
+  const watched = new Set<ReadAhead>()
+  table.dataBlock = (h, fc, ra) => {
+    if (ra !== undefined && !watched.has(ra)) {
+      watched.add(ra)
+      const stored = ra.stored.bind(ra)
+      ra.stored = (handle) => { const bytes = stored(handle); windows.add(bytes.buffer); return bytes }
+    }
+    return orig(h, fc, ra)
+  }
   for (it.seekToFirst(); it.valid(); it.next());
   it.close()
+  table.dataBlock = orig
   const walked = table.stats.dataBlockReads
   t.ok(file.reads <= walked / 8 + 4, `${walked} blocks in ${file.reads} reads`)
   // Uncompressed blocks are stored as they are, so each one's offset follows the last one's end.
   let cached = 0
-  let views = 0
+  let inWindows = 0
+  let owning = 0
   for (let off = 0, b = cache.get(1, off); b !== undefined; off += b.size + 5, b = cache.get(1, off)) {
     cached++
-    if (b.data.buffer.byteLength > 8192) views++
+    if (windows.has(b.data.buffer)) inWindows++
+    // A second read of the block is a cache hit: the block is hot, and moves to memory of its own.
+    const hit = table.dataBlock(new BlockHandle(off, b.size))
+    if (hit === b && b.data.byteOffset === 0 && b.data.buffer.byteLength === b.data.byteLength) owning++
   }
   t.is(cached, walked, `every block read is cached (${cached})`)
-  t.is(views, 0, 'none of them is a view into a readahead window')
+  t.is(inWindows, 0, 'none of them is a view into a readahead window')
+  t.is(owning, cached, 'each one, once hit, holds memory of its own')
   t.end()
 })
 
