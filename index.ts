@@ -96,7 +96,8 @@ export class RoughLevel<KDefault = string, VDefault = string>
       maxOpenFiles: options.maxOpenFiles,
       blockRestartInterval: options.blockRestartInterval,
       maxFileSize: options.maxFileSize,
-      compression: options.compression
+      compression: options.compression,
+      infoLog: options.infoLog
     }
     this.#db = await Db.open(this.#location, engineOptions)
   }

@@ -24,6 +24,8 @@ export interface OpenOptions extends AbstractOpenOptions {
   maxFileSize?: number
   /** Snappy compression of table blocks (default true); 'zstd' where the runtime can compress it. */
   compression?: boolean | 'snappy' | 'zstd'
+  /** Write LevelDB's info log, LOG, in the directory (the previous one becomes LOG.old). Default true. */
+  infoLog?: boolean
   /** classic-level shares one database between worker threads with this; rough-level refuses it (LEVEL_NOT_SUPPORTED). */
   multithreading?: boolean
 }

@@ -35,6 +35,11 @@ export interface DbOptions {
    * through `fs`; also chosen automatically when `fs` cannot be described to a worker).
    */
   flushInline: boolean
+  /**
+   * Write LevelDB's info log, LOG (engine/info-log.ts), renaming the previous one to LOG.old. Default true,
+   * as LevelDB. An open that must create no file (a read-only open) passes false.
+   */
+  infoLog: boolean
   fs: FileSystem
 }
 
@@ -80,6 +85,7 @@ export function sanitizeOptions (input: DbOptionsInput = {}): DbOptions {
     compression,
     bloomBitsPerKey: clip(input.bloomBitsPerKey, DEFAULTS.bloomBitsPerKey, 0, 64),
     flushInline: input.flushInline ?? false,
+    infoLog: input.infoLog ?? true,
     fs: input.fs ?? new PosixFileSystem()
   }
 }

@@ -3,12 +3,14 @@
 // replayed, oldest first, into memtables written as level-0 tables (engine/db/replay.ts: on the flush
 // worker, as the Db's flushes are, with turns of the event loop); a new log is started and one MANIFEST edit
 // records it all, so that what the open recovered is durable in synced tables before any new write is
-// acknowledged. Damage in a log fails the open (LEVEL_CORRUPTION).
+// acknowledged. What it does goes to the info log (LevelDB's messages). Damage in a log fails the open
+// (LEVEL_CORRUPTION).
 // A failed recovery removes only what it created, so the directory is as it was (unless the MANIFEST
 // change already took effect, when what it names must stay).
 import type { BackgroundWorker } from '../compaction/background'
 import { corruption, type EngineError, fromFsError, invalidArgument } from '../errors'
 import type { WritableFile } from '../fs/file-system'
+import type { InfoLog } from '../info-log'
 import { LogWriter } from '../log/writer'
 import type { DbOptions } from '../options'
 import type { Block } from '../table/block'
@@ -43,15 +45,16 @@ export interface Recovered {
 
 /**
  * Recovers (or, with createIfMissing, creates) the database at dir, writing full memtables with
- * `worker`. Requires: its lock is held.
+ * `worker` and logging to `info`. Requires: its lock is held.
  */
-export async function recover (dir: string, options: DbOptions, worker: BackgroundWorker): Promise<Recovered> {
+export async function recover (dir: string, options: DbOptions, worker: BackgroundWorker, info: InfoLog): Promise<Recovered> {
   const fs = options.fs
   const blockCache = options.cacheSize > 0 ? new LruCache<Block>(options.cacheSize, (b) => b.size) : undefined
   const tableCache = new TableCache(dir, fs, Math.max(MIN_TABLE_CACHE, options.maxOpenFiles - NON_TABLE_CACHE_FILES), blockCache)
   const versions = new VersionSet(dir, fs, tableCache)
   if (!fs.exists(currentFileName(dir))) {
     if (!options.createIfMissing) throw invalidArgument(`${dir}: does not exist (create_if_missing is false)`)
+    info.log(`Creating DB ${dir} since it was missing.`)
     versions.create()
   } else if (options.errorIfExists) {
     throw invalidArgument(`${dir}: exists (error_if_exists is true)`)
@@ -93,7 +96,8 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
       added: (table) => {
         built.push(table.number)
         edit.addFile(0, table)
-      }
+      },
+      info
     }
     for (const number of logs) {
       versions.markFileNumberUsed(number)
@@ -104,7 +108,10 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
       } catch (err) {
         throw fromFsError(`reading ${name}`, err)
       }
-      maxSequence = Math.max(maxSequence, (await replayLog(data, name, level0)).maxSequence)
+      info.log(`Recovering log #${number}`)
+      const replay = await replayLog(data, name, level0)
+      if (replay.tornAt >= 0) info.log(`${name}: dropping ${data.length - replay.tornAt} bytes of a torn tail at offset ${replay.tornAt}`)
+      maxSequence = Math.max(maxSequence, replay.maxSequence)
     }
     versions.lastSequence = maxSequence
 

@@ -10,6 +10,7 @@
 // lenient open).
 import type { BackgroundWorker } from '../compaction/background'
 import { corruption, EngineError, fromFsError } from '../errors'
+import type { InfoLog } from '../info-log'
 import { MAX_SEQUENCE } from '../internal-key'
 import { LogReader, type LogReporter } from '../log/reader'
 import { MemTable, memTableCapacity } from '../memtable/memtable'
@@ -22,8 +23,11 @@ import { writeMemTable } from './memtable-flush'
 
 /** What a lenient replay is told it skipped. */
 export interface ReplayReporter extends LogReporter {
-  /** The record at `offset` passed its checksum but is not a batch that can follow the last one applied. */
-  badBatch (offset: number, error: EngineError): void
+  /**
+   * The record at `offset` (`bytes` long) passed its checksum but is not a batch that can follow the last
+   * one applied.
+   */
+  badBatch (offset: number, bytes: number, error: EngineError): void
 }
 
 /** Where replayed memtables go, as level-0 tables. */
@@ -36,6 +40,8 @@ export interface Level0Output {
   newFileNumber (): number
   /** Told of each table once it is written, so that a caller failing later can remove it. */
   added (table: FileMetaData): void
+  /** Where each table's start and end are logged. */
+  readonly info: InfoLog
 }
 
 export interface LogReplay {
@@ -66,7 +72,7 @@ export async function replayLog (data: Uint8Array, fileName: string, out: Level0
     } else {
       const problem = batchProblem(record, maxSequence, what)
       if (problem !== undefined) {
-        reporter.badBatch(reader.recordOffset, problem)
+        reporter.badBatch(reader.recordOffset, record.length, problem)
         continue
       }
     }
@@ -89,7 +95,7 @@ async function writeLevel0 (out: Level0Output, mem: MemTable): Promise<void> {
   const number = out.newFileNumber()
   let table: FileMetaData | undefined
   try {
-    table = await writeMemTable(out.worker, out.dir, out.options, number, mem)
+    table = await writeMemTable(out.worker, out.dir, out.options, number, mem, out.info)
   } catch (err) {
     throw fromFsError(`writing ${tableFileName(out.dir, number)}`, err)
   }
