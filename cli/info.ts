@@ -53,7 +53,8 @@ export const info: Command = {
     for (const log of logs) lastSequence = Math.max(lastSequence, log.lastSequence)
     const levels = m.version.files.map((files, level) => ({ level, files, ...keyRange(files) }))
     const stats = getProperty('leveldb.stats', {
-      version: m.version, memoryUsage: 0, blockCacheUsage: 0, tableStats: { dataBlockReads: 0, blockCacheHits: 0, filterRejects: 0, tablesOpened: 0, openTables: 0, pinnedTables: 0 }
+      version: m.version, memoryUsage: 0, blockCacheUsage: 0, tableStats: { dataBlockReads: 0, blockCacheHits: 0, filterRejects: 0, tablesOpened: 0, openTables: 0, pinnedTables: 0 },
+      recoverySkipped: []
     }) ?? ''
     // LevelDB's info log: what the database did (recovery, flushes, compactions, what a lenient open skipped).
     const infoLog = fs.existsSync(infoLogFileName(dir)) ? path.resolve(infoLogFileName(dir)) : undefined

@@ -40,6 +40,14 @@ export interface DbOptions {
    * as LevelDB. An open that must create no file (a read-only open) passes false.
    */
   infoLog: boolean
+  /**
+   * LevelDB's paranoid_checks. True (the default, unlike LevelDB): damage in the middle of a log fails the
+   * open with LEVEL_CORRUPTION naming the file and offset, so that nothing is lost silently. False gives
+   * LevelDB's default leniency: the damaged records are skipped, the open succeeds, and what was dropped is
+   * written to LOG and kept in the property rough-level.recovery-skipped. Either way, as LevelDB 1.23, a
+   * damaged MANIFEST or a table the MANIFEST names that is missing fails the open (repair is the remedy).
+   */
+  paranoidChecks: boolean
   fs: FileSystem
 }
 
@@ -86,6 +94,7 @@ export function sanitizeOptions (input: DbOptionsInput = {}): DbOptions {
     bloomBitsPerKey: clip(input.bloomBitsPerKey, DEFAULTS.bloomBitsPerKey, 0, 64),
     flushInline: input.flushInline ?? false,
     infoLog: input.infoLog ?? true,
+    paranoidChecks: input.paranoidChecks ?? true,
     fs: input.fs ?? new PosixFileSystem()
   }
 }

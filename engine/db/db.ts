@@ -48,7 +48,7 @@ import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-e
 import { VersionSet } from '../version/version-set'
 import { BatchReader, insertBatch, WriteBatch, type Bytes } from '../write-batch'
 import { getProperty } from './properties'
-import { recover, type OpenLog } from './recovery'
+import { recover, type OpenLog, type SkippedRecord } from './recovery'
 import { writeMemTable } from './memtable-flush'
 import { WriteGroup } from './write-group'
 
@@ -118,6 +118,8 @@ export class Db {
   #info = InfoLog.disabled
   #stallLogged: string | undefined
   #slowdownLogged = false
+  /** What a lenient open skipped (the rough-level.recovery-skipped property). */
+  #recoverySkipped: readonly SkippedRecord[] = []
 
   /**
    * Groups waiting for their commit, oldest first; the last one collects new writes until it holds
@@ -196,6 +198,7 @@ export class Db {
     const r = await recover(dir, options, flushWorker, info)
     const db = new Db(dir, options, r.versions, r.tableCache, r.blockCache, lock, new MemTable(memTableCapacity(options.writeBufferSize)), r.log, flushWorker)
     db.#info = info
+    db.#recoverySkipped = r.skipped
     info.start()
     db.#removeObsoleteFiles()
     db.#maybeScheduleCompaction()
@@ -316,7 +319,8 @@ export class Db {
       version: this.#versions.current,
       memoryUsage: this.memoryUsage,
       blockCacheUsage: this.#blockCache?.totalCharge ?? 0,
-      tableStats: this.#tableCache.stats
+      tableStats: this.#tableCache.stats,
+      recoverySkipped: this.#recoverySkipped
     })
   }
 

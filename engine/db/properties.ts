@@ -7,16 +7,20 @@
 //   rough-level.data-block-reads      data blocks read from disk by point reads and iterators
 //   rough-level.block-cache-hits      data blocks served from the block cache
 //   rough-level.filter-rejects        table lookups the bloom filter answered without a block read
+//   rough-level.recovery-skipped      what a lenient open (paranoidChecks false) skipped in the logs: a JSON
+//                                     array of { file, offset, bytes, reason }, '[]' when nothing
 import { tagSequence, tagType } from '../internal-key'
 import type { TableCacheStats } from '../table/table-cache'
 import type { Version } from '../version/version'
 import { NUM_LEVELS } from '../version/version-edit'
+import type { SkippedRecord } from './recovery'
 
 export interface PropertySource {
   version: Version
   memoryUsage: number
   blockCacheUsage: number
   tableStats: TableCacheStats
+  recoverySkipped: readonly SkippedRecord[]
 }
 
 /** The property's value, or undefined for a name LevelDB would not recognise. */
@@ -57,6 +61,8 @@ export function getProperty (name: string, src: PropertySource): string | undefi
       return String(src.tableStats.blockCacheHits)
     case 'rough-level.filter-rejects':
       return String(src.tableStats.filterRejects)
+    case 'rough-level.recovery-skipped':
+      return JSON.stringify(src.recoverySkipped)
     default:
       return undefined
   }

@@ -3,8 +3,11 @@
 // replayed, oldest first, into memtables written as level-0 tables (engine/db/replay.ts: on the flush
 // worker, as the Db's flushes are, with turns of the event loop); a new log is started and one MANIFEST edit
 // records it all, so that what the open recovered is durable in synced tables before any new write is
-// acknowledged. What it does goes to the info log (LevelDB's messages). Damage in a log fails the open
-// (LEVEL_CORRUPTION).
+// acknowledged. What it does goes to the info log (LevelDB's messages).
+// Damage in the middle of a log fails the open (LEVEL_CORRUPTION) unless paranoidChecks is false: then the
+// damaged records are skipped (the log reader's and replay's reporter policy, as repair's) and each drop is
+// logged and returned (LevelDB's RecoverLogFile with paranoid_checks false). A damaged MANIFEST and a missing
+// table fail the open either way, as in LevelDB 1.23.
 // A failed recovery removes only what it created, so the directory is as it was (unless the MANIFEST
 // change already took effect, when what it names must stay).
 import type { BackgroundWorker } from '../compaction/background'
@@ -19,7 +22,7 @@ import { LruCache } from '../util/lru-cache'
 import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
 import { VersionEdit } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
-import { type Level0Output, replayLog } from './replay'
+import { type Level0Output, replayLog, type ReplayReporter } from './replay'
 
 /** Table files LevelDB keeps out of the table cache's share of maxOpenFiles (logs, MANIFEST, ...). */
 const NON_TABLE_CACHE_FILES = 10
@@ -36,11 +39,24 @@ export interface OpenLog {
   writer: LogWriter
 }
 
+/** Bytes of a log a lenient open (paranoidChecks false) skipped. */
+export interface SkippedRecord {
+  /** The log's path. */
+  file: string
+  /** Where the skipped bytes begin, and how many. */
+  offset: number
+  bytes: number
+  /** The check that failed (a LEVEL_CORRUPTION message naming the file and offset). */
+  reason: string
+}
+
 export interface Recovered {
   versions: VersionSet
   tableCache: TableCache
   blockCache: LruCache<Block> | undefined
   log: OpenLog
+  /** What a lenient open skipped, in log order (always empty when paranoidChecks is true). */
+  skipped: SkippedRecord[]
 }
 
 /**
@@ -84,6 +100,7 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
     .sort((a, b) => a - b)
   const edit = new VersionEdit()
   const built: number[] = []
+  const skipped: SkippedRecord[] = []
   let file: WritableFile | undefined
   let path: string | undefined
   try {
@@ -109,7 +126,8 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
         throw fromFsError(`reading ${name}`, err)
       }
       info.log(`Recovering log #${number}`)
-      const replay = await replayLog(data, name, level0)
+      const reporter = options.paranoidChecks ? undefined : skippingReporter(name, skipped, info)
+      const replay = await replayLog(data, name, level0, reporter)
       if (replay.tornAt >= 0) info.log(`${name}: dropping ${data.length - replay.tornAt} bytes of a torn tail at offset ${replay.tornAt}`)
       maxSequence = Math.max(maxSequence, replay.maxSequence)
     }
@@ -127,7 +145,7 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
     edit.prevLogNumber = 0
     edit.lastSequence = maxSequence
     await versions.logAndApply(edit)
-    return { versions, tableCache, blockCache, log: { number, file, writer: new LogWriter(file) } }
+    return { versions, tableCache, blockCache, log: { number, file, writer: new LogWriter(file) }, skipped }
   } catch (err) {
     file?.close()
     versions.close()
@@ -139,5 +157,17 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
       try { fs.unlink(p) } catch {}
     }
     throw err
+  }
+}
+
+/** The lenient open's policy: every drop is kept in `skipped` and logged, in LevelDB's words. */
+function skippingReporter (file: string, skipped: SkippedRecord[], info: InfoLog): ReplayReporter {
+  const skip = (offset: number, bytes: number, error: EngineError): void => {
+    skipped.push({ file, offset, bytes, reason: error.message })
+    info.log(`(ignoring error) ${file}: dropping ${bytes} bytes at offset ${offset}; ${error.message}`)
+  }
+  return {
+    corruption: (offset, end, error) => skip(offset, end - offset, error),
+    badBatch: skip
   }
 }

@@ -6,8 +6,8 @@
 // The damage policy is the caller's. Without a reporter, damage in the log, or a record that is not a
 // batch, throws LEVEL_CORRUPTION naming the file and offset (recovery refuses to open). With one, the log
 // reader reports damaged bytes and reads on past them, and a record that is not a whole, well-formed batch
-// following the last one applied is reported and skipped whole, never half-applied (repair; later a
-// lenient open).
+// following the last one applied is reported and skipped whole, never half-applied (repair, and the
+// lenient open: paranoidChecks false).
 import type { BackgroundWorker } from '../compaction/background'
 import { corruption, EngineError, fromFsError } from '../errors'
 import type { InfoLog } from '../info-log'
