@@ -43,7 +43,10 @@ export interface OpenLog {
 export interface SkippedRecord {
   /** The log's path. */
   file: string
-  /** Where the skipped bytes begin, and how many. */
+  /**
+   * Where the skipped bytes begin, and how many: damaged bytes (headers included, to where reading resumed),
+   * or the payload of a record that passed its checksum but is not a batch to apply.
+   */
   offset: number
   bytes: number
   /** The check that failed (a LEVEL_CORRUPTION message naming the file and offset). */
