@@ -98,6 +98,21 @@ test('LOG: write, flush, compact and reopen leave recovery, flush and compaction
   t.ok(!second.some((m) => m.startsWith('Creating DB')), 'no creation the second time')
 })
 
+test('LOG: writes that fill no memtable add no line', async (t) => {
+  const dir = tempDir()
+  const db = new RoughLevel(dir)
+  await db.open()
+  const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+  await turn()
+  const before = fs.readFileSync(path.join(dir, 'LOG'), 'utf8')
+  t.ok(before.length > 0, 'the open\'s lines are written after a turn of the event loop')
+  for (let i = 0; i < 2000; i++) await db.put(key(i, 2000), 'v')
+  await db.batch(Array.from({ length: 100 }, (_, i) => ({ type: 'del' as const, key: key(i, 2000) })))
+  await turn()
+  t.is(fs.readFileSync(path.join(dir, 'LOG'), 'utf8'), before, 'LOG is unchanged by 2000 puts and a batch')
+  await db.close()
+})
+
 test('LOG: infoLog: false writes no LOG and leaves an existing one alone', async (t) => {
   const dir = tempDir()
   await writeSmall(dir, { infoLog: false })
