@@ -102,7 +102,9 @@ export class RoughLevel<KDefault = string, VDefault = string>
       blockRestartInterval: options.blockRestartInterval,
       maxFileSize: options.maxFileSize,
       compression: options.compression,
-      readOnly: this.#readOnly
+      readOnly: this.#readOnly,
+      infoLog: options.infoLog,
+      paranoidChecks: options.paranoidChecks
     }
     this.#db = await Db.open(this.#location, engineOptions)
   }
@@ -271,7 +273,9 @@ export class RoughLevel<KDefault = string, VDefault = string>
    * A LevelDB property as a string ('' for an unknown one), as classic-level's getProperty:
    * leveldb.num-files-at-level<N>, leveldb.stats, leveldb.sstables, leveldb.approximate-memory-usage,
    * and rough-level's counters rough-level.data-block-reads, rough-level.block-cache-hits,
-   * rough-level.filter-rejects and rough-level.open-retries (a read-only open's restarts).
+   * rough-level.filter-rejects, rough-level.open-retries (a read-only open's restarts) and
+   * rough-level.recovery-skipped (what a paranoidChecks: false open skipped, as a JSON array of
+   * { file, offset, bytes, reason }).
    */
   getProperty (property: string): string {
     if (typeof property !== 'string') throw new TypeError("The first argument 'property' must be a string")

@@ -24,6 +24,14 @@ export interface OpenOptions extends AbstractOpenOptions {
   maxFileSize?: number
   /** Snappy compression of table blocks (default true); 'zstd' where the runtime can compress it. */
   compression?: boolean | 'snappy' | 'zstd'
+  /** Write LevelDB's info log, LOG, in the directory (the previous one becomes LOG.old). Default true. */
+  infoLog?: boolean
+  /**
+   * LevelDB's paranoid_checks. Default true (LevelDB's default is false): a damaged record in the middle of a
+   * log fails the open with LEVEL_CORRUPTION. False opens anyway, skipping the damaged records; what was
+   * skipped is in LOG and in getProperty('rough-level.recovery-skipped').
+   */
+  paranoidChecks?: boolean
   /** classic-level shares one database between worker threads with this; rough-level refuses it (LEVEL_NOT_SUPPORTED). */
   multithreading?: boolean
 }

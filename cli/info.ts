@@ -5,7 +5,7 @@ import fs = require('node:fs')
 import path = require('node:path')
 import { getProperty } from '../engine/db/properties'
 import { compareBytes, TAG_BYTES } from '../engine/internal-key'
-import { logFileName } from '../engine/version/filename'
+import { infoLogFileName, logFileName } from '../engine/version/filename'
 import type { FileMetaData } from '../engine/version/version-edit'
 import { BatchReader } from '../engine/write-batch'
 import { formatBytes } from './byte-format'
@@ -53,8 +53,11 @@ export const info: Command = {
     for (const log of logs) lastSequence = Math.max(lastSequence, log.lastSequence)
     const levels = m.version.files.map((files, level) => ({ level, files, ...keyRange(files) }))
     const stats = getProperty('leveldb.stats', {
-      version: m.version, memoryUsage: 0, blockCacheUsage: 0, tableStats: { dataBlockReads: 0, blockCacheHits: 0, filterRejects: 0, tablesOpened: 0, openTables: 0, pinnedTables: 0 }
+      version: m.version, memoryUsage: 0, blockCacheUsage: 0, tableStats: { dataBlockReads: 0, blockCacheHits: 0, filterRejects: 0, tablesOpened: 0, openTables: 0, pinnedTables: 0 },
+      recoverySkipped: []
     }) ?? ''
+    // LevelDB's info log: what the database did (recovery, flushes, compactions, what a lenient open skipped).
+    const infoLog = fs.existsSync(infoLogFileName(dir)) ? path.resolve(infoLogFileName(dir)) : undefined
     const key = (k: Uint8Array | undefined): string | undefined => k === undefined ? undefined : formatBytes(k, format)
 
     if (args.flag('json')) {
@@ -79,7 +82,8 @@ export const info: Command = {
           largest: key(l.largest) ?? null,
           tables: l.files.map((f) => ({ number: f.number, size: f.fileSize, smallest: key(userKey(f.smallest)), largest: key(userKey(f.largest)) }))
         })),
-        stats
+        stats,
+        infoLog: infoLog ?? null
       }))
       return EXIT_OK
     }
@@ -92,6 +96,7 @@ export const info: Command = {
       `next file       ${m.nextFileNumber}`,
       `last sequence   ${lastSequence}${lastSequence !== m.lastSequence ? ` (MANIFEST ${m.lastSequence}; the rest is in the logs)` : ''}`
     ]
+    if (infoLog !== undefined) lines.push(`info log        ${infoLog}`)
     if (logs.length === 0) lines.push('logs            none live')
     for (const log of logs) {
       let line = `log             ${path.basename(log.file)}: ${formatSize(log.bytes)}, ${log.records} records, ${log.entries} entries`

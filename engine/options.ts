@@ -40,6 +40,19 @@ export interface DbOptions {
    * (engine/db/read-only.ts); every write fails with LEVEL_READONLY. createIfMissing is ignored.
    */
   readOnly: boolean
+  /**
+   * Write LevelDB's info log, LOG (engine/info-log.ts), renaming the previous one to LOG.old. Default true,
+   * as LevelDB. A read-only open never writes one.
+   */
+  infoLog: boolean
+  /**
+   * LevelDB's paranoid_checks. True (the default, unlike LevelDB): damage in the middle of a log fails the
+   * open with LEVEL_CORRUPTION naming the file and offset, so that nothing is lost silently. False gives
+   * LevelDB's default leniency: the damaged records are skipped, the open succeeds, and what was dropped is
+   * written to LOG and kept in the property rough-level.recovery-skipped. Either way, as LevelDB 1.23, a
+   * damaged MANIFEST or a table the MANIFEST names that is missing fails the open (repair is the remedy).
+   */
+  paranoidChecks: boolean
   fs: FileSystem
 }
 
@@ -86,6 +99,8 @@ export function sanitizeOptions (input: DbOptionsInput = {}): DbOptions {
     bloomBitsPerKey: clip(input.bloomBitsPerKey, DEFAULTS.bloomBitsPerKey, 0, 64),
     flushInline: input.flushInline ?? false,
     readOnly: input.readOnly ?? false,
+    infoLog: input.infoLog ?? true,
+    paranoidChecks: input.paranoidChecks ?? true,
     fs: input.fs ?? new PosixFileSystem()
   }
 }

@@ -20,6 +20,8 @@
 //      converted logs to lost/, so that a crash at any point leaves either the old database or the
 //      repaired one (plus, at worst, files a second repair finds again).
 // The event loop gets its turns throughout: between batches of a log and between blocks of a table.
+// What it does goes to the info log in LevelDB's words: LOG becomes LOG.old and a new LOG is written, as
+// LevelDB's Repairer (through SanitizeOptions) does, unless the options say infoLog: false.
 //
 // Differences from LevelDB, all on the side of safety: logs are read with checksums on (LevelDB passes
 // false despite its comment), tables with checksums on; the new MANIFEST takes a fresh number instead of
@@ -29,6 +31,7 @@ import { BackgroundWorker } from './compaction/background'
 import { buildTableOptions, type BuildTableOptions } from './compaction/build-table'
 import { replayLog } from './db/replay'
 import { fromFsError, ioError, isDamage } from './errors'
+import { InfoLog } from './info-log'
 import type { FileSystem, RandomAccessFile } from './fs/file-system'
 import { compareInternalKeys, TAG_BYTES, tagSequence, tagType, ValueType } from './internal-key'
 import { acquireLock } from './lock'
@@ -108,11 +111,17 @@ export async function repairDb (dir: string, input?: DbOptionsInput, onProgress?
   const before = listDir(fs, dir)
   if (!before.some((name) => parseFileName(name) !== undefined)) throw ioError(`${dir}: repair found no files`)
   const lock = await acquireLock(dir, fs)
+  const info = options.infoLog ? new InfoLog(fs, dir) : InfoLog.disabled
+  info.start()
   // Writes the tables converted from logs, as it writes a Db's flushes.
   const worker = new BackgroundWorker()
   try {
-    return await new Repairer(dir, options, worker, onProgress).run()
+    return await new Repairer(dir, options, worker, info, onProgress).run()
+  } catch (err) {
+    info.log(`Repair failed: ${message(err)}`)
+    throw err
   } finally {
+    info.close()
     await worker.close()
     await lock.release()
   }
@@ -142,6 +151,7 @@ class Repairer {
   readonly #build: BuildTableOptions
   readonly #worker: BackgroundWorker
   readonly #onProgress: RepairProgress | undefined
+  readonly #info: InfoLog
   #nextFileNumber = 1
   readonly #manifests: string[] = []
   readonly #logs: number[] = []
@@ -161,8 +171,9 @@ class Repairer {
     droppedRecords: 0
   }
 
-  constructor (dir: string, options: DbOptions, worker: BackgroundWorker, onProgress?: RepairProgress) {
+  constructor (dir: string, options: DbOptions, worker: BackgroundWorker, info: InfoLog, onProgress?: RepairProgress) {
     this.#dir = dir
+    this.#info = info
     this.#onProgress = onProgress
     this.#options = options
     this.#fs = options.fs
@@ -190,6 +201,10 @@ class Repairer {
     }
     for (const number of this.#logs) this.#archive(logFileName(this.#dir, number))
     try { this.#fs.syncDir(this.#dir) } catch (err) { throw fromFsError(`syncing ${this.#dir}`, err) }
+    let bytes = 0
+    for (const t of this.#tables) bytes += t.meta.fileSize
+    this.#info.log(`**** Repaired leveldb ${this.#dir}; recovered ${this.#tables.length} files; ${bytes} bytes. ` +
+      'Some data may have been lost. ****')
     return this.#report
   }
 
@@ -223,8 +238,10 @@ class Repairer {
       data = this.#fs.readFile(name)
     } catch (err) {
       result.error = fromFsError(`reading ${name}`, err).message
+      this.#info.log(`Log #${number}: ignoring conversion error: ${result.error}`)
       return
     }
+    const info = this.#info
     const replayed = await replayLog(data, name, {
       dir: this.#dir,
       options: this.#options,
@@ -233,16 +250,24 @@ class Repairer {
       added: (table) => {
         result.tables.push(table.number)
         this.#tableNumbers.push(table.number)
-      }
+      },
+      info
     }, {
       // Damage is skipped and counted, and reading goes on; a record that is not a batch is dropped whole.
-      corruption: (offset, end) => { result.droppedBytes += end - offset },
-      badBatch: () => { result.droppedRecords++ }
+      corruption: (offset, end, error) => {
+        result.droppedBytes += end - offset
+        info.log(`Log #${number}: dropping ${end - offset} bytes; ${error.message}`)
+      },
+      badBatch: (_offset, _bytes, error) => {
+        result.droppedRecords++
+        info.log(`Log #${number}: ignoring ${error.message}`)
+      }
     })
     result.batches = replayed.batches
     result.entries = replayed.entries
     // A torn tail (a write a crash cut short) is dropped too.
     if (replayed.tornAt >= 0) result.droppedBytes += data.length - replayed.tornAt
+    info.log(`Log #${number}: ${replayed.entries} ops saved to ${result.tables.length === 0 ? 'no table' : 'Table #' + result.tables.join(', #')} OK`)
     this.#report.droppedBytes += result.droppedBytes
     this.#report.droppedRecords += result.droppedRecords
   }
@@ -253,6 +278,7 @@ class Repairer {
     let fileName = tableFileName(this.#dir, number)
     if (!this.#fs.exists(fileName)) fileName = sstTableFileName(this.#dir, number)
     const archiveBoth = (reason: string): void => {
+      this.#info.log(`Table #${number}: dropped: ${reason}`)
       this.#archive(tableFileName(this.#dir, number))
       this.#archive(sstTableFileName(this.#dir, number))
       this.#report.tablesArchived.push({ number, reason })
@@ -299,6 +325,7 @@ class Repairer {
           maxSequence: scan.maxSequence
         })
         this.#report.tablesKept.push(number)
+        this.#info.log(`Table #${number}: ${scan.entries} entries OK`)
         return
       }
       await this.#repairTable(number, fileName, table)
@@ -352,6 +379,7 @@ class Repairer {
     })
     this.#report.droppedBytes += scan.droppedBlockBytes
     this.#report.droppedRecords += scan.droppedEntries
+    this.#info.log(`Table #${number}: ${scan.entries} entries repaired (${scan.droppedBlocks} damaged blocks, ${scan.droppedEntries} bad entries dropped)`)
   }
 
   // ---- Step 4: the new MANIFEST ----
@@ -387,8 +415,10 @@ class Repairer {
       let target = path.join(lost, base)
       for (let i = 1; fs.exists(target); i++) target = path.join(lost, `${base}.${i}`)
       fs.rename(file, target)
+      this.#info.log(`Archiving ${file}: OK`)
       return true
-    } catch {
+    } catch (err) {
+      this.#info.log(`Archiving ${file}: ${message(err)}`)
       return false
     }
   }

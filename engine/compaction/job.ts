@@ -1,6 +1,7 @@
 // The messages that ask the background worker for work, and its answers. Everything crosses
 // postMessage: a memtable's SharedArrayBuffer is shared, not copied; a compaction travels as plain data.
 import type { FileSystemDescription } from '../fs/file-system'
+import type { InfoLine } from '../info-log'
 import type { MemTableShape } from '../memtable/memtable'
 import type { FileMetaData } from '../version/version-edit'
 import type { BuildTableOptions } from './build-table'
@@ -34,7 +35,8 @@ export interface CompactionJob {
 
 export type Job = FlushJob | CompactionJob
 
+/** `log`: lines for the info log, stamped in the worker; only the main thread writes LOG. */
 export type JobResult =
-  | { id: number, ok: true, files: FileMetaData[] }
+  | { id: number, ok: true, files: FileMetaData[], log?: InfoLine[] }
   /** `code` is the error's Level code; `errno` the platform's code behind it (EMFILE, ENOSPC), if any. */
-  | { id: number, ok: false, message: string, code?: string, errno?: string }
+  | { id: number, ok: false, message: string, code?: string, errno?: string, log?: InfoLine[] }

@@ -57,6 +57,8 @@ export interface RunCompactionEnv {
    * removes its outputs (LevelDB stops a compaction when the database is being closed).
    */
   cancelled?: () => boolean
+  /** Told a line for the info log as each output is finished (LevelDB's "Generated table"). */
+  log?: (message: string) => void
 }
 
 export interface CompactionRunStats {
@@ -99,7 +101,7 @@ export function maxOutputFiles (c: Compaction, maxFileSize: number): number {
  * from the table cache) and the error is rethrown; inputs are never touched.
  */
 export function runCompaction (c: Compaction, env: RunCompactionEnv): CompactionResult {
-  const { fs, dir, tableCache, options, smallestSnapshot, fileNumbers, cancelled } = env
+  const { fs, dir, tableCache, options, smallestSnapshot, fileNumbers, cancelled, log } = env
   const maxFileSize = options.maxFileSize
   c.resetCursors()
 
@@ -115,6 +117,8 @@ export function runCompaction (c: Compaction, env: RunCompactionEnv): Compaction
   let bytesWritten = 0
   let entriesRead = 0
   let entriesWritten = 0
+  /** entriesWritten when the open output began. */
+  let outEntriesBefore = 0
 
   // The user key of the entries being walked (copied: the iterator's views move on).
   let userKey = new Uint8Array(64)
@@ -139,6 +143,7 @@ export function runCompaction (c: Compaction, env: RunCompactionEnv): Compaction
     }
     builder = new TableBuilder(options, file)
     outSmallest = undefined
+    outEntriesBefore = entriesWritten
     return builder
   }
 
@@ -162,6 +167,7 @@ export function runCompaction (c: Compaction, env: RunCompactionEnv): Compaction
     tableCache.iterator(outNumber, fileSize, false).close()
     outputs.push({ number: outNumber, fileSize, smallest: outSmallest, largest: lastKey.slice(0, lastKeyLen) })
     bytesWritten += fileSize
+    log?.(`Generated table #${outNumber}@${c.level}: ${entriesWritten - outEntriesBefore} keys, ${fileSize} bytes`)
   }
 
   const input = makeInputIterator(c, tableCache)

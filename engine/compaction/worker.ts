@@ -4,6 +4,7 @@
 import { parentPort } from 'node:worker_threads'
 import { systemErrorCode } from '../errors'
 import { fileSystemFrom } from '../fs/posix-file-system'
+import { infoLine, type InfoLine } from '../info-log'
 import { MemTable } from '../memtable/memtable'
 import { TableCache } from '../table/table-cache'
 import { buildTable } from './build-table'
@@ -22,6 +23,7 @@ if (port === null) throw new Error('engine/compaction/worker must run in a worke
 
 port.on('message', (job: Job) => {
   let result: JobResult
+  const log: InfoLine[] = []
   try {
     const fs = fileSystemFrom(job.fs)
     if (job.kind === 'flush') {
@@ -39,16 +41,17 @@ port.on('message', (job: Job) => {
           options: job.options,
           smallestSnapshot: job.smallestSnapshot,
           fileNumbers: job.fileNumbers,
-          cancelled: () => Atomics.load(cancel, 0) !== 0
+          cancelled: () => Atomics.load(cancel, 0) !== 0,
+          log: (message) => log.push(infoLine(message))
         })
-        result = { id: job.id, ok: true, files: out.outputs }
+        result = { id: job.id, ok: true, files: out.outputs, log }
       } finally {
         tableCache.close()
       }
     }
   } catch (err) {
     const e = err as Error & { code?: string }
-    result = { id: job.id, ok: false, message: e.message, code: e.code, errno: systemErrorCode(err) }
+    result = { id: job.id, ok: false, message: e.message, code: e.code, errno: systemErrorCode(err), log }
   }
   port.postMessage(result)
 })

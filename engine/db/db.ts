@@ -30,6 +30,7 @@ import { type EngineError, fromFsError, invalidArgument, ioError, readOnly } fro
 import { BudgetedFileSystem } from '../fs/budgeted-file-system'
 import { DescriptorBudget, descriptorLimit, isDescriptorShortage } from '../fs/descriptor-budget'
 import type { FileSystem, WritableFile } from '../fs/file-system'
+import { InfoLog } from '../info-log'
 import { putMaxTag } from '../internal-key'
 import { DbIterator } from '../iterators/db-iterator'
 import type { InternalIterator } from '../iterators/internal-iterator'
@@ -51,7 +52,7 @@ import { VersionSet } from '../version/version-set'
 import { BatchReader, insertBatch, WriteBatch, type Bytes } from '../write-batch'
 import { getProperty } from './properties'
 import { readOnlyState } from './read-only'
-import { recover, type OpenLog } from './recovery'
+import { recover, type OpenLog, type SkippedRecord } from './recovery'
 import { workerFileSystem, writeMemTable } from './memtable-flush'
 import { WriteGroup } from './write-group'
 
@@ -126,6 +127,12 @@ export class Db {
   #installingFlush = false
   /** A commit found the memtable full while a flush ran; the flush's end commits the group. */
   #stalled = false
+  /** LevelDB's info log (engine/info-log.ts), and what was logged of the stall and slowdown going on. */
+  #info = InfoLog.disabled
+  #stallLogged: string | undefined
+  #slowdownLogged = false
+  /** What a lenient open skipped (the rough-level.recovery-skipped property). */
+  #recoverySkipped: readonly SkippedRecord[] = []
 
   /**
    * Groups waiting for their commit, oldest first; the last one collects new writes until it holds
@@ -188,20 +195,28 @@ export class Db {
     }
     const lock = await acquireLock(dir, fs)
     const flushWorker = new BackgroundWorker(() => options.fs.closeIdle?.())
+    let info = InfoLog.disabled
     try {
       // Counted once the lock's socket is open, so that the process's spare descriptors exclude it.
       options.fs = new BudgetedFileSystem(fs, new DescriptorBudget(descriptorLimit(options.maxOpenFiles)))
-      return await Db.#recover(dir, options, lock, flushWorker)
+      // Written from the end of a successful recovery, under the lock (engine/info-log.ts). A read-only open
+      // (#openReadOnly) has none: it creates no file.
+      if (options.infoLog) info = new InfoLog(options.fs, dir)
+      return await Db.#recover(dir, options, lock, flushWorker, info)
     } catch (err) {
+      info.close()
       await flushWorker.close()
       await lock.release()
       throw err
     }
   }
 
-  static async #recover (dir: string, options: DbOptions, lock: DbLock, flushWorker: BackgroundWorker): Promise<Db> {
-    const r = await recover(dir, options, flushWorker)
+  static async #recover (dir: string, options: DbOptions, lock: DbLock, flushWorker: BackgroundWorker, info: InfoLog): Promise<Db> {
+    const r = await recover(dir, options, flushWorker, info)
     const db = new Db(dir, options, r.versions, r.tableCache, r.blockCache, lock, new MemTable(memTableCapacity(options.writeBufferSize)), r.log, flushWorker)
+    db.#info = info
+    db.#recoverySkipped = r.skipped
+    info.start()
     db.#removeObsoleteFiles()
     db.#maybeScheduleCompaction()
     return db
@@ -339,7 +354,8 @@ export class Db {
       memoryUsage: this.memoryUsage,
       blockCacheUsage: this.#blockCache?.totalCharge ?? 0,
       tableStats: this.#tableCache.stats,
-      openRetries: this.openRetries
+      openRetries: this.openRetries,
+      recoverySkipped: this.#recoverySkipped
     })
   }
 
@@ -369,6 +385,7 @@ export class Db {
     await this.#compactionWorker.close()
     this.#versions.close()
     this.#tableCache.close()
+    this.#info.close()
     await this.#lock?.release()
   }
 
@@ -410,7 +427,8 @@ export class Db {
   #scheduleCommit (): void {
     if (this.#compacting !== undefined && this.#versions.current.numFiles(0) >= L0_SLOWDOWN_WRITES_TRIGGER) {
       // LevelDB's slowdown: each group waits 1 ms while level 0 is deep, giving the compaction room
-      // before writes would have to stop.
+      // before writes would have to stop. Logged once per compaction it waits for.
+      if (!this.#slowdownLogged) this.#logSlowdown()
       setTimeout(this.#commitTask, 1)
     } else if (eventLoopBudget.spent()) {
       eventLoopBudget.afterTurn(this.#commitTask)
@@ -445,13 +463,13 @@ export class Db {
     }
     if (this.#compacting !== undefined && this.#versions.current.numFiles(0) >= L0_STOP_WRITES_TRIGGER) {
       // Level 0 is too deep for reads to stay fast: wait for the compaction (LevelDB's stop trigger).
-      this.#stalled = true
+      this.#stall('Too many L0 files; waiting...')
       return false
     }
     if (this.#mem.approximateMemoryUsage >= this.options.writeBufferSize) {
       // Room for the write: wait for the running flush if the memtable it left behind is full too.
       if (this.#imm !== undefined) {
-        this.#stalled = true
+        this.#stall('Current memtable full; waiting...')
         return false
       }
       try {
@@ -460,8 +478,7 @@ export class Db {
         // No descriptor for the new log, even after closing idle tables: nothing changed, so write on
         // into this memtable and try the switch again at the next commit.
         if (!isDescriptorShortage(err)) {
-          this.#bgError = fromFsError('switching to a new log', err)
-          this.#failGroups(this.#bgError)
+          this.#failGroups(this.#backgroundError(fromFsError('switching to a new log', err)))
           return false
         }
       }
@@ -477,8 +494,7 @@ export class Db {
       log.writer.addRecord(batch.buf, batch.offset, batch.byteLength, true)
       this.#logUnsynced = true
     } catch (err) {
-      this.#bgError = fromFsError(`writing ${log.file.path}`, err)
-      this.#failGroups(this.#bgError)
+      this.#failGroups(this.#backgroundError(fromFsError(`writing ${log.file.path}`, err)))
       return false
     }
     insertBatch(new BatchReader(batch.buf, batch.offset, batch.byteLength, 'write batch'), this.#mem)
@@ -525,9 +541,9 @@ export class Db {
         this.#logUnsynced = false
         await this.#syncFile(current)
       } catch (err) {
-        this.#bgError ??= fromFsError('syncing the log', err)
-        for (const g of waiters) g.fail(this.#bgError)
-        for (const g of this.#syncWaiters) g.fail(this.#bgError)
+        const failure = this.#backgroundError(fromFsError('syncing the log', err))
+        for (const g of waiters) g.fail(failure)
+        for (const g of this.#syncWaiters) g.fail(failure)
         this.#syncWaiters = []
         break
       }
@@ -547,7 +563,7 @@ export class Db {
       if (oldUnsynced) await this.#syncFile(old)
       await this.fs.syncDirAsync(this.dir)
     } catch (err) {
-      this.#bgError ??= fromFsError('syncing the log and directory at a log switch', err)
+      this.#backgroundError(fromFsError('syncing the log and directory at a log switch', err))
     } finally {
       this.#switchSync = undefined
     }
@@ -595,10 +611,10 @@ export class Db {
     const number = this.#versions.newFileNumber()
     this.#pendingOutputs.add(number)
     try {
-      const file = await writeMemTable(this.#background, this.dir, this.options, number, imm)
+      const file = await writeMemTable(this.#background, this.dir, this.options, number, imm, this.#info)
       await this.#installFlush(file)
     } catch (err) {
-      this.#bgError ??= fromFsError(`flushing the memtable to ${tableFileName(this.dir, number)}`, err)
+      this.#backgroundError(fromFsError(`flushing the memtable to ${tableFileName(this.dir, number)}`, err))
     } finally {
       this.#pendingOutputs.delete(number)
       this.#flushing = undefined
@@ -646,6 +662,24 @@ export class Db {
     if (!this.#stalled) return
     this.#stalled = false
     this.#commit()
+    if (!this.#stalled) this.#stallLogged = undefined
+  }
+
+  /** Marks a stall (#stalled); its first wait is logged, not every retry of the same stall. */
+  #stall (why: string): void {
+    this.#stalled = true
+    if (this.#stallLogged === why) return
+    this.#stallLogged = why
+    this.#info.log(why)
+  }
+
+  /** LevelDB's RecordBackgroundError: the first error puts the database in its error state, and is logged. */
+  #backgroundError (err: EngineError): EngineError {
+    if (this.#bgError === undefined) {
+      this.#bgError = err
+      this.#info.log(`Background error: ${err.message}`)
+    }
+    return this.#bgError
   }
 
   /** Starts the compaction LevelDB's size scores call for, if none is running. */
@@ -655,9 +689,16 @@ export class Db {
     if (c !== undefined) this.#startCompaction(c)
   }
 
+  /** LevelDB logs no slowdown; rough-level does, once per compaction the writes wait for (#slowdownLogged). */
+  #logSlowdown (): void {
+    this.#slowdownLogged = true
+    this.#info.log(`Too many L0 files (${this.#versions.current.numFiles(0)}); delaying each write group by 1 ms...`)
+  }
+
   #startCompaction (c: Compaction): Promise<void> {
     const running = this.#compacting = this.#runCompaction(c).finally(() => {
       if (this.#compacting === running) this.#compacting = undefined
+      this.#slowdownLogged = false
       this.#resumeStalled()
       this.#maybeScheduleCompaction()
     })
@@ -670,14 +711,21 @@ export class Db {
    */
   async #runCompaction (c: Compaction): Promise<void> {
     const versions = this.#versions
+    const info = this.#info
     if (c.isTrivialMove()) {
+      const f = c.inputs[0][0]
+      let status = 'OK'
       try {
         await versions.logAndApply(trivialMoveEdit(c))
       } catch (err) {
-        this.#bgError ??= fromFsError('recording a trivial move', err)
+        status = this.#backgroundError(fromFsError('recording a trivial move', err)).message
       }
+      info.log(`Moved #${f.number} to level-${c.level + 1} ${f.fileSize} bytes ${status}: ${versions.current.levelSummary()}`)
       return
     }
+    const inputs = `${c.inputs[0].length}@${c.level} + ${c.inputs[1].length}@${c.level + 1} files`
+    info.log(`Compacting ${inputs}`)
+    const start = performance.now()
     const numbers: number[] = []
     for (let i = maxOutputFiles(c, this.options.maxFileSize); i > 0; i--) {
       const n = versions.newFileNumber()
@@ -694,26 +742,35 @@ export class Db {
         const result = await this.#compactionWorker.run({
           kind: 'compaction', fs: description, dir: this.dir, compaction: c.spec(), options, smallestSnapshot, fileNumbers: numbers, cancel: this.#cancel.buffer as SharedArrayBuffer
         })
+        info.write(result.log)
         if (!result.ok) {
           const err = resultError(result)
           // A shortage of descriptors that outlasted the worker's retries is no error of the database:
           // the inputs are untouched, and it is picked again (each run of the job retries with pauses).
-          if (isDescriptorShortage(err)) return
+          if (isDescriptorShortage(err)) {
+            info.log(`Compaction of ${inputs} postponed: ${err.message}`)
+            return
+          }
           throw err
         }
         outputs = result.files
       } else {
         await undefined
         outputs = runCompaction(c, {
-          fs: this.fs, dir: this.dir, tableCache: this.#tableCache, options, smallestSnapshot, fileNumbers: numbers, cancelled: () => this.#closed
+          fs: this.fs, dir: this.dir, tableCache: this.#tableCache, options, smallestSnapshot, fileNumbers: numbers, cancelled: () => this.#closed, log: (m) => info.log(m)
         }).outputs
       }
       if (this.#bgError !== undefined || this.#closed) return
       await versions.logAndApply(applyCompaction(c, outputs))
+      let written = 0
+      for (const f of outputs) written += f.fileSize
+      info.log(`Compacted ${inputs} => ${written} bytes (read ${c.totalInputBytes} bytes, ${Math.round(performance.now() - start)} ms)`)
+      info.log(`compacted to: ${versions.current.levelSummary()}`)
       this.#removeObsoleteFiles()
     } catch (err) {
       // Closing cancels a running compaction; that is not an error of the database.
-      if (!this.#closed) this.#bgError ??= fromFsError(`compacting level ${c.level}`, err)
+      if (this.#closed) info.log(`Compaction of ${inputs} stopped: the database is closing`)
+      else this.#backgroundError(fromFsError(`compacting level ${c.level}`, err))
     } finally {
       for (const n of numbers) this.#pendingOutputs.delete(n)
     }
@@ -791,6 +848,7 @@ export class Db {
       }
       if (!keep) {
         if (parsed.type === FileType.Table) this.#tableCache.evict(parsed.number)
+        this.#info.log(`Delete type=${parsed.type} #${parsed.number}`)
         try { this.fs.unlink(`${this.dir}/${name}`) } catch {}
       }
     }

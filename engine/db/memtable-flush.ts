@@ -3,6 +3,7 @@
 // when the file system cannot be rebuilt in a worker (the fault-injection tests' flushInline).
 import { BackgroundWorker, resultError } from '../compaction/background'
 import { buildTable, buildTableOptions } from '../compaction/build-table'
+import type { InfoLog } from '../info-log'
 import type { MemTable } from '../memtable/memtable'
 import type { FileSystemDescription } from '../fs/file-system'
 import type { DbOptions } from '../options'
@@ -16,8 +17,25 @@ export function workerFileSystem (options: DbOptions): FileSystemDescription | u
 /**
  * Writes mem as table `number` in dir; resolves with its metadata, or undefined when mem held nothing
  * (then no file is left). Always completes after a turn of the microtask queue at least, as a worker would.
+ * Its start and end go to `info` as LevelDB's WriteLevel0Table logs them.
  */
 export async function writeMemTable (
+  worker: BackgroundWorker, dir: string, options: DbOptions, number: number, mem: MemTable, info: InfoLog
+): Promise<FileMetaData | undefined> {
+  info.log(`Level-0 table #${number}: started`)
+  const start = performance.now()
+  try {
+    const table = await buildMemTable(worker, dir, options, number, mem)
+    info.log(`Level-0 table #${number}: ${table?.fileSize ?? 0} bytes OK ` +
+      `(${mem.entries} entries, ${mem.approximateMemoryUsage} bytes in memory, ${Math.round(performance.now() - start)} ms)`)
+    return table
+  } catch (err) {
+    info.log(`Level-0 table #${number}: 0 bytes ${err instanceof Error ? err.message : String(err)}`)
+    throw err
+  }
+}
+
+async function buildMemTable (
   worker: BackgroundWorker, dir: string, options: DbOptions, number: number, mem: MemTable
 ): Promise<FileMetaData | undefined> {
   const tableOptions = buildTableOptions(options)

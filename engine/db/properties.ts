@@ -9,10 +9,13 @@
 //   rough-level.filter-rejects        table lookups the bloom filter answered without a block read
 //   rough-level.open-retries          times a read-only open started again because a writer deleted a
 //                                     file it needed (engine/db/read-only.ts); 0 for a writer
+//   rough-level.recovery-skipped      what a lenient open (paranoidChecks false) skipped in the logs: a JSON
+//                                     array of { file, offset, bytes, reason }, '[]' when nothing
 import { tagSequence, tagType } from '../internal-key'
 import type { TableCacheStats } from '../table/table-cache'
 import type { Version } from '../version/version'
 import { NUM_LEVELS } from '../version/version-edit'
+import type { SkippedRecord } from './recovery'
 
 export interface PropertySource {
   version: Version
@@ -20,6 +23,7 @@ export interface PropertySource {
   blockCacheUsage: number
   tableStats: TableCacheStats
   openRetries?: number
+  recoverySkipped?: readonly SkippedRecord[]
 }
 
 /** The property's value, or undefined for a name LevelDB would not recognise. */
@@ -62,6 +66,8 @@ export function getProperty (name: string, src: PropertySource): string | undefi
       return String(src.tableStats.filterRejects)
     case 'rough-level.open-retries':
       return String(src.openRetries ?? 0)
+    case 'rough-level.recovery-skipped':
+      return JSON.stringify(src.recoverySkipped ?? [])
     default:
       return undefined
   }

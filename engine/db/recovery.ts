@@ -3,12 +3,17 @@
 // replayed, oldest first, into memtables written as level-0 tables (engine/db/replay.ts: on the flush
 // worker, as the Db's flushes are, with turns of the event loop); a new log is started and one MANIFEST edit
 // records it all, so that what the open recovered is durable in synced tables before any new write is
-// acknowledged. Damage in a log fails the open (LEVEL_CORRUPTION).
+// acknowledged. What it does goes to the info log (LevelDB's messages).
+// Damage in the middle of a log fails the open (LEVEL_CORRUPTION) unless paranoidChecks is false: then the
+// damaged records are skipped (the log reader's and replay's reporter policy, as repair's) and each drop is
+// logged and returned (LevelDB's RecoverLogFile with paranoid_checks false). A damaged MANIFEST and a missing
+// table fail the open either way, as in LevelDB 1.23.
 // A failed recovery removes only what it created, so the directory is as it was (unless the MANIFEST
 // change already took effect, when what it names must stay).
 import type { BackgroundWorker } from '../compaction/background'
 import { corruption, type EngineError, fromFsError, invalidArgument } from '../errors'
 import type { WritableFile } from '../fs/file-system'
+import type { InfoLog } from '../info-log'
 import { LogWriter } from '../log/writer'
 import type { DbOptions } from '../options'
 import type { Block } from '../table/block'
@@ -18,7 +23,7 @@ import { currentFileName, FileType, logFileName, parseFileName, tableFileName } 
 import { VersionEdit } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
 import { workerFileSystem } from './memtable-flush'
-import { type Level0Output, replayLog, type ReplayOutput } from './replay'
+import { type Level0Output, replayLog, type ReplayOutput, type ReplayReporter } from './replay'
 
 /** Table files LevelDB keeps out of the table cache's share of maxOpenFiles (logs, MANIFEST, ...). */
 const NON_TABLE_CACHE_FILES = 10
@@ -35,22 +40,39 @@ export interface OpenLog {
   writer: LogWriter
 }
 
+/** Bytes of a log a lenient open (paranoidChecks false) skipped. */
+export interface SkippedRecord {
+  /** The log's path. */
+  file: string
+  /**
+   * Where the skipped bytes begin, and how many: damaged bytes (headers included, to where reading resumed),
+   * or the payload of a record that passed its checksum but is not a batch to apply.
+   */
+  offset: number
+  bytes: number
+  /** The check that failed (a LEVEL_CORRUPTION message naming the file and offset). */
+  reason: string
+}
+
 export interface Recovered {
   versions: VersionSet
   tableCache: TableCache
   blockCache: LruCache<Block> | undefined
   log: OpenLog
+  /** What a lenient open skipped, in log order (always empty when paranoidChecks is true). */
+  skipped: SkippedRecord[]
 }
 
 /**
  * Recovers (or, with createIfMissing, creates) the database at dir, writing full memtables with
- * `worker`. Requires: its lock is held.
+ * `worker` and logging to `info`. Requires: its lock is held.
  */
-export async function recover (dir: string, options: DbOptions, worker: BackgroundWorker): Promise<Recovered> {
+export async function recover (dir: string, options: DbOptions, worker: BackgroundWorker, info: InfoLog): Promise<Recovered> {
   const fs = options.fs
   const { versions, tableCache, blockCache } = newVersionSet(dir, options)
   if (!fs.exists(currentFileName(dir))) {
     if (!options.createIfMissing) throw invalidArgument(`${dir}: does not exist (create_if_missing is false)`)
+    info.log(`Creating DB ${dir} since it was missing.`)
     versions.create()
   } else if (options.errorIfExists) {
     throw invalidArgument(`${dir}: exists (error_if_exists is true)`)
@@ -75,6 +97,7 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
   const logs = logsToReplay(names, versions)
   const edit = new VersionEdit()
   const built: number[] = []
+  const skipped: SkippedRecord[] = []
   let file: WritableFile | undefined
   let path: string | undefined
   try {
@@ -86,9 +109,11 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
       added: (table) => {
         built.push(table.number)
         edit.addFile(0, table)
-      }
+      },
+      info
     }
-    const maxSequence = versions.lastSequence = await replayLogs(dir, options, logs, versions, level0)
+    const reporter = options.paranoidChecks ? undefined : (name: string): ReplayReporter => skippingReporter(name, skipped, info)
+    const maxSequence = versions.lastSequence = await replayLogs(dir, options, logs, versions, level0, { info, reporter })
 
     // Every open writes to a new log.
     const number = versions.newFileNumber()
@@ -102,7 +127,7 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
     edit.prevLogNumber = 0
     edit.lastSequence = maxSequence
     await versions.logAndApply(edit)
-    return { versions, tableCache, blockCache, log: { number, file, writer: new LogWriter(file) } }
+    return { versions, tableCache, blockCache, log: { number, file, writer: new LogWriter(file) }, skipped }
   } catch (err) {
     file?.close()
     versions.close()
@@ -137,11 +162,20 @@ export function logsToReplay (names: string[], versions: VersionSet): number[] {
   return logs.sort((a, b) => a - b)
 }
 
+/** What a replay of logs tells beyond its output: LOG lines, and the damage policy per log (none: throw). */
+export interface ReplayHooks {
+  info?: InfoLog
+  reporter?: (logName: string) => ReplayReporter
+}
+
 /**
  * Replays `logs` (numbers, oldest first) into `out`, marking their numbers used; returns the last
- * sequence they and the MANIFEST reach. Damage throws (LEVEL_CORRUPTION); a torn tail is dropped.
+ * sequence they and the MANIFEST reach. Without a reporter damage throws (LEVEL_CORRUPTION); a torn tail
+ * is dropped (and logged).
  */
-export async function replayLogs (dir: string, options: DbOptions, logs: number[], versions: VersionSet, out: ReplayOutput): Promise<number> {
+export async function replayLogs (
+  dir: string, options: DbOptions, logs: number[], versions: VersionSet, out: ReplayOutput, hooks: ReplayHooks = {}
+): Promise<number> {
   let maxSequence = versions.lastSequence
   for (const number of logs) {
     versions.markFileNumberUsed(number)
@@ -154,7 +188,22 @@ export async function replayLogs (dir: string, options: DbOptions, logs: number[
     }
     // Records to replay mean a table to write: let the worker start while this thread replays.
     if (data.length > 0 && 'worker' in out && workerFileSystem(options) !== undefined) out.worker.warmUp()
-    maxSequence = Math.max(maxSequence, (await replayLog(data, name, out)).maxSequence)
+    hooks.info?.log(`Recovering log #${number}`)
+    const replay = await replayLog(data, name, out, hooks.reporter?.(name))
+    if (replay.tornAt >= 0) hooks.info?.log(`${name}: dropping ${data.length - replay.tornAt} bytes of a torn tail at offset ${replay.tornAt}`)
+    maxSequence = Math.max(maxSequence, replay.maxSequence)
   }
   return maxSequence
+}
+
+/** The lenient open's policy: every drop is kept in `skipped` and logged, in LevelDB's words. */
+function skippingReporter (file: string, skipped: SkippedRecord[], info: InfoLog): ReplayReporter {
+  const skip = (offset: number, bytes: number, error: EngineError): void => {
+    skipped.push({ file, offset, bytes, reason: error.message })
+    info.log(`(ignoring error) ${file}: dropping ${bytes} bytes at offset ${offset}; ${error.message}`)
+  }
+  return {
+    corruption: (offset, end, error) => skip(offset, end - offset, error),
+    badBatch: skip
+  }
 }

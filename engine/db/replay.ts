@@ -7,10 +7,11 @@
 // The damage policy is the caller's. Without a reporter, damage in the log, or a record that is not a
 // batch, throws LEVEL_CORRUPTION naming the file and offset (recovery refuses to open). With one, the log
 // reader reports damaged bytes and reads on past them, and a record that is not a whole, well-formed batch
-// following the last one applied is reported and skipped whole, never half-applied (repair; later a
-// lenient open).
+// following the last one applied is reported and skipped whole, never half-applied (repair, and the
+// lenient open: paranoidChecks false).
 import type { BackgroundWorker } from '../compaction/background'
 import { corruption, EngineError, fromFsError } from '../errors'
+import type { InfoLog } from '../info-log'
 import { MAX_SEQUENCE } from '../internal-key'
 import { LogReader, type LogReporter } from '../log/reader'
 import { MemTable, memTableCapacity } from '../memtable/memtable'
@@ -23,8 +24,11 @@ import { writeMemTable } from './memtable-flush'
 
 /** What a lenient replay is told it skipped. */
 export interface ReplayReporter extends LogReporter {
-  /** The record at `offset` passed its checksum but is not a batch that can follow the last one applied. */
-  badBatch (offset: number, error: EngineError): void
+  /**
+   * The record at `offset` (`bytes` long) passed its checksum but is not a batch that can follow the last
+   * one applied.
+   */
+  badBatch (offset: number, bytes: number, error: EngineError): void
 }
 
 /** Where replayed memtables go, as level-0 tables. */
@@ -37,6 +41,8 @@ export interface Level0Output {
   newFileNumber (): number
   /** Told of each table once it is written, so that a caller failing later can remove it. */
   added (table: FileMetaData): void
+  /** Where each table's start and end are logged. */
+  readonly info: InfoLog
 }
 
 /** Where a read-only open's memtables go instead of tables: kept in memory, oldest first. */
@@ -75,7 +81,7 @@ export async function replayLog (data: Uint8Array, fileName: string, out: Replay
     } else {
       const problem = batchProblem(record, maxSequence, what)
       if (problem !== undefined) {
-        reporter.badBatch(reader.recordOffset, problem)
+        reporter.badBatch(reader.recordOffset, record.length, problem)
         continue
       }
     }
@@ -103,7 +109,7 @@ async function emit (out: ReplayOutput, mem: MemTable): Promise<void> {
   const number = out.newFileNumber()
   let table: FileMetaData | undefined
   try {
-    table = await writeMemTable(out.worker, out.dir, out.options, number, mem)
+    table = await writeMemTable(out.worker, out.dir, out.options, number, mem, out.info)
   } catch (err) {
     throw fromFsError(`writing ${tableFileName(out.dir, number)}`, err)
   }

@@ -25,6 +25,9 @@ export const descriptorFileName = (dir: string, n: number): string =>
   path.join(dir, 'MANIFEST-' + String(n).padStart(6, '0'))
 export const currentFileName = (dir: string): string => path.join(dir, 'CURRENT')
 export const lockFileName = (dir: string): string => path.join(dir, 'LOCK')
+/** The info log (engine/info-log.ts), and the previous open's. */
+export const infoLogFileName = (dir: string): string => path.join(dir, 'LOG')
+export const oldInfoLogFileName = (dir: string): string => path.join(dir, 'LOG.old')
 
 export interface ParsedFileName {
   type: FileType

@@ -107,6 +107,11 @@ export class Version {
     return this.files[level].length
   }
 
+  /** Files per level as LevelDB's VersionSet::LevelSummary prints them: `files[ 2 5 0 0 0 0 0 ]`. */
+  levelSummary (): string {
+    return `files[ ${this.files.map((level) => level.length).join(' ')} ]`
+  }
+
   /** Total size of the level's files, in bytes. */
   numLevelBytes (level: number): number {
     return totalFileSize(this.files[level])

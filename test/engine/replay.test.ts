@@ -7,6 +7,7 @@ import fs = require('node:fs')
 import path = require('node:path')
 import { BackgroundWorker } from '../../engine/compaction/background'
 import { type Level0Output, replayLog, type ReplayReporter } from '../../engine/db/replay'
+import { InfoLog } from '../../engine/info-log'
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { ValueType } from '../../engine/internal-key'
 import { sanitizeOptions } from '../../engine/options'
@@ -78,7 +79,8 @@ function harness (label: string, options: { flushInline?: boolean, writeBufferSi
     options: sanitizeOptions({ flushInline: true, writeBufferSize: 64 * 1024, ...options }),
     worker,
     newFileNumber: () => next++,
-    added: (table) => { added.push(table) }
+    added: (table) => { added.push(table) },
+    info: InfoLog.disabled
   }
   return { dir, out, added, close: async () => { await worker.close(); removeDir(dir) } }
 }
@@ -160,7 +162,7 @@ test('replayLog with a reporter: a record that is not a whole batch following th
   const regions: number[][] = []
   const reporter: ReplayReporter = {
     corruption: (offset, end) => { regions.push([offset, end]) },
-    badBatch: (offset, error) => { bad.push([offset, String(error.code)]) }
+    badBatch: (offset, _bytes, error) => { bad.push([offset, String(error.code)]) }
   }
   const result = await replayLog(model.bytes, path.join(h.dir, '000004.log'), h.out, reporter)
   t.same(bad, [1, 3, 4].map((i) => [model.records[i].offset, 'LEVEL_CORRUPTION']), 'the three records that are not batches to apply are reported, at their offsets')

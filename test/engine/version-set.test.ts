@@ -27,7 +27,7 @@ test('a fresh database holds exactly the files LevelDB writes, MANIFEST-000002 b
   const dir = tempDir()
   const db = await Db.open(dir)
   await db.close()
-  t.same(fs.readdirSync(dir).sort(), ['000003.log', 'CURRENT', 'LOCK', 'MANIFEST-000002'], 'files as LevelDB 1.23 leaves them (no LOG)')
+  t.same(fs.readdirSync(dir).sort(), ['000003.log', 'CURRENT', 'LOCK', 'LOG', 'MANIFEST-000002'], 'files as LevelDB 1.23 leaves them')
   t.is(fs.readFileSync(path.join(dir, 'CURRENT'), 'latin1'), 'MANIFEST-000002\n', 'CURRENT names the new MANIFEST')
   const expected = fromHex(`
     56 f9 b8 f8 1c 00 01 01 1a ${Buffer.from('leveldb.BytewiseComparator').toString('hex')}
@@ -45,7 +45,7 @@ test('file numbers on reopen follow LevelDB (reference §12.1): one put, reopen 
   db = await Db.open(dir)
   await db.close()
   // Open 1: MANIFEST-2, log 3 (next file 4). Open 2: MANIFEST-4, the replayed log 3 becomes table 5, new log 6.
-  t.same(fs.readdirSync(dir).sort(), ['000005.ldb', '000006.log', 'CURRENT', 'LOCK', 'MANIFEST-000004'],
+  t.same(fs.readdirSync(dir).sort(), ['000005.ldb', '000006.log', 'CURRENT', 'LOCK', 'LOG', 'LOG.old', 'MANIFEST-000004'],
     'the replayed log became table 5, the new log is 6, the new MANIFEST is 4, and the old files are gone')
   fs.rmSync(dir, { recursive: true, force: true })
 })

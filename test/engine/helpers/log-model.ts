@@ -77,3 +77,32 @@ export function frameLog (records: readonly Uint8Array[], start = 0): { bytes: B
   }
   return { bytes: Buffer.concat(parts), records: placed }
 }
+
+/**
+ * Where each record of an undamaged log lies, from its headers alone (no checksum is read): FULL records,
+ * and FIRST..LAST runs grouped into one. Stops at a zero-filled header or the end of the bytes.
+ */
+export function recordsOf (bytes: Uint8Array): ModelRecord[] {
+  const out: ModelRecord[] = []
+  let current: ModelRecord | undefined
+  let pos = 0
+  while (pos + HEADER <= bytes.length) {
+    const left = BLOCK - (pos % BLOCK)
+    if (left < HEADER) {
+      pos += left
+      continue
+    }
+    const length = bytes[pos + 4] | (bytes[pos + 5] << 8)
+    const type = bytes[pos + 6]
+    if (type === 0 && length === 0) break
+    const fragment = { offset: pos, type, length }
+    if (type === 1 || type === 2) current = { offset: pos, fragments: [] }
+    current?.fragments.push(fragment)
+    if ((type === 1 || type === 4) && current !== undefined) {
+      out.push(current)
+      current = undefined
+    }
+    pos += HEADER + length
+  }
+  return out
+}

@@ -1,0 +1,111 @@
+// The info log (engine/info-log.ts): LevelDB's line format (util/posix_logger.h), the rotation of LOG to
+// LOG.old, lines held until start(), and nothing written when it is disabled or before it starts.
+import test from 'tape'
+import fs = require('node:fs')
+import os = require('node:os')
+import path = require('node:path')
+import { threadId } from 'node:worker_threads'
+import { Db } from '../../engine/db/db'
+import { PosixFileSystem } from '../../engine/fs/posix-file-system'
+import { formatLine, InfoLog, infoLine } from '../../engine/info-log'
+import { FaultFileSystem } from './helpers/fault-file-system'
+
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-info-log-'))
+test.onFinish(() => fs.rmSync(root, { recursive: true, force: true }))
+let dirs = 0
+function newDir (): string {
+  const dir = path.join(root, String(++dirs))
+  fs.mkdirSync(dir)
+  return dir
+}
+
+/** PosixLogger's header: `%04d/%02d/%02d-%02d:%02d:%02d.%06d <thread> `, then the message. */
+const LINE = /^(\d{4})\/(\d{2})\/(\d{2})-(\d{2}):(\d{2}):(\d{2})\.(\d{6}) (\S+) (.*)$/
+
+const flushed = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+test('info log: a line is LevelDB\'s local timestamp with microseconds, the thread, then the message and one newline', (t) => {
+  // 2021-03-04 05:06:07.089012 local time, from its parts (an expectation built apart from formatLine).
+  const when = new Date(2021, 2, 4, 5, 6, 7, 89).getTime() + 0.012
+  t.is(formatLine({ time: when, thread: 7, message: 'Recovering log #12' }), '2021/03/04-05:06:07.089012 7 Recovering log #12\n')
+  t.is(formatLine({ time: when, thread: 0, message: 'Too many L0 files; waiting...\n' }), '2021/03/04-05:06:07.089012 0 Too many L0 files; waiting...\n',
+    'a message ending in a newline gets no second one (as PosixLogger)')
+  const midnight = new Date(1999, 11, 31, 23, 59, 59, 999).getTime() + 0.999
+  t.is(formatLine({ time: midnight, thread: 3, message: 'x' }).slice(0, 26), '1999/12/31-23:59:59.999999', 'the largest microsecond value')
+
+  const before = Date.now()
+  const line = infoLine('now')
+  const after = Date.now()
+  t.is(line.thread, threadId, 'stamped with this thread')
+  const m = LINE.exec(formatLine(line).trimEnd())
+  t.ok(m !== null, 'infoLine formats to the pattern')
+  if (m !== null) {
+    const parsed = new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6], Math.floor(+m[7] / 1000)).getTime()
+    t.ok(parsed >= before - 1 && parsed <= after + 1, `the timestamp reads back as the wall-clock time (${parsed} in [${before}, ${after}])`)
+    t.is(m[9], 'now')
+  }
+  t.end()
+})
+
+test('info log: nothing is written before start(); start() renames LOG to LOG.old and writes the lines held', async (t) => {
+  const dir = newDir()
+  fs.writeFileSync(path.join(dir, 'LOG'), 'previous run\n')
+  fs.writeFileSync(path.join(dir, 'LOG.old'), 'the run before\n')
+  const log = new InfoLog(new PosixFileSystem(), dir)
+  log.log('first')
+  await flushed()
+  t.is(fs.readFileSync(path.join(dir, 'LOG'), 'utf8'), 'previous run\n', 'LOG is untouched before start()')
+  t.is(fs.readFileSync(path.join(dir, 'LOG.old'), 'utf8'), 'the run before\n', 'and LOG.old too')
+  log.start()
+  t.is(fs.readFileSync(path.join(dir, 'LOG.old'), 'utf8'), 'previous run\n', 'the previous LOG is now LOG.old')
+  log.log('second')
+  log.write([{ time: Date.now(), thread: 5, message: 'from a worker' }])
+  t.same(messages(dir), ['first'], 'lines after start() wait for a turn of the event loop')
+  await flushed()
+  t.same(messages(dir), ['first', 'second', 'from a worker'], 'then they are in LOG, in order')
+  t.is(threads(dir)[2], '5', 'a worker\'s line keeps its thread')
+  log.log('last')
+  log.close()
+  t.same(messages(dir), ['first', 'second', 'from a worker', 'last'], 'close() writes what is buffered')
+  log.log('after close')
+  await flushed()
+  t.same(messages(dir), ['first', 'second', 'from a worker', 'last'], 'nothing is written after close()')
+})
+
+test('info log: closed before start(), or disabled, it writes no file', async (t) => {
+  const dir = newDir()
+  const log = new InfoLog(new PosixFileSystem(), dir)
+  log.log('held')
+  log.close()
+  log.start()
+  InfoLog.disabled.start()
+  InfoLog.disabled.log('nowhere')
+  await flushed()
+  t.same(fs.readdirSync(dir), [], 'no LOG, no LOG.old')
+})
+
+test('info log: the Db logs its first background error once, with what failed', async (t) => {
+  const dir = newDir()
+  const fsys = new FaultFileSystem()
+  const db = await Db.open(dir, { fs: fsys })
+  fsys.failSyncs = true
+  const results = await Promise.allSettled([db.put('s', '1', true), db.put('t', '1', true)])
+  t.ok(results.every((r) => r.status === 'rejected'), 'the sync writes fail')
+  t.throws(() => db.put('after', '1'), /IO error/, 'the database is in its error state')
+  await db.close()
+  const errors = messages(dir).filter((m) => m.startsWith('Background error: '))
+  t.is(errors.length, 1, 'one line for the error')
+  t.ok(errors[0]?.includes('syncing') && errors[0]?.includes('EIO'), `naming what failed (${errors[0]})`)
+})
+
+function lines (dir: string): string[] {
+  return fs.readFileSync(path.join(dir, 'LOG'), 'utf8').split('\n').filter((l) => l !== '')
+}
+
+function messages (dir: string): string[] {
+  return lines(dir).map((l) => LINE.exec(l)?.[9] ?? `(unparsed: ${l})`)
+}
+
+function threads (dir: string): string[] {
+  return lines(dir).map((l) => LINE.exec(l)?.[8] ?? '')
+}
