@@ -18,7 +18,8 @@
 // a new MANIFEST named by CURRENT) made them obsolete. So when a file the open needs is gone, either the
 // writer has moved on (CURRENT changed, or the MANIFEST grew since it was read) and the open starts again
 // from the listing, or nothing explains it and the error stands (a missing table is LEVEL_CORRUPTION).
-// After MAX_ATTEMPTS attempts it fails with LEVEL_IO_ERROR naming what kept vanishing.
+// After MAX_ATTEMPTS attempts (with short pauses from the third on) it fails with LEVEL_IO_ERROR naming
+// what kept vanishing.
 //
 // Every table of the version is opened here (with turns of the event loop), so that a vanish is seen at
 // the open. Afterwards the database reads that version and never looks at the directory again. A table
@@ -40,8 +41,16 @@ import type { ManifestState, VersionSet } from '../version/version-set'
 import { logsToReplay, newVersionSet, replayLogs } from './recovery'
 import type { KeptMemTables } from './replay'
 
-/** Attempts before a writer that keeps deleting what the open needs makes it fail. */
-export const MAX_ATTEMPTS = 10
+/**
+ * Attempts before a writer that keeps deleting what the open needs makes it fail. A writer with a small
+ * write buffer on a loaded machine can move on during several attempts in a row (up to 20 restarts in 8
+ * opens were seen beside the tests' writer, whose write buffer is 64 KiB): the limit is for a writer that
+ * never stops, not for a busy one.
+ */
+export const MAX_ATTEMPTS = 40
+/** From the third attempt on, a pause before the next (doubling up to the cap), so that a burst of the writer's edits and deletions can end. */
+const FIRST_PAUSE_MS = 1
+const MAX_PAUSE_MS = 16
 
 export interface ReadOnlyState {
   /** The MANIFEST's state; its lastSequence also covers the replayed logs. Never written. */
@@ -85,6 +94,10 @@ export async function readOnlyState (dir: string, options: DbOptions): Promise<R
       tableCache.close()
       if (!writerMovedOn(fs, dir, current, manifest)) throw err
       vanished = fromFsError(`opening ${dir} read-only`, err)
+      if (attempt >= 3 && attempt < MAX_ATTEMPTS) {
+        const pause = Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (attempt - 3))
+        await new Promise((resolve) => setTimeout(resolve, pause))
+      }
     }
   }
   throw ioError(`${dir}: a writer kept deleting files a read-only open needed (${MAX_ATTEMPTS} attempts; the last: ${vanished?.message ?? 'unknown'})`, vanished)

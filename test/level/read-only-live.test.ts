@@ -64,7 +64,13 @@ interface Seen {
 /** Opens dir read-only and checks that it holds a whole prefix of the writer's batches. */
 async function readPrefix (dir: string): Promise<Seen> {
   const db = new RoughLevel(dir, { readOnly: true })
-  await db.open()
+  try {
+    await db.open()
+  } catch (err) {
+    // abstract-level's error says only that the open failed: the engine's reason is its cause.
+    const cause = (err as { cause?: { code?: string, message?: string } }).cause
+    throw new Error(`read-only open failed: ${cause?.code ?? ''} ${cause?.message ?? String(err)}`)
+  }
   try {
     const counter = Number(await db.get('counter') ?? '0')
     const same = await db.getMany(Array.from({ length: SAME_KEYS }, (_, k) => `k/${k}`))
