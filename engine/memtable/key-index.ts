@@ -5,45 +5,48 @@
 // iterators and flushes use the skip list as before.
 //
 // Open addressing with linear probing; slot i is slots[2i] (the key's 32-bit hash) and slots[2i + 1] (the
-// node's word offset; 0 = empty: no node is at word 0), side by side so that a probe touches one line. Kept at most half full; growing rehashes from the stored hashes and
-// reads no key. Only the main thread has one (the flush worker reads the skip list).
+// node's word offset; 0 = empty: no node is at word 0), side by side so that a probe touches one line. Only
+// the main thread has one (the flush worker reads the skip list).
+//
+// The index never grows: rehashing a large one is a synchronous stretch of tens of ms (28 ms at 256 Ki keys
+// here), past the event loop's slice. It is sized once from the memtable's arena, and at half full it stops
+// taking new keys and says so (complete = false): keys already in it stay exact (a newer entry of one
+// replaces its node), and a key it does not hold is then looked up in the skip list.
 
-/** Slots of a new index: enough for about 8 Ki keys before the first growth. */
-const INITIAL_SLOTS = 1 << 14
+/** Bounds on the slots: a small memtable still gets a useful index; a large one at most 1 MiB of slots. */
+const MIN_SLOTS = 1 << 12
+const MAX_SLOTS = 1 << 17
+/** Arena bytes per slot: with entries of ~130 bytes (16-byte keys, 100-byte values) a 4 MiB memtable's keys fit. */
+const ARENA_BYTES_PER_SLOT = 64
 
 export class KeyIndex {
-  slots: Int32Array
+  readonly slots: Int32Array
   /** Slots - 1 (a power of two less one). */
-  mask: number
+  readonly mask: number
+  /** True while every key of the memtable is in the index, so that a miss means the memtable has none. */
+  complete = true
   #count = 0
 
-  constructor () {
-    this.slots = new Int32Array(2 * INITIAL_SLOTS)
-    this.mask = INITIAL_SLOTS - 1
+  /** An index for a memtable whose arena holds `arenaBytes`. */
+  constructor (arenaBytes: number) {
+    let n = MIN_SLOTS
+    while (n < MAX_SLOTS && n * ARENA_BYTES_PER_SLOT < arenaBytes) n *= 2
+    this.slots = new Int32Array(2 * n)
+    this.mask = n - 1
   }
 
-  /** Stores `node` for a key not yet in the index, in the empty slot `slot` that a probe found. */
+  /**
+   * Stores `node` for a key not yet in the index, in the empty slot `slot` that a probe found; once the
+   * index is half full it takes no more keys and is no longer complete.
+   */
   insertAt (slot: number, hash: number, node: number): void {
+    if (!this.complete) return
+    if (++this.#count * 2 > this.mask) {
+      this.complete = false
+      return
+    }
     this.slots[2 * slot] = hash
     this.slots[2 * slot + 1] = node
-    if (++this.#count * 2 > this.mask) this.#grow()
-  }
-
-  #grow (): void {
-    const old = this.slots
-    const mask = 2 * (this.mask + 1) - 1
-    const slots = new Int32Array(2 * (mask + 1))
-    for (let i = 0; i < old.length; i += 2) {
-      const node = old[i + 1]
-      if (node === 0) continue
-      const hash = old[i]
-      let j = hash & mask
-      while (slots[2 * j + 1] !== 0) j = (j + 1) & mask
-      slots[2 * j] = hash
-      slots[2 * j + 1] = node
-    }
-    this.slots = slots
-    this.mask = mask
   }
 }
 

@@ -78,7 +78,7 @@ export class MemTable {
     } else {
       this.arena = new Arena(initialBytes)
     }
-    this.#index = new KeyIndex()
+    this.#index = new KeyIndex(this.arena.u8.length)
     const head = this.arena.allocate((4 + MAX_HEIGHT) * 4)
     if (head !== HEAD) throw new Error('memtable head must be the first allocation')
     const u32 = this.arena.u32
@@ -192,12 +192,14 @@ export class MemTable {
     const tLo = ((sequence % TWO_24) * 256 + VALUE_TYPE_FOR_SEEK) >>> 0
     this.#stage(key, keyOff, keyLen)
     let node: number
-    const newest = this.#index === undefined ? -1 : this.#indexFind(this.#target8, this.#target32, 0, keyLen)
-    if (newest === 0) return LookupResult.NotFound
+    const index = this.#index
+    const newest = index === undefined ? -1 : this.#indexFind(this.#target8, this.#target32, 0, keyLen)
+    if (newest === 0 && index!.complete) return LookupResult.NotFound
     if (newest > 0 && nodeSequence(this.arena.u8, this.arena.u32, newest) <= sequence) {
       node = newest
     } else {
-      // No index, or the newest entry is after `sequence` (a snapshot's read): search the skip list.
+      // No index, a key a full index does not hold, or the newest entry is after `sequence` (a snapshot's
+      // read): search the skip list.
       node = this.#findGreaterOrEqual(this.#target8, this.#target32, 0, keyLen, tHi, tLo, false)
       if (node === 0) return LookupResult.NotFound
     }

@@ -266,7 +266,7 @@ test('at one user key and sequence a value sorts before a deletion; sequences ab
   t.end()
 })
 
-test('the key index: 60,000 keys (the index grows from 16 Ki slots), then the same in a recycled arena full of old bytes', (t) => {
+test('the key index: 60,000 keys, most of them past a full index (found through the skip list), then the same in a recycled arena full of old bytes', (t) => {
   const first = new MemTable(1024)
   const value = (i: number, round: number): Buffer => Buffer.from(`v${round}:${i}`)
   // Distinct keys of 5 to 14 bytes, so that every tail length (0-3 bytes past a word) occurs.
