@@ -5,7 +5,9 @@
 //
 // A window starts small and doubles while the scan keeps going the same way (forward or backward), so a
 // seek followed by a few steps reads no more than it needs. Blocks handed out are views into a window:
-// decodeBlock copies an uncompressed one (format.ts), so no block outlives or aliases its window.
+// decodeBlock copies an uncompressed one (format.ts), so no block outlives or aliases its window, and one
+// buffer per iterator serves every window and every single-block read (a new ArrayBuffer per read costs
+// microseconds: engine/table/block-memory.ts).
 import { corruption, fromFsError } from '../errors'
 import type { RandomAccessFile } from '../fs/file-system'
 import { BLOCK_TRAILER_SIZE, type BlockHandle } from './format'
@@ -20,6 +22,8 @@ export class ReadAhead {
   readonly #fileName: string
   /** Where blocks must end (the footer's start). */
   readonly #limit: number
+  /** Where every read goes; #window is the part of it that holds file bytes. */
+  #buffer = Buffer.allocUnsafe(0)
   #window: Uint8Array | undefined
   #windowStart = 0
   #windowEnd = 0
@@ -60,7 +64,10 @@ export class ReadAhead {
       this.#windowBytes = FIRST_WINDOW_BYTES
     }
     if (to - from > end - start) this.#windowBytes = Math.min(MAX_WINDOW_BYTES, 2 * this.#windowBytes)
-    const buf = Buffer.allocUnsafe(to - from)
+    if (this.#buffer.length < to - from) this.#buffer = Buffer.allocUnsafe(Math.max(to - from, Math.min(2 * this.#buffer.length, MAX_WINDOW_BYTES + 64 * 1024)))
+    const buf = this.#buffer
+    // The buffer is about to hold other bytes: no window until the read has succeeded.
+    this.#window = undefined
     let n: number
     try {
       n = this.#file.read(buf, 0, to - from, from)
