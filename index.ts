@@ -53,6 +53,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
   extends AbstractLevel<Encoded, KDefault, VDefault> {
   readonly #location: string
   readonly #readOnly: boolean
+  readonly #refreshInterval: number | undefined
   #db: Db | undefined
   /** Operations that span awaits (clear); close waits for them. */
   readonly #inFlight = new Set<Promise<unknown>>()
@@ -72,11 +73,12 @@ export class RoughLevel<KDefault = string, VDefault = string>
       explicitSnapshots: true,
       // @ts-expect-error level-supports' IManifest lacks getSync, which abstract-level 3.1 reads.
       getSync: true,
-      additionalMethods: readOnly ? { approximateSize: true } : { approximateSize: true, compactRange: true },
+      additionalMethods: readOnly ? { approximateSize: true, refresh: true } : { approximateSize: true, compactRange: true },
       signals: { iterators: true }
     }, options)
     this.#location = location
     this.#readOnly = readOnly
+    this.#refreshInterval = options?.refreshInterval
   }
 
   get location (): string {
@@ -103,6 +105,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
       maxFileSize: options.maxFileSize,
       compression: options.compression,
       readOnly: this.#readOnly,
+      refreshInterval: this.#refreshInterval,
       infoLog: options.infoLog,
       paranoidChecks: options.paranoidChecks
     }
@@ -267,6 +270,20 @@ export class RoughLevel<KDefault = string, VDefault = string>
     }
     const [a, b] = this.#encodeRange(start, end, options)
     await this.#engine.compactRange(a, b)
+  }
+
+  /**
+   * On a database opened with readOnly: catches up with the writer (another process, or classic-level):
+   * new tables, MANIFEST edits and log records. Resolves true when anything new was seen. Reads and
+   * iterators started afterwards see the new state; iterators and snapshots started before keep theirs.
+   * Rejects with LEVEL_NOT_SUPPORTED on a writable database.
+   */
+  async refresh (): Promise<boolean> {
+    if (this.status === 'opening') return this.deferAsync(() => this.refresh())
+    if (this.status !== 'open') {
+      throw new ModuleError('Database is not open: cannot call refresh()', { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    }
+    return await this.#engine.refresh()
   }
 
   /**

@@ -40,11 +40,16 @@ export interface DatabaseOptions<K, V> extends AbstractDatabaseOptions<K, V>, Om
   /**
    * Open without creating, changing or deleting any file and without the lock, so that it works beside a
    * writer in another process (rough-level or classic-level) and on a directory it cannot write. It
-   * reads the state as of the open (tables, plus the live logs replayed into memory). Every write,
-   * clear and compactRange fails with LEVEL_READONLY; createIfMissing and errorIfExists are ignored.
-   * A constructor option only: it decides `db.supports`.
+   * reads the state as of the open (tables, plus the live logs replayed into memory), and catches up with
+   * the writer at each `db.refresh()`. Every write, clear and compactRange fails with LEVEL_READONLY;
+   * createIfMissing and errorIfExists are ignored. A constructor option only: it decides `db.supports`.
    */
   readOnly?: boolean
+  /**
+   * With readOnly: refresh every this many milliseconds (an unref'd timer, stopped at close; a failed
+   * refresh keeps the view it had and is tried again at the next tick). Default 0: only on `db.refresh()`.
+   */
+  refreshInterval?: number
 }
 
 export interface ReadOptions {

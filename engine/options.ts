@@ -2,7 +2,7 @@
 // SanitizeOptions (db/db_impl.cc), except that maxOpenFiles may go below LevelDB's 74: it bounds
 // descriptors, which LevelDB mostly does not use for tables (it maps them into memory).
 // index.ts maps classic-level's option names onto these.
-import { notSupported } from './errors'
+import { invalidArgument, notSupported } from './errors'
 import { MIN_OPEN_FILES } from './fs/descriptor-budget'
 import type { FileSystem } from './fs/file-system'
 import { PosixFileSystem } from './fs/posix-file-system'
@@ -40,6 +40,11 @@ export interface DbOptions {
    * (engine/db/read-only.ts); every write fails with LEVEL_READONLY. createIfMissing is ignored.
    */
   readOnly: boolean
+  /**
+   * With readOnly: catch up with the writer every this many milliseconds (Db.refresh, on an unref'd timer
+   * cleared at close). 0 (the default): only when refresh() is called.
+   */
+  refreshInterval: number
   /**
    * Write LevelDB's info log, LOG (engine/info-log.ts), renaming the previous one to LOG.old. Default true,
    * as LevelDB. A read-only open never writes one.
@@ -99,8 +104,16 @@ export function sanitizeOptions (input: DbOptionsInput = {}): DbOptions {
     bloomBitsPerKey: clip(input.bloomBitsPerKey, DEFAULTS.bloomBitsPerKey, 0, 64),
     flushInline: input.flushInline ?? false,
     readOnly: input.readOnly ?? false,
+    refreshInterval: refreshInterval(input),
     infoLog: input.infoLog ?? true,
     paranoidChecks: input.paranoidChecks ?? true,
     fs: input.fs ?? new PosixFileSystem()
   }
+}
+
+function refreshInterval (input: DbOptionsInput): number {
+  const ms = input.refreshInterval ?? 0
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw invalidArgument(`refreshInterval ${String(ms)}: use a number of milliseconds >= 0`)
+  if (ms > 0 && input.readOnly !== true) throw invalidArgument('refreshInterval is for a database opened with readOnly: true')
+  return ms
 }

@@ -5,16 +5,23 @@
 export class Snapshot {
   readonly sequence: number
   #list: SnapshotList | undefined
+  /** What else the snapshot holds (a follower's pinned view: engine/db/read-only.ts), released with it. */
+  #onRelease: (() => void) | undefined
 
-  constructor (sequence: number, list: SnapshotList) {
+  constructor (sequence: number, list: SnapshotList, onRelease?: () => void) {
     this.sequence = sequence
     this.#list = list
+    this.#onRelease = onRelease
   }
 
   /** Idempotent. */
   release (): void {
-    this.#list?.remove(this)
+    if (this.#list === undefined) return
+    this.#list.remove(this)
     this.#list = undefined
+    const onRelease = this.#onRelease
+    this.#onRelease = undefined
+    onRelease?.()
   }
 }
 
@@ -22,9 +29,9 @@ export class SnapshotList {
   /** Reference counts by sequence; several snapshots often share one. */
   #counts = new Map<number, number>()
 
-  create (sequence: number): Snapshot {
+  create (sequence: number, onRelease?: () => void): Snapshot {
     this.#counts.set(sequence, (this.#counts.get(sequence) ?? 0) + 1)
-    return new Snapshot(sequence, this)
+    return new Snapshot(sequence, this, onRelease)
   }
 
   remove (snapshot: Snapshot): void {

@@ -20,13 +20,14 @@
 // version they read, so no file they need disappears under them.
 //
 // Read-only (options.readOnly, engine/db/read-only.ts): no lock, no log, no flush or compaction; the live
-// logs' records are memtables read after the others; every write fails with LEVEL_READONLY.
+// logs' records are memtables read after the others; every write fails with LEVEL_READONLY. refresh()
+// catches up with the writer; iterators and snapshots keep the view they started on (Follower.pin).
 import { BackgroundWorker, resultError } from '../compaction/background'
 import { buildTableOptions } from '../compaction/build-table'
 import { Compaction, compactRange, pickCompaction } from '../compaction/compaction'
 import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
 import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
-import { type EngineError, fromFsError, invalidArgument, ioError, readOnly } from '../errors'
+import { type EngineError, fromFsError, invalidArgument, ioError, notSupported, readOnly } from '../errors'
 import { BudgetedFileSystem } from '../fs/budgeted-file-system'
 import { DescriptorBudget, descriptorLimit, isDescriptorShortage } from '../fs/descriptor-budget'
 import type { FileSystem, WritableFile } from '../fs/file-system'
@@ -51,7 +52,7 @@ import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-e
 import { VersionSet } from '../version/version-set'
 import { BatchReader, insertBatch, WriteBatch, type Bytes } from '../write-batch'
 import { getProperty } from './properties'
-import { readOnlyState } from './read-only'
+import { Follower } from './read-only'
 import { recover, type OpenLog, type SkippedRecord } from './recovery'
 import { workerFileSystem, writeMemTable } from './memtable-flush'
 import { WriteGroup } from './write-group'
@@ -90,12 +91,19 @@ export class Db {
    * fresh SharedArrayBuffer per flush alive until that worker happens to collect garbage.
    */
   #spareArena: Arena | undefined
-  /** Memtables older than #imm, newest first: what a read-only open replayed from the live logs. */
-  readonly #replayed: MemTable[]
+  /** Memtables older than #imm, newest first: what a read-only database read from the live logs (its current view's). */
+  #replayed: readonly MemTable[]
+  /** A read-only database's state and catch-up (engine/db/read-only.ts); undefined when writable. */
+  readonly #follower: Follower | undefined
+  /** The refresh running, if any: the next one starts after it. */
+  #refreshing: Promise<boolean> | undefined
+  #refreshTimer: NodeJS.Timeout | undefined
   /** Undefined when read-only (#currentLog). */
   #log: OpenLog | undefined
   /** Times a read-only open started again because the writer deleted a file it needed. */
-  readonly openRetries: number
+  get openRetries (): number {
+    return this.#follower?.openRetries ?? 0
+  }
   /**
    * Logs switched away from and still open: their memtable's flush is not installed yet, or an fdatasync of
    * them is in flight. Closed by #installFlush (their writes are then in a synced table) or after that sync.
@@ -158,7 +166,7 @@ export class Db {
   private constructor (
     dir: string, options: DbOptions, versions: VersionSet, tableCache: TableCache, blockCache: LruCache<Block> | undefined,
     lock: DbLock | undefined, mem: MemTable, log: OpenLog | undefined, flushWorker: BackgroundWorker,
-    replayed: MemTable[] = [], openRetries = 0
+    follower?: Follower
   ) {
     this.#background = flushWorker
     this.#blockCache = blockCache
@@ -170,8 +178,8 @@ export class Db {
     this.#lock = lock
     this.#mem = mem
     this.#log = log
-    this.#replayed = replayed
-    this.openRetries = openRetries
+    this.#follower = follower
+    this.#replayed = follower?.current.memtables ?? []
   }
 
   /**
@@ -224,11 +232,32 @@ export class Db {
 
   /** Reads the state at dir as of now without the lock and without changing any file (read-only.ts). */
   static async #openReadOnly (dir: string, options: DbOptions): Promise<Db> {
-    options.fs = new BudgetedFileSystem(options.fs, new DescriptorBudget(descriptorLimit(options.maxOpenFiles)))
-    const s = await readOnlyState(dir, options)
+    // No descriptor budget: the follower holds the descriptors of the tables its views use (read-only.ts).
+    const f = await Follower.open(dir, options)
     // The worker never starts: it is created on its first job, and a read-only database has none.
-    return new Db(dir, options, s.versions, s.tableCache, s.blockCache, undefined, new MemTable(READ_ONLY_MEMTABLE_BYTES),
-      undefined, new BackgroundWorker(), s.memtables, s.retries)
+    const db = new Db(dir, options, f.versions, f.tableCache, f.blockCache, undefined, new MemTable(READ_ONLY_MEMTABLE_BYTES),
+      undefined, new BackgroundWorker(), f)
+    if (options.refreshInterval > 0) db.#refreshTimer = setInterval(() => { db.refresh().catch(() => {}) }, options.refreshInterval).unref()
+    return db
+  }
+
+  /**
+   * A read-only database catches up with the writer (engine/db/read-only.ts): new MANIFEST edits, tables and
+   * log records. Resolves true when it sees anything new. Iterators and snapshots made before keep their
+   * view. Calls made while one runs wait for it and then catch up again. LEVEL_NOT_SUPPORTED when writable.
+   */
+  refresh (): Promise<boolean> {
+    const follower = this.#follower
+    if (follower === undefined) return Promise.reject(notSupported(`${this.dir} is open for writing: refresh() is for a database opened with readOnly`))
+    if (this.#closed) return Promise.reject(ioError('database is closed'))
+    const run = (this.#refreshing ?? Promise.resolve(false)).catch(() => false).then(async () => {
+      if (this.#closed) return false
+      const changed = await follower.refresh()
+      this.#replayed = follower.current.memtables
+      return changed
+    })
+    const mine = this.#refreshing = run.finally(() => { if (this.#refreshing === mine) this.#refreshing = undefined })
+    return mine
   }
 
   /** Throws LEVEL_READONLY when the database was opened read-only. */
@@ -275,11 +304,14 @@ export class Db {
   get (key: Bytes, sequence: number, fillCache = true): boolean {
     const buf = this.#encodeKey(key)
     const len = this.#keyLen
+    let replayed = this.#replayed
+    let version = this.#versions.current
+    // A follower reads an older sequence in the view it was published in (a snapshot pins it).
+    if (this.#follower !== undefined && sequence !== this.#versions.lastSequence) ({ memtables: replayed, version } = this.#follower.viewAt(sequence))
     let r = this.#memGet(this.#mem, buf, len, sequence)
     if (r === LookupResult.NotFound && this.#imm !== undefined) r = this.#memGet(this.#imm, buf, len, sequence)
-    for (let i = 0; r === LookupResult.NotFound && i < this.#replayed.length; i++) r = this.#memGet(this.#replayed[i], buf, len, sequence)
+    for (let i = 0; r === LookupResult.NotFound && i < replayed.length; i++) r = this.#memGet(replayed[i], buf, len, sequence)
     if (r !== LookupResult.NotFound) return r === LookupResult.Found
-    const version = this.#versions.current
     if (version.get(buf, 0, len, sequence, fillCache) !== LookupResult.Found) return false
     this.valueBuf = version.valueBuf
     this.valueOff = version.valueOff
@@ -299,7 +331,8 @@ export class Db {
 
   /** An explicit snapshot of the last published write; release() it when done. */
   snapshot (): Snapshot {
-    return this.#snapshots.create(this.lastSequence)
+    const follower = this.#follower
+    return this.#snapshots.create(this.lastSequence, follower?.pin(follower.current))
   }
 
   /**
@@ -308,11 +341,18 @@ export class Db {
    * `bounds` are never opened.
    */
   iterator (sequence = this.lastSequence, fillCache = false, bounds: IteratorBounds = {}): DbIterator {
-    const version = this.#versions.current
+    let version = this.#versions.current
+    let replayed = this.#replayed
+    let unpin: (() => void) | undefined
+    if (this.#follower !== undefined) {
+      const view = this.#follower.viewAt(sequence)
+      ;({ memtables: replayed, version } = view)
+      unpin = this.#follower.pin(view)
+    }
     version.ref()
     const children: InternalIterator[] = [this.#mem.iterator()]
     if (this.#imm !== undefined) children.push(this.#imm.iterator())
-    for (const mem of this.#replayed) children.push(mem.iterator())
+    for (const mem of replayed) children.push(mem.iterator())
     for (const it of version.iterators(fillCache, bounds.lower, bounds.upper)) children.push(it)
     const snapshot = this.#snapshots.create(sequence)
     // A lone source needs no merging (the common case while everything is still in the memtable).
@@ -320,6 +360,7 @@ export class Db {
     return new DbIterator(source, sequence, () => {
       snapshot.release()
       version.unref()
+      unpin?.()
     })
   }
 
@@ -368,6 +409,9 @@ export class Db {
   async close (): Promise<void> {
     if (this.#closed) return
     this.#closed = true
+    clearInterval(this.#refreshTimer)
+    await this.#refreshing?.catch(() => {})
+    this.#follower?.close()
     // A compaction only reorganises what is already durable: stop it rather than wait for it (the flush
     // in flight is waited for, since it holds acknowledged writes).
     Atomics.store(this.#cancel, 0, 1)

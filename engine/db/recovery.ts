@@ -153,7 +153,7 @@ export function newVersionSet (dir: string, options: DbOptions): { versions: Ver
  * The logs a recovery replays among the file `names`, oldest first: every log at or after the MANIFEST's
  * log number, or equal to its previous log number (LevelDB's DBImpl::Recover).
  */
-export function logsToReplay (names: string[], versions: VersionSet): number[] {
+export function logsToReplay (names: string[], versions: Pick<VersionSet, 'logNumber' | 'prevLogNumber'>): number[] {
   const logs: number[] = []
   for (const name of names) {
     const p = parseFileName(name)

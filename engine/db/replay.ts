@@ -121,7 +121,7 @@ async function emit (out: ReplayOutput, mem: MemTable): Promise<void> {
  * its sequence does not follow (a damaged or replayed record would collide with entries already applied),
  * or runs past 2^53. Undefined when it can.
  */
-function batchProblem (record: Uint8Array, last: number, what: string): EngineError | undefined {
+export function batchProblem (record: Uint8Array, last: number, what: string): EngineError | undefined {
   let batch: BatchReader
   try {
     batch = new BatchReader(record, 0, record.length, what)

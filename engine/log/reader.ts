@@ -39,11 +39,21 @@ export class LogReader {
   /** Set when the reader stopped at a torn tail; the offset where the dropped bytes began. */
   tornAt = -1
 
-  /** Without `reporter`, damage throws LEVEL_CORRUPTION; with it, damage is reported and skipped. */
-  constructor (data: Uint8Array, fileName: string, reporter?: LogReporter) {
+  /**
+   * Without `reporter`, damage throws LEVEL_CORRUPTION; with it, damage is reported and skipped. Reading
+   * begins at `start`: 0, or where a record read before ended (a follower resuming a log or MANIFEST that
+   * grew; data[0, start) is then never read, and need not hold the file's bytes).
+   */
+  constructor (data: Uint8Array, fileName: string, reporter?: LogReporter, start = 0) {
     this.data = data
     this.fileName = fileName
     this.#reporter = reporter
+    this.#pos = start
+  }
+
+  /** Where reading stopped: the end of the data, or where a torn tail began (a record read later resumes there). */
+  get resumeAt (): number {
+    return this.tornAt >= 0 ? this.tornAt : Math.max(this.#pos, 0)
   }
 
   /**

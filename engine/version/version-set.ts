@@ -43,6 +43,7 @@
 import { corruption, type EngineError, fromFsError, invalidArgument } from '../errors'
 import type { FileSystem, WritableFile } from '../fs/file-system'
 import { LogReader } from '../log/reader'
+import { readTailBytes } from '../log/tail-bytes'
 import { LogWriter } from '../log/writer'
 import type { TableCache } from '../table/table-cache'
 import { setCurrentFile } from './current-file'
@@ -178,6 +179,15 @@ export class VersionSet {
     this.lastSequence = Math.max(this.lastSequence, edit.lastSequence!)
   }
 
+  /**
+   * A follower's catch-up (engine/db/read-only.ts): makes `version`, read from the MANIFEST another
+   * process writes, current, with the last sequence the follower replayed. Never writes.
+   */
+  follow (version: Version, lastSequence: number): void {
+    this.#install(version)
+    this.lastSequence = lastSequence
+  }
+
   close (): void {
     this.#manifest?.file.close()
     this.#manifest = undefined
@@ -234,6 +244,8 @@ export interface ManifestState {
   manifestNumber: number
   /** Bytes of it read: a writer that appends an edit makes the file longer. */
   bytes: number
+  /** Where the next edit begins: the end of the last whole record (readManifestTail reads on from there). */
+  end: number
   /** The comparator its edits name (the last one that does), if any does. */
   comparator: string | undefined
   logNumber: number
@@ -271,47 +283,80 @@ export function readManifest (fs: FileSystem, dir: string, tableCache: TableCach
   } catch (err) {
     throw fromFsError(`reading ${manifestPath}`, err)
   }
+  return applyManifestRecords(data, 0, {
+    manifestPath,
+    manifestNumber: Number(manifestName.slice(9)),
+    comparator: undefined,
+    logNumber: undefined,
+    prevLogNumber: undefined,
+    nextFileNumber: undefined,
+    lastSequence: undefined,
+    compactPointers: new Array<Uint8Array | undefined>(NUM_LEVELS).fill(undefined),
+    version: new Version(tableCache),
+    edits: 0
+  }, comparator)
+}
 
-  let named: string | undefined
-  let logNumber: number | undefined
-  let prevLogNumber: number | undefined
-  let nextFileNumber: number | undefined
-  let lastSequence: number | undefined
-  const compactPointers = new Array<Uint8Array | undefined>(NUM_LEVELS).fill(undefined)
-  let edits = 0
-  const reader = new LogReader(data, manifestPath)
-  const builder = new VersionBuilder(new Version(tableCache))
+/**
+ * What the edits appended to `state`'s MANIFEST since it was read make of it (a follower's catch-up:
+ * engine/db/read-only.ts): the records from `state.end` on, applied to `state`, which is not changed.
+ * `state` itself when the file has not grown. File system errors are thrown as they come (ENOENT: the
+ * writer started a new MANIFEST and deleted this one).
+ */
+export function readManifestTail (fs: FileSystem, state: ManifestState, comparator?: string): ManifestState {
+  const data = readTailBytes(fs, state.manifestPath, state.end, state.bytes)
+  if (data === undefined) return state
+  return applyManifestRecords(data, state.end, { ...state, compactPointers: [...state.compactPointers] }, comparator)
+}
+
+/** The numbers a MANIFEST's edits have set so far (undefined: not yet set). */
+interface ManifestFields {
+  manifestPath: string
+  manifestNumber: number
+  comparator: string | undefined
+  logNumber: number | undefined
+  prevLogNumber: number | undefined
+  nextFileNumber: number | undefined
+  lastSequence: number | undefined
+  compactPointers: Array<Uint8Array | undefined>
+  version: Version
+  edits: number
+}
+
+/** Applies the MANIFEST records of `data` from `start` to `fields` (changed in place) and checks the result is whole. */
+function applyManifestRecords (data: Uint8Array, start: number, fields: ManifestFields, comparator: string | undefined): ManifestState {
+  const { manifestPath } = fields
+  const reader = new LogReader(data, manifestPath, undefined, start)
+  const builder = new VersionBuilder(fields.version)
   for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
     const edit = VersionEdit.decode(record, `${manifestPath} record at offset ${reader.recordOffset}`)
-    edits++
+    fields.edits++
     if (edit.comparator !== undefined) {
       if (comparator !== undefined && edit.comparator !== comparator) {
         throw invalidArgument(`${edit.comparator} does not match existing comparator ${comparator}`)
       }
-      named = edit.comparator
+      fields.comparator = edit.comparator
     }
     builder.apply(edit)
-    for (const { level, key } of edit.compactPointers) compactPointers[level] = key
-    if (edit.logNumber !== undefined) logNumber = edit.logNumber
-    if (edit.prevLogNumber !== undefined) prevLogNumber = edit.prevLogNumber
-    if (edit.nextFileNumber !== undefined) nextFileNumber = edit.nextFileNumber
-    if (edit.lastSequence !== undefined) lastSequence = edit.lastSequence
+    for (const { level, key } of edit.compactPointers) fields.compactPointers[level] = key
+    if (edit.logNumber !== undefined) fields.logNumber = edit.logNumber
+    if (edit.prevLogNumber !== undefined) fields.prevLogNumber = edit.prevLogNumber
+    if (edit.nextFileNumber !== undefined) fields.nextFileNumber = edit.nextFileNumber
+    if (edit.lastSequence !== undefined) fields.lastSequence = edit.lastSequence
   }
+  const { nextFileNumber, logNumber, lastSequence } = fields
   if (nextFileNumber === undefined) throw corruption(`no meta-nextfile entry in descriptor ${manifestPath}`)
   if (logNumber === undefined) throw corruption(`no meta-lognumber entry in descriptor ${manifestPath}`)
   if (lastSequence === undefined) throw corruption(`no last-sequence-number entry in descriptor ${manifestPath}`)
   return {
-    manifestPath,
-    manifestNumber: Number(manifestName.slice(9)),
+    ...fields,
     bytes: data.length,
-    comparator: named,
+    end: reader.resumeAt,
     logNumber,
-    prevLogNumber: prevLogNumber ?? 0,
+    prevLogNumber: fields.prevLogNumber ?? 0,
     nextFileNumber,
     lastSequence,
-    compactPointers,
     version: builder.build(),
-    edits,
     tornAt: reader.tornAt
   }
 }

@@ -1,0 +1,174 @@
+// engine/db/read-only (the follower): Db.refresh catches a read-only database up with a writer (here in this
+// process, one step at a time): log appends, flushes, compactions and a writer that reopens (a new MANIFEST);
+// after each step the reader holds exactly the writer's entries. Iterators and snapshots made before a
+// refresh keep reading their view after the writer compacted their tables away; a torn log tail is read
+// once it is whole.
+import test from 'tape'
+import fs = require('node:fs')
+import os = require('node:os')
+import path = require('node:path')
+import { Db } from '../../engine/db/db'
+import { snapshotDir } from '../fixtures/dir-snapshot'
+
+function tempDir (): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-follower-'))
+}
+
+const text = (buf: Uint8Array, off: number, len: number): string => Buffer.from(buf.subarray(off, off + len)).toString()
+
+/** Every live entry as of `sequence` (default: now), in key order. */
+function entries (db: Db, sequence = db.lastSequence): Array<[string, string]> {
+  const out: Array<[string, string]> = []
+  const it = db.iterator(sequence)
+  for (it.seekToFirst(); it.valid(); it.next()) out.push([text(it.keyBuf, it.keyOff, it.keyLen), text(it.valueBuf, it.valueOff, it.valueLen)])
+  it.close()
+  return out
+}
+
+function value (db: Db, key: string, sequence = db.lastSequence): string | undefined {
+  return db.get(key, sequence) ? text(db.valueBuf, db.valueOff, db.valueLen) : undefined
+}
+
+const key = (k: number): string => `key${String(k).padStart(4, '0')}`
+
+async function writeRound (db: Db, round: number, keys: number): Promise<void> {
+  await db.write((b) => { for (let k = 0; k < keys; k++) b.put(key(k), `${round}-${k}`) })
+}
+
+test('refresh follows log appends, flushes, compactions and a reopened writer (a new MANIFEST): the reader equals the writer after each', async (t) => {
+  const dir = tempDir()
+  let writer = await Db.open(dir, { flushInline: true })
+  await writeRound(writer, 0, 50)
+  const reader = await Db.open(dir, { readOnly: true })
+  t.same(entries(reader), entries(writer), 'at the open')
+  const steps: Array<[string, () => Promise<void>]> = [
+    ['log appends', async () => { await writeRound(writer, 1, 80); await writer.del(key(3)) }],
+    ['a flush', async () => { await writer.flush() }],
+    ['appends after the flush', async () => { await writeRound(writer, 2, 30) }],
+    ['a flush and a compaction', async () => { await writeRound(writer, 3, 200); await writer.compactRange() }],
+    ['a reopen (new MANIFEST, new log)', async () => { await writer.close(); writer = await Db.open(dir, { flushInline: true }); await writeRound(writer, 4, 10) }],
+    ['a large batch crossing log blocks', async () => { await writer.write((b) => { for (let k = 0; k < 20; k++) b.put(`big${k}`, String(k).repeat(9000)) }) }]
+  ]
+  for (const [what, step] of steps) {
+    await step()
+    const before = reader.lastSequence
+    t.is(await reader.refresh(), true, `${what}: refresh sees something new`)
+    t.same(entries(reader), entries(writer), `${what}: the reader holds exactly the writer's entries`)
+    t.is(reader.lastSequence, writer.lastSequence, `${what}: and publishes the writer's last sequence (${before} -> ${reader.lastSequence})`)
+  }
+  const files = snapshotDir(dir)
+  t.is(await reader.refresh(), false, 'nothing new: refresh says so')
+  t.same(snapshotDir(dir), files, 'and the reader changed no file')
+  await reader.close()
+  await writer.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+test('an iterator and a snapshot made before refreshes keep their view after the writer overwrote their keys and compacted their tables away', async (t) => {
+  const dir = tempDir()
+  const writer = await Db.open(dir, { flushInline: true })
+  await writeRound(writer, 0, 300)
+  await writer.flush()
+  await writeRound(writer, 1, 300)
+  await writer.flush()
+  const reader = await Db.open(dir, { readOnly: true })
+  const expected = entries(reader)
+  const it = reader.iterator()
+  const snapshot = reader.snapshot()
+  const tables = fs.readdirSync(dir).filter((f) => f.endsWith('.ldb'))
+  for (let round = 2; round < 5; round++) {
+    await writeRound(writer, round, 300)
+    await writer.compactRange()
+    t.is(await reader.refresh(), true, `round ${round}: the reader catches up`)
+  }
+  t.ok(tables.every((f) => !fs.existsSync(path.join(dir, f))), `the writer deleted every table of the first view (${tables.length})`)
+  t.is(value(reader, key(7)), '4-7', 'a read now sees the last round')
+  t.is(value(reader, key(7), snapshot.sequence), '1-7', 'a read at the snapshot sees its view, though the writer compacted away the entries it reads')
+  t.same(entries(reader, snapshot.sequence), expected, 'an iterator made at the snapshot now reads the whole first view')
+  const got: Array<[string, string]> = []
+  for (it.seekToFirst(); it.valid(); it.next()) got.push([text(it.keyBuf, it.keyOff, it.keyLen), text(it.valueBuf, it.valueOff, it.valueLen)])
+  t.same(got, expected, 'the iterator made before the refreshes reads its view, from tables deleted since')
+  it.close()
+  snapshot.release()
+  await writeRound(writer, 5, 10)
+  t.is(await reader.refresh(), true, 'a refresh after they were released')
+  t.same(entries(reader), entries(writer), 'reads the writer\'s state')
+  await reader.close()
+  await writer.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+test('a torn log tail (a record the writer is still appending) is left out, then read whole once complete', async (t) => {
+  const dir = tempDir()
+  const writer = await Db.open(dir, { flushInline: true })
+  await writeRound(writer, 0, 10)
+  // 60 KB: a record fragmented across three 32 KiB blocks.
+  await writer.put('big', 'x'.repeat(60000))
+  await writer.put('after', 'big')
+  await writer.close()
+  const logs = fs.readdirSync(dir).filter((f) => f.endsWith('.log'))
+  t.is(logs.length, 1, 'one log holds the writes')
+  const log = logs[0]
+  const full = fs.readFileSync(path.join(dir, log))
+  // Cut inside the second block of the big record: the writer mid-append.
+  const cut = 40000
+  fs.writeFileSync(path.join(dir, log), full.subarray(0, cut))
+  const reader = await Db.open(dir, { readOnly: true })
+  t.is(value(reader, 'big'), undefined, 'the cut record is not seen')
+  t.is(value(reader, key(3)), '0-3', 'the records before it are')
+  const seq = reader.lastSequence
+  t.is(await reader.refresh(), false, 'nothing new while the tail stays torn')
+  fs.appendFileSync(path.join(dir, log), full.subarray(cut, cut + 20000))
+  t.is(await reader.refresh(), false, 'still torn after more of it arrives')
+  fs.appendFileSync(path.join(dir, log), full.subarray(cut + 20000))
+  t.is(await reader.refresh(), true, 'whole: refresh sees it')
+  t.is(value(reader, 'big'), 'x'.repeat(60000), 'the record, whole')
+  t.is(value(reader, 'after'), 'big', 'and the one after it')
+  t.is(reader.lastSequence, seq + 2, 'two more batches published')
+  await reader.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+test('refresh: LEVEL_NOT_SUPPORTED on a writable database; refreshInterval catches up by itself', async (t) => {
+  const dir = tempDir()
+  const writer = await Db.open(dir, { flushInline: true })
+  const refused = await writer.refresh().then(() => undefined, (err: { code?: string }) => err.code)
+  t.is(refused, 'LEVEL_NOT_SUPPORTED', 'a writable database refuses refresh with LEVEL_NOT_SUPPORTED')
+  const reader = await Db.open(dir, { readOnly: true, refreshInterval: 5 })
+  await writer.put('late', 'yes')
+  const start = Date.now()
+  while (value(reader, 'late') === undefined && Date.now() - start < 5000) await new Promise((resolve) => setTimeout(resolve, 5))
+  t.is(value(reader, 'late'), 'yes', `the timer refreshed (${Date.now() - start} ms)`)
+  await reader.close()
+  await writer.close()
+  const bad = await Db.open(dir, { refreshInterval: 5 }).then(async (db) => { await db.close(); return undefined }, (err: { code?: string }) => err.code)
+  t.is(bad, 'LEVEL_INVALID_ARGUMENT', 'refreshInterval without readOnly is refused')
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+test('more tables than the table cache keeps idle: an iterator still reads every table of its view after they are all deleted', async (t) => {
+  const dir = tempDir()
+  const writer = await Db.open(dir, { flushInline: true })
+  // Disjoint ranges, one flush each: one table each, pushed below level 0, no compaction.
+  for (let r = 0; r < 100; r++) {
+    await writer.write((b) => { for (let k = 0; k < 20; k++) b.put(`t${String(r).padStart(3, '0')}/${k}`, `${r}`) })
+    await writer.flush()
+  }
+  const tables = fs.readdirSync(dir).filter((f) => f.endsWith('.ldb'))
+  // maxOpenFiles 74: the table cache keeps 64 tables open when idle.
+  const reader = await Db.open(dir, { readOnly: true, maxOpenFiles: 74 })
+  const expected = entries(reader)
+  const it = reader.iterator()
+  // As a writer's compaction deletes them (LevelDB's CompactRange never moves the deepest level's tables).
+  for (const f of tables) fs.unlinkSync(path.join(dir, f))
+  t.ok(tables.length > 64, `${tables.length} tables deleted`)
+  const got: Array<[string, string]> = []
+  for (it.seekToFirst(); it.valid(); it.next()) got.push([text(it.keyBuf, it.keyOff, it.keyLen), text(it.valueBuf, it.valueOff, it.valueLen)])
+  it.close()
+  t.is(got.length, 2000, 'the iterator reads every entry')
+  t.same(got, expected, 'of its view')
+  t.same(entries(reader), expected, 'and so does a new iterator (the view is still current)')
+  await reader.close()
+  await writer.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
