@@ -7,14 +7,12 @@
 // reader is about to open get deleted: the opens count their restarts (rough-level.open-retries), and the
 // test goes on until it has seen some. At the end, a read-only open sees every batch the writer acknowledged.
 import test from 'tape'
-import { fork, type ChildProcess } from 'node:child_process'
 import fs = require('node:fs')
 import os = require('node:os')
 import path = require('node:path')
 import { RoughLevel } from '../../index'
-import { batchKey, SAME_KEYS, type WriterReport } from '../fixtures/counter-writer'
+import { CounterWriter, readSeen, type Seen } from '../fixtures/counter-history'
 
-const CHILD = path.join(__dirname, '..', 'fixtures', 'counter-writer.js')
 const WRITE_BUFFER = 64 * 1024
 const MIN_OPENS = 8
 const MAX_OPENS = 300
@@ -22,47 +20,12 @@ const MAX_MS = 30000
 /** On tmpfs an fdatasync costs nothing, so the writer flushes and compacts as fast as the CPU lets it. */
 const TMP = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir()
 
-class Writer {
-  readonly child: ChildProcess
-  acked = 0
-  syncAcked = 0
-  final: number | undefined
-  error: string | undefined
-  readonly #waiters = new Set<() => void>()
-
-  constructor (kind: string, dir: string) {
-    this.child = fork(CHILD, [kind, dir, String(WRITE_BUFFER)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-    this.child.on('message', (m: WriterReport) => {
-      if (m.acked !== undefined) this.acked = m.acked
-      if (m.syncAcked !== undefined) this.syncAcked = m.syncAcked
-      if (m.final !== undefined) this.final = m.final
-      if (m.error !== undefined) this.error = m.error
-      for (const w of this.#waiters) w()
-    })
-    this.child.on('exit', () => { for (const w of this.#waiters) w() })
-  }
-
-  /** Resolves once done() holds (checked at each report), or rejects if the writer fails or exits first. */
-  async until (done: () => boolean): Promise<void> {
-    while (!done()) {
-      if (this.error !== undefined) throw new Error(`writer: ${this.error}`)
-      if (this.child.exitCode !== null) throw new Error(`writer exited (${this.child.exitCode})`)
-      await new Promise<void>((resolve) => {
-        const w = (): void => { this.#waiters.delete(w); resolve() }
-        this.#waiters.add(w)
-      })
-    }
-  }
-}
-
-interface Seen {
-  counter: number
+interface OpenSeen extends Seen {
   retries: number
-  problem: string | undefined
 }
 
 /** Opens dir read-only and checks that it holds a whole prefix of the writer's batches. */
-async function readPrefix (dir: string): Promise<Seen> {
+async function readPrefix (dir: string): Promise<OpenSeen> {
   const db = new RoughLevel(dir, { readOnly: true })
   try {
     await db.open()
@@ -72,16 +35,7 @@ async function readPrefix (dir: string): Promise<Seen> {
     throw new Error(`read-only open failed: ${cause?.code ?? ''} ${cause?.message ?? String(err)}`)
   }
   try {
-    const counter = Number(await db.get('counter') ?? '0')
-    const same = await db.getMany(Array.from({ length: SAME_KEYS }, (_, k) => `k/${k}`))
-    const batches = await db.keys({ gte: 'b/', lt: 'b0' }).all()
-    const retries = Number(db.getProperty('rough-level.open-retries'))
-    let problem: string | undefined
-    const stray = same.find((v) => Number(v ?? '0') !== counter)
-    if (stray !== undefined) problem = `counter ${counter} but a k/* key holds ${stray}: half a batch`
-    else if (batches.length !== counter) problem = `counter ${counter} but ${batches.length} b/* keys`
-    else if (counter > 0 && (batches[0] !== batchKey(1) || batches[counter - 1] !== batchKey(counter))) problem = `b/* keys ${batches[0]} .. ${batches[counter - 1]} for counter ${counter}: not a prefix`
-    return { counter, retries, problem }
+    return { ...await readSeen(db), retries: Number(db.getProperty('rough-level.open-retries')) }
   } finally {
     await db.close()
   }
@@ -91,7 +45,7 @@ for (const kind of ['rough', 'classic']) {
   const name = kind === 'rough' ? 'rough-level' : 'classic-level (holding its lock)'
   test(`read-only opens beside a live ${name} writer that flushes and compacts: prefixes, batch-atomic, every write acknowledged before, with retries`, async (t) => {
     const dir = fs.mkdtempSync(path.join(TMP, 'rough-level-read-only-live-'))
-    const writer = new Writer(kind, dir)
+    const writer = new CounterWriter(kind, dir, WRITE_BUFFER)
     try {
       await writer.until(() => writer.acked >= 300)
       const started = Date.now()
@@ -115,14 +69,12 @@ for (const kind of ['rough', 'classic']) {
       t.ok(retries > 0, `files vanished under the opens and they started again (${retries} restarts in ${opens} opens)`)
       await writer.until(() => writer.acked > Math.max(ackedAtStart, lastCounter) + 50)
       t.pass(`the writer kept writing (batch ${writer.acked} acknowledged)`)
-      writer.child.send('stop')
-      await writer.until(() => writer.final !== undefined)
+      await writer.stop()
       const end = await readPrefix(dir)
       t.is(end.problem, undefined, 'after the writer closed: a whole prefix')
       t.is(end.counter, writer.final, `and every batch it acknowledged (${writer.final})`)
     } finally {
-      if (writer.child.exitCode === null) writer.child.kill()
-      await new Promise((resolve) => { if (writer.child.exitCode !== null) resolve(undefined); else writer.child.once('exit', resolve) })
+      await writer.kill()
       fs.rmSync(dir, { recursive: true, force: true })
     }
   })
