@@ -4,6 +4,7 @@
 import { AbstractLevel, AbstractSnapshot } from 'abstract-level'
 import type { AbstractBatchOperation, AbstractChainedBatch, AbstractIterator, AbstractKeyIterator, AbstractValueIterator, Transcoder } from 'abstract-level'
 import ModuleError = require('module-error')
+import type { CheckpointReport } from './engine/db/checkpoint'
 import { Db } from './engine/db/db'
 import { eventLoopBudget } from './engine/util/event-loop-budget'
 import { destroyDb } from './engine/destroy'
@@ -24,6 +25,7 @@ import type {
 
 export type * from './options'
 export type { RepairReport } from './engine/repair'
+export type { CheckpointReport } from './engine/db/checkpoint'
 
 /** Reads the engine snapshot a Level snapshot stands for. */
 class RoughSnapshot extends AbstractSnapshot implements SnapshotLike {
@@ -73,7 +75,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
       explicitSnapshots: true,
       // @ts-expect-error level-supports' IManifest lacks getSync, which abstract-level 3.1 reads.
       getSync: true,
-      additionalMethods: readOnly ? { approximateSize: true, refresh: true } : { approximateSize: true, compactRange: true },
+      additionalMethods: readOnly ? { approximateSize: true, refresh: true, checkpoint: true } : { approximateSize: true, compactRange: true, checkpoint: true },
       signals: { iterators: true }
     }, options)
     this.#location = location
@@ -270,6 +272,27 @@ export class RoughLevel<KDefault = string, VDefault = string>
     }
     const [a, b] = this.#encodeRange(start, end, options)
     await this.#engine.compactRange(a, b)
+  }
+
+  /**
+   * Writes a consistent copy of the database as of this call to `destination` (a directory that must not
+   * exist or must be empty), while writes go on: tables hard-linked where the file system allows (copied
+   * otherwise), what the memtables hold as a table, a fresh MANIFEST and CURRENT (last), all fsynced before
+   * the promise resolves. It opens in rough-level and classic-level and does not change when the source
+   * compacts or is destroyed. On a read-only database: a copy of its current view (refreshed first only if
+   * the writer deletes a table of it during the copy). Resolves with how many tables were linked and copied.
+   */
+  async checkpoint (destination: string): Promise<CheckpointReport> {
+    if (typeof destination !== 'string' || destination === '') {
+      throw new TypeError("The first argument 'destination' must be a non-empty string")
+    }
+    if (this.status === 'opening') return this.deferAsync(() => this.checkpoint(destination))
+    if (this.status !== 'open') {
+      throw new ModuleError('Database is not open: cannot call checkpoint()', { code: 'LEVEL_DATABASE_NOT_OPEN' })
+    }
+    const work = this.#engine.checkpoint(destination)
+    await this.#track(work.then(() => {}))
+    return await work
   }
 
   /**

@@ -27,7 +27,7 @@ import { buildTableOptions } from '../compaction/build-table'
 import { Compaction, compactRange, pickCompaction } from '../compaction/compaction'
 import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
 import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
-import { type EngineError, fromFsError, invalidArgument, ioError, notSupported, readOnly } from '../errors'
+import { type EngineError, fromFsError, invalidArgument, ioError, notSupported, readOnly, systemErrorCode } from '../errors'
 import { BudgetedFileSystem } from '../fs/budgeted-file-system'
 import { DescriptorBudget, descriptorLimit, isDescriptorShortage } from '../fs/descriptor-budget'
 import type { FileSystem, WritableFile } from '../fs/file-system'
@@ -52,7 +52,8 @@ import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-e
 import { VersionSet } from '../version/version-set'
 import { BatchReader, insertBatch, WriteBatch, type Bytes } from '../write-batch'
 import { getProperty } from './properties'
-import { Follower } from './read-only'
+import { Follower, MAX_ATTEMPTS } from './read-only'
+import { type CheckpointReport, writeCheckpoint } from './checkpoint'
 import { recover, type OpenLog, type SkippedRecord } from './recovery'
 import { workerFileSystem, writeMemTable } from './memtable-flush'
 import { WriteGroup } from './write-group'
@@ -386,6 +387,40 @@ export class Db {
     this.#switchMemtable()
     while (this.#flushing !== undefined) await this.#flushing
     if (this.#bgError !== undefined) throw this.#bgError
+  }
+
+  /**
+   * Writes a checkpoint of the state as of this call (later writes excluded) to `dest`, which must not exist
+   * or be empty (engine/db/checkpoint.ts): tables hard-linked, the memtables as a table, a fresh MANIFEST
+   * and CURRENT, all synced. Writes go on meanwhile. A read-only database checkpoints its current view; if
+   * the writer deletes one of its tables first, it refreshes and starts again (up to MAX_ATTEMPTS times).
+   */
+  async checkpoint (dest: string): Promise<CheckpointReport> {
+    for (let attempt = 1; ; attempt++) {
+      if (this.#closed) throw ioError('database is closed')
+      if (this.#bgError !== undefined) throw this.#bgError
+      // One synchronous step: the sequence, the version and the memtables, pinned together.
+      const follower = this.#follower
+      const view = follower?.current
+      const unpin = view === undefined ? undefined : follower!.pin(view)
+      const version = view?.version ?? this.#versions.current
+      version.ref()
+      const memtables: InternalIterator[] = [this.#mem.iterator()]
+      if (this.#imm !== undefined) memtables.push(this.#imm.iterator())
+      for (const mem of view?.memtables ?? this.#replayed) memtables.push(mem.iterator())
+      const source = { dir: this.dir, options: this.options, version, memtables, sequence: this.lastSequence, nextFileNumber: this.#versions.nextFileNumber }
+      try {
+        return await writeCheckpoint(source, dest)
+      } catch (err) {
+        // A follower's table the writer deleted before it was linked: catch up and try again.
+        if (follower === undefined || attempt >= MAX_ATTEMPTS || systemErrorCode(err) !== 'ENOENT') throw err
+      } finally {
+        for (const it of memtables) it.close()
+        version.unref()
+        unpin?.()
+      }
+      await this.refresh()
+    }
   }
 
   /** A LevelDB property (engine/db/properties.ts), or undefined for an unknown name. */

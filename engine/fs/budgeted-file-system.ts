@@ -103,6 +103,11 @@ export class BudgetedFileSystem implements FileSystem {
     this.#inner.rename(from, to)
   }
 
+  link (existing: string, newPath: string): void {
+    if (this.#inner.link === undefined) throw Object.assign(new Error(`link ${existing}: not supported by the file system`), { code: 'ENOTSUP' })
+    this.#inner.link(existing, newPath)
+  }
+
   unlink (path: string): void {
     this.#inner.unlink(path)
   }

@@ -39,6 +39,11 @@ export interface FileSystem {
   /** Creates dir and its parents; no error if it exists. */
   mkdir (dir: string): void
   rename (from: string, to: string): void
+  /**
+   * Makes newPath a hard link to existing (a checkpoint's tables: engine/db/checkpoint.ts). Optional: without
+   * it, or when it fails as links across file systems do (EXDEV, EPERM...), the file is copied instead.
+   */
+  link? (existing: string, newPath: string): void
   unlink (path: string): void
   /** Removes an empty directory. */
   rmdir (dir: string): void

@@ -101,6 +101,10 @@ export class PosixFileSystem implements FileSystem {
     fs.renameSync(from, to)
   }
 
+  link (existing: string, newPath: string): void {
+    fs.linkSync(existing, newPath)
+  }
+
   unlink (path: string): void {
     fs.unlinkSync(path)
   }
