@@ -1,4 +1,5 @@
 // Every command of the tool, in the order --help lists them.
+import { backup } from './backup'
 import type { Command } from './command'
 import { compact } from './compact'
 import { del } from './del'
@@ -13,4 +14,4 @@ import { repair } from './repair'
 import { scan } from './scan'
 import { verify } from './verify'
 
-export const COMMANDS: readonly Command[] = [info, get, put, del, scan, dump, verify, compact, repair, destroy, exportCommand, importCommand]
+export const COMMANDS: readonly Command[] = [info, get, put, del, scan, dump, verify, compact, backup, repair, destroy, exportCommand, importCommand]

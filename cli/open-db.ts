@@ -36,7 +36,7 @@ export async function openForReading (dir: string): Promise<Database> {
 
 /** The one line for a command that needs the lock of a database held elsewhere. */
 export function lockedError (dir: string, command: string): Error {
-  return levelError('LEVEL_LOCKED', `${dir} is open in another process: ${command} needs it closed (info, get, scan, export, dump and verify work while it is open)`)
+  return levelError('LEVEL_LOCKED', `${dir} is open in another process: ${command} needs it closed (info, get, scan, export, backup, dump and verify work while it is open)`)
 }
 
 /** Runs work that takes the database's lock, turning LEVEL_LOCKED into lockedError's line. */

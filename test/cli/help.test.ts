@@ -8,7 +8,7 @@ import { COMMANDS as ALL } from '../../cli/commands'
 import { CLI, runCli } from './run-cli'
 
 const root = path.resolve(__dirname, '..', '..', '..')
-const COMMANDS = ['info', 'get', 'put', 'del', 'scan', 'dump', 'verify', 'compact', 'repair', 'destroy', 'export', 'import']
+const COMMANDS = ['info', 'get', 'put', 'del', 'scan', 'dump', 'verify', 'compact', 'backup', 'repair', 'destroy', 'export', 'import']
 
 test('cli: package.json bin runs dist/cli/main.js, which "files" ships', (t) => {
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { bin: Record<string, string>, files: string[] }
