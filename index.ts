@@ -66,6 +66,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
     }
     // Read-only: the open creates nothing (createIfMissing and errorIfExists are ignored) and
     // compactRange is refused; the manifest has no field for writes, which fail with LEVEL_READONLY.
+    // checkpoint and refresh stay out of additionalMethods: the manifest is classic-level's, field for field.
     const readOnly = options?.readOnly === true
     super({
       encodings: { buffer: true, utf8: true, view: true },
@@ -75,7 +76,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
       explicitSnapshots: true,
       // @ts-expect-error level-supports' IManifest lacks getSync, which abstract-level 3.1 reads.
       getSync: true,
-      additionalMethods: readOnly ? { approximateSize: true, refresh: true, checkpoint: true } : { approximateSize: true, compactRange: true, checkpoint: true },
+      additionalMethods: readOnly ? { approximateSize: true } : { approximateSize: true, compactRange: true },
       signals: { iterators: true }
     }, options)
     this.#location = location
@@ -313,7 +314,8 @@ export class RoughLevel<KDefault = string, VDefault = string>
    * A LevelDB property as a string ('' for an unknown one), as classic-level's getProperty:
    * leveldb.num-files-at-level<N>, leveldb.stats, leveldb.sstables, leveldb.approximate-memory-usage,
    * and rough-level's counters rough-level.data-block-reads, rough-level.block-cache-hits,
-   * rough-level.filter-rejects, rough-level.open-retries (a read-only open's restarts) and
+   * rough-level.filter-rejects, rough-level.open-retries and rough-level.refresh-retries (a read-only
+   * open's and its refreshes' restarts) and
    * rough-level.recovery-skipped (what a paranoidChecks: false open skipped, as a JSON array of
    * { file, offset, bytes, reason }).
    */

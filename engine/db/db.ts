@@ -431,6 +431,7 @@ export class Db {
       blockCacheUsage: this.#blockCache?.totalCharge ?? 0,
       tableStats: this.#tableCache.stats,
       openRetries: this.openRetries,
+      refreshRetries: this.#follower?.refreshRetries,
       recoverySkipped: this.#recoverySkipped
     })
   }

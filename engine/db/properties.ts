@@ -9,6 +9,7 @@
 //   rough-level.filter-rejects        table lookups the bloom filter answered without a block read
 //   rough-level.open-retries          times a read-only open started again because a writer deleted a
 //                                     file it needed (engine/db/read-only.ts); 0 for a writer
+//   rough-level.refresh-retries       the same for the refreshes since (Db.refresh); 0 for a writer
 //   rough-level.recovery-skipped      what a lenient open (paranoidChecks false) skipped in the logs: a JSON
 //                                     array of { file, offset, bytes, reason }, '[]' when nothing
 import { tagSequence, tagType } from '../internal-key'
@@ -23,6 +24,7 @@ export interface PropertySource {
   blockCacheUsage: number
   tableStats: TableCacheStats
   openRetries?: number
+  refreshRetries?: number
   recoverySkipped?: readonly SkippedRecord[]
 }
 
@@ -66,6 +68,8 @@ export function getProperty (name: string, src: PropertySource): string | undefi
       return String(src.tableStats.filterRejects)
     case 'rough-level.open-retries':
       return String(src.openRetries ?? 0)
+    case 'rough-level.refresh-retries':
+      return String(src.refreshRetries ?? 0)
     case 'rough-level.recovery-skipped':
       return JSON.stringify(src.recoverySkipped ?? [])
     default:

@@ -21,7 +21,7 @@ async function entriesOf (db: RoughLevel | ClassicLevel<string, string>): Promis
 }
 
 const put = (from: number, count: number, tag: string): Array<{ type: 'put', key: string, value: string }> =>
-  Array.from({ length: count }, (_, k) => ({ type: 'put', key: `k${String(from + k).padStart(5, '0')}`, value: `${tag}-${from + k}` }))
+  Array.from({ length: count }, (_, k) => ({ type: 'put', key: `k${String(from + k).padStart(8, '0')}`, value: `${tag}-${from + k}` }))
 
 test('cli backup: of a closed database (its live log too) and of one classic-level holds open and keeps writing; each opens in rough-level and classic-level with what was written before', async (t) => {
   const root = tempDir('backup')
