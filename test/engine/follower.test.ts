@@ -8,6 +8,8 @@ import fs = require('node:fs')
 import os = require('node:os')
 import path = require('node:path')
 import { Db } from '../../engine/db/db'
+import type { RandomAccessFile } from '../../engine/fs/file-system'
+import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { snapshotDir } from '../fixtures/dir-snapshot'
 
 function tempDir (): string {
@@ -169,6 +171,68 @@ test('more tables than the table cache keeps idle: an iterator still reads every
   t.same(got, expected, 'of its view')
   t.same(entries(reader), expected, 'and so does a new iterator (the view is still current)')
   await reader.close()
+  await writer.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+/** The real file system, counting what a reader opens and reads, and its files still open. */
+class ReadCounter extends PosixFileSystem {
+  bytesRead = 0
+  readonly opened: string[] = []
+  readonly files: string[] = []
+  open = 0
+
+  override openRandomAccess (p: string): RandomAccessFile {
+    const inner = super.openRandomAccess(p)
+    this.opened.push(path.basename(p))
+    this.open++
+    let closed = false
+    return {
+      path: p,
+      read: (buf, offset, length, position) => {
+        const n = inner.read(buf, offset, length, position)
+        this.bytesRead += n
+        return n
+      },
+      size: () => inner.size(),
+      close: () => {
+        if (!closed) this.open--
+        closed = true
+        inner.close()
+      }
+    }
+  }
+
+  override readFile (p: string): Buffer {
+    this.files.push(path.basename(p))
+    return super.readFile(p)
+  }
+}
+
+test('a refresh with nothing new reads CURRENT and the sizes of the MANIFEST and the live log, and no byte of any; the reader closes every file it opened', async (t) => {
+  const dir = tempDir()
+  const writer = await Db.open(dir, { flushInline: true })
+  await writeRound(writer, 0, 300)
+  await writer.flush()
+  await writeRound(writer, 1, 30)
+  const seam = new ReadCounter()
+  const reader = await Db.open(dir, { readOnly: true, fs: seam })
+  await writeRound(writer, 2, 30)
+  await writer.flush()
+  await writeRound(writer, 3, 30)
+  seam.bytesRead = 0
+  t.is(await reader.refresh(), true, 'a refresh after writes and a flush')
+  t.ok(seam.bytesRead > 0, `reads what changed (${seam.bytesRead} bytes)`)
+  seam.bytesRead = 0
+  seam.opened.length = 0
+  seam.files.length = 0
+  t.is(await reader.refresh(), false, 'a refresh with nothing new')
+  t.is(seam.bytesRead, 0, 'reads no byte by position')
+  t.same(seam.files, ['CURRENT'], 'reads CURRENT whole, nothing else')
+  t.same(seam.opened.filter((f) => !/^(MANIFEST-\d+|\d+\.log)$/.test(f)), [], `opens only the MANIFEST and the live log, for their sizes (${seam.opened.join(', ')})`)
+  t.same(entries(reader), entries(writer), 'and still reads the writer\'s state')
+  await reader.close()
+  t.is(seam.open, 0, 'after close no file the reader opened is left open')
   await writer.close()
   fs.rmSync(dir, { recursive: true, force: true })
 })
