@@ -271,3 +271,22 @@ test('event loop: opening a database whose logs hold 12 MiB', async (t) => {
   t.equal((await reopened.keys().all()).length, n, 'every entry is there')
   check(t, 'close after the open', await watch(() => reopened.close()))
 })
+
+test('event loop: a follower\'s refresh that catches up with 12 MiB of new log records', async (t) => {
+  const dir = tempDir()
+  // A write buffer larger than the log keeps everything in it: the refresh reads it all into memtables.
+  const writer = new RoughLevel(dir, { writeBufferSize: 64 * 1024 * 1024 })
+  await writer.open()
+  const reader = new RoughLevel(dir, { readOnly: true })
+  await reader.open()
+  const n = 120000
+  for (let i = 0; i < n; i += 1000) {
+    const ops = []
+    for (let j = i; j < i + 1000; j++) ops.push({ type: 'put' as const, key: key(j), value: value(j) })
+    await writer.batch(ops)
+  }
+  check(t, 'refresh', await watch(async () => { await reader.refresh() }))
+  t.equal(await reader.get(key(n - 1)), value(n - 1), 'the last write is there after the refresh')
+  await reader.close()
+  await writer.close()
+})
