@@ -25,9 +25,34 @@ export interface InfoLine {
   message: string
 }
 
+/**
+ * The wall clock with microseconds, as LevelDB's gettimeofday: performance.now() (monotonic, sub-ms) plus an
+ * offset kept so that the result agrees with Date.now() to the millisecond. performance.timeOrigin alone is
+ * not enough: it is fixed at the thread's start (off by a few ms even then, as measured here) and the wall
+ * clock moves apart from the monotonic one (NTP), so the offset is taken again whenever they disagree. A
+ * re-taken offset that would step back less than a millisecond is held at the last time given, so that a
+ * thread's lines stay in time order; a wall clock set back further is followed, as LevelDB follows it.
+ * Per thread, as the clocks are.
+ */
+let wallOffset = performance.timeOrigin
+let lastTime = 0
+
+function wallClockMicros (): number {
+  const mono = performance.now()
+  const wall = Date.now()
+  let time = wallOffset + mono
+  if (Math.floor(time) !== wall) {
+    wallOffset = wall - mono
+    time = wall
+  }
+  if (time < lastTime && lastTime - time < 1) time = lastTime
+  lastTime = time
+  return time
+}
+
 /** A line stamped now, on this thread: what a worker returns to be logged. */
 export function infoLine (message: string): InfoLine {
-  return { time: performance.timeOrigin + performance.now(), thread: threadId, message }
+  return { time: wallClockMicros(), thread: threadId, message }
 }
 
 export class InfoLog {
