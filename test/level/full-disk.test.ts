@@ -71,6 +71,18 @@ function mount (mnt: string, size: string): boolean {
   return true
 }
 
+/** Whether a tmpfs can be mounted here (tried on a probe named `name`); if not, says what is done instead. */
+function canMount (t: Test, name: string, instead: string): boolean {
+  const probe = path.join(root, name)
+  fs.mkdirSync(probe)
+  if (!mount(probe, '1m')) {
+    t.comment(`mount refused (not root?): ${instead}`)
+    return false
+  }
+  unmount(probe)
+  return true
+}
+
 function unmount (mnt: string, lazy = false): void {
   try {
     execFileSync('umount', lazy ? ['-l', mnt] : [mnt], { stdio: 'ignore' })
@@ -104,14 +116,10 @@ async function seamRound (t: Test, label: string, seed: number, capacity: number
 }
 
 test('a tmpfs filled until ENOSPC by four writers, remounted with room: the reopen finishes with every acknowledged write', async (t) => {
-  const probe = path.join(root, 'probe')
-  fs.mkdirSync(probe)
-  if (!mount(probe, '1m')) {
-    t.comment('mount refused (not root?): the rounds run through the FileSystem seam instead')
+  if (!canMount(t, 'probe', 'the rounds run through the FileSystem seam instead')) {
     for (let r = 0; r < ROUNDS; r++) await seamRound(t, `seam round ${r}`, 1000 + r, (6 + (r % 5)) * 1024 * 1024)
     return
   }
-  unmount(probe)
   for (let r = 0; r < ROUNDS; r++) {
     const mnt = path.join(root, `tmpfs-${r}`)
     fs.mkdirSync(mnt)
@@ -133,11 +141,7 @@ test('four writer processes, a database each, fill one tmpfs; remounted with roo
   // The issue's "four writers" read as four processes: they share the disk, so one's deleted files (a
   // compaction's inputs, a flushed log) make room for another's writes after it met ENOSPC. Without mount,
   // each process gets the seam's disk of its own.
-  const probe = path.join(root, 'probe-four')
-  fs.mkdirSync(probe)
-  const tmpfs = mount(probe, '1m')
-  if (tmpfs) unmount(probe)
-  else t.comment('mount refused (not root?): each writer gets the FileSystem seam\'s disk of 2 MiB')
+  const tmpfs = canMount(t, 'probe-four', 'each writer gets the FileSystem seam\'s disk of 2 MiB')
   for (let r = 0; r < Math.max(1, ROUNDS / 4); r++) {
     const mnt = path.join(root, `four-${r}`)
     fs.mkdirSync(mnt)
@@ -181,11 +185,7 @@ function contents (dir: string): Record<string, string> {
 }
 
 test('a reopen on a disk that is still full fails with LEVEL_IO_ERROR and changes no file; once there is room it opens with every acknowledged write', async (t) => {
-  const probe = path.join(root, 'probe-no-room')
-  fs.mkdirSync(probe)
-  const tmpfs = mount(probe, '1m')
-  if (tmpfs) unmount(probe)
-  else t.comment('mount refused (not root?): the disk with no room is the FileSystem seam\'s')
+  const tmpfs = canMount(t, 'probe-no-room', 'the disk with no room is the FileSystem seam\'s')
   for (let r = 0; r < Math.max(2, ROUNDS / 2); r++) {
     const mnt = path.join(root, `no-room-${r}`)
     fs.mkdirSync(mnt)
