@@ -123,7 +123,13 @@ for (const holder of ['rough-level', 'classic-level']) {
     t.same(hexPairs(decodeLines(exported.stdout)), hexPairs(entries), `export: every entry ${exported.stderr.trim()}`)
     const info = await runCli(['info', dir, '--json'])
     t.is(jsonLines(info.stdout)[0]?.lastSequence, entries.length, `info: the last sequence counts the writes in the log ${info.stderr.trim()}`)
-    t.same(files(), before, 'no file was created, removed, resized or touched')
+    const verify = await runCli(['verify', dir])
+    t.ok(verify.status === 0 && /OK: no damage found/.test(verify.stdout), `verify: no damage ${verify.stderr.trim()}`)
+    for (const file of fs.readdirSync(dir).filter((f) => /\.(log|ldb|sst)$|^MANIFEST-/.test(f))) {
+      const dump = await runCli(['dump', path.join(dir, file), '--json'])
+      t.ok(dump.status === 0 && jsonLines(dump.stdout).length > 0, `dump ${file} ${dump.stderr.trim()}`)
+    }
+    t.same(files(), before, 'no file was created, removed, resized or touched (by get, scan, export, info, verify, dump)')
 
     await db.put(Buffer.from('after'), Buffer.from('1'))
     t.is((await db.get(Buffer.from('after')))?.toString(), '1', 'the holder writes on')
