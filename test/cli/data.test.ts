@@ -155,6 +155,28 @@ test('cli compact then destroy: content unchanged, one level, then nothing left'
   t.ok(r.status === 0 && !fs.existsSync(dir), 'destroy --yes removes the directory')
 })
 
+test('cli compact --gte --lt compacts only the tables that overlap the range', async (t) => {
+  const dir = tempDir('compact-range')
+  // Three level-0 tables, one per prefix: each reopen writes the previous run's log as a table.
+  const expected: Array<[string, string]> = []
+  for (const prefix of ['a', 'm', 'z']) {
+    const db = new RoughLevel(dir)
+    const batch = Array.from({ length: 200 }, (_, i) => ({ type: 'put' as const, key: `${prefix}${String(i).padStart(4, '0')}`, value: `${prefix}-value-${i}` }))
+    await db.batch(batch)
+    await db.close()
+    for (const op of batch) expected.push([op.key, op.value])
+  }
+  const r = await runCli(['compact', dir, '--gte', 'm', '--lt', 'n'])
+  t.is(r.status, 0, `compact exits 0 ${r.stderr}`)
+  const info = jsonLines((await runCli(['info', dir, '--json'])).stdout)[0]
+  const levels = (info.levels as Array<Record<string, unknown>>).filter((l) => (l.files as number) > 0)
+  t.same(levels.map((l) => [l.level, l.files, l.smallest, l.largest]), [[0, 2, 'a0000', 'z0199'], [1, 1, 'm0000', 'm0199']],
+    'the m table went down to level 1; the a and z tables stayed in level 0')
+  const scan = await runCli(['scan', dir])
+  t.is(scan.stdout, expected.map(([k, v]) => `${k}\t${v}\n`).join(''), 'content unchanged')
+  removeDir(dir)
+})
+
 test('cli export and import: a classic-level Local Storage-style directory, binary keys and values, comes back entry by entry', async (t) => {
   const source = tempDir('classic')
   // Chromium's Local Storage layout: VERSION, META:<origin> (protobuf bytes), _<origin>\x00\x01<key>
