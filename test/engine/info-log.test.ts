@@ -8,6 +8,7 @@ import { threadId } from 'node:worker_threads'
 import { Db } from '../../engine/db/db'
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { formatLine, InfoLog, infoLine } from '../../engine/info-log'
+import { CrashFileSystem } from './helpers/crash-file-system'
 import { FaultFileSystem } from './helpers/fault-file-system'
 import { Random } from './helpers/random'
 
@@ -147,6 +148,38 @@ test('info log: writes at level 0\'s slowdown trigger (8 files) and stop trigger
   t.ok(spread >= 5, `each stamped when its table was done, not when the job returned (${spread.toFixed(3)} ms between the first and the last)`)
   const main = timed.filter((l) => l.thread === start.thread)
   t.ok(main.every((l, i) => i === 0 || l.time >= main[i - 1].time), 'the main thread\'s lines are in time order')
+})
+
+test('info log: a write that finds the memtable full while the previous one is still being flushed logs the stall once, and waits for the flush', async (t) => {
+  // The flush's MANIFEST edit cannot be synced while the MANIFEST's fdatasyncs are held: the flush stays
+  // in flight, and the writes after it fill the next memtable.
+  const dir = newDir()
+  const fsys = new CrashFileSystem()
+  const db = await Db.open(dir, { fs: fsys, writeBufferSize: 64 * 1024 })
+  const release = fsys.holdSyncs('manifest')
+  const value = 'v'.repeat(1000)
+  const writes: Array<Promise<void>> = []
+  let settled = 0
+  for (let i = 0; i < 200; i++) {
+    const w = db.put(`k${String(i).padStart(4, '0')}`, value)
+    void w.then(() => { settled++ })
+    writes.push(w)
+    if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve))
+  }
+  for (let n = 0; n < 20; n++) await new Promise((resolve) => setImmediate(resolve))
+  t.ok(settled < writes.length, `writes wait while the flush cannot finish (${settled} of ${writes.length} acknowledged)`)
+  release()
+  await Promise.all(writes)
+  await db.close()
+  const log = messages(dir)
+  const stalls = log.filter((m) => m === 'Current memtable full; waiting...')
+  t.is(stalls.length, 1, 'the stall is logged, once')
+  const stall = log.indexOf('Current memtable full; waiting...')
+  const started = log.findIndex((m) => /^Level-0 table #\d+: started$/.test(m))
+  // The flushed log is deleted once the flush is installed.
+  const installed = log.findIndex((m) => /^Delete type=0 #\d+$/.test(m))
+  t.ok(started >= 0 && started < stall && stall < installed,
+    `after the flush started and before it was installed (${log.slice(Math.max(0, stall - 1), stall + 2).join(' | ')})`)
 })
 
 function lines (dir: string): string[] {
