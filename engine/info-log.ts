@@ -9,7 +9,9 @@
 // memory and written by it.
 //
 // Only the main thread writes LOG: a worker stamps its lines (infoLine) and returns them with its result,
-// so they are written when its job ends, after main-thread lines that may be stamped later.
+// so they are written when its job ends, after main-thread lines that may be stamped later. That is the
+// choice made here: each line keeps the time it was made (LevelDB's lines start with that time too), so LOG
+// is in time order within a thread, not across threads; sorting lines by time gives the interleaving.
 // Lines are buffered and written together after a turn of the event loop (or at flushLines/close), with
 // no fsync, as LevelDB does not sync LOG either. Nothing here ever fails the database: a LOG that cannot be
 // created or written is given up silently (LevelDB: "No place suitable for logging").
