@@ -646,9 +646,17 @@ export class Db {
       const waiters = this.#syncWaiters
       this.#syncWaiters = []
       const current = this.#currentLog().file
+      // A switch still syncing the log it retired: some of these groups may be in that log, which this
+      // fdatasync does not cover; the switch's (#syncSwitch) does.
+      const retiring = this.#switchSync
       try {
         this.#logUnsynced = false
         await this.#syncFile(current)
+        if (retiring !== undefined) {
+          await retiring
+          // It failed (its error is the database's now): the groups in the retired log may not be durable.
+          if (this.#bgError !== undefined) throw this.#bgError
+        }
       } catch (err) {
         const failure = this.#backgroundError(fromFsError('syncing the log', err))
         for (const g of waiters) g.fail(failure)

@@ -799,6 +799,51 @@ test('a flush deletes the flushed memtable\'s WAL once installed, and an iterato
 
 // --- durable prefixes ---------------------------------------------------------------------------------------
 
+test('a sync write made while an fdatasync runs and just before a log switch is acknowledged only once its own log is synced', async (t) => {
+  // S's fdatasync of log A is running when G (sync) is written to A and fills the memtable; the next write
+  // switches to log B, and the switch syncs A again (held here: a slow disk). The sync loop's next round
+  // syncs the current log, B: that must not acknowledge G, whose bytes are in A. The MANIFEST's syncs are
+  // held too, so that the flush of A's memtable cannot make G durable in a table instead.
+  // Each write below must be its own commit, at once: no commit deferred to a turn of the event loop.
+  eventLoopBudget.sliceMs = Infinity
+  t.teardown(() => { eventLoopBudget.sliceMs = SLICE_MS })
+  const dir = newDir('sync-across-switch')
+  const fsys = new CrashFileSystem()
+  const db = await openDb(dir, fsys)
+  let i = 0
+  while (db.memoryUsage < WRITE_BUFFER - 8 * 1024) {
+    const key = `key${String(i).padStart(5, '0')}`
+    await db.put(key, makeValue(key, i++, 1000))
+  }
+  const logA = fsys.calls.filter((c) => c.op === 'openWritable' && c.kind === 'log').pop()?.path ?? ''
+  const acked = new Set<string>()
+  const sync = (key: string, length: number): Promise<void> => db.put(key, makeValue(key, i++, length), true).then(() => { acked.add(key) })
+  const microtasks = async (): Promise<void> => { for (let n = 0; n < 10; n++) await undefined }
+  const s = sync('s', 100)
+  await microtasks() // S is in A and its fdatasync has begun
+  const releaseManifest = fsys.holdSyncs('manifest')
+  const releaseA = fsys.holdSyncs(logA)
+  const g = sync('g', 16 * 1024)
+  await microtasks() // G is in A, which is now full
+  const h = db.put('h', 'after the switch').catch(() => {})
+  // Long enough for S's fdatasync and B's (one macrotask each in this file system), and more.
+  for (let n = 0; n < 20; n++) await new Promise((resolve) => setImmediate(resolve))
+  t.ok(fsys.calls.filter((c) => c.op === 'openWritable' && c.kind === 'log').length >= 2, 'the write after G switched to a new log')
+  t.notOk(acked.has('g'), 'G is not acknowledged while the fdatasync of its log is held')
+  fsys.crash()
+  releaseA()
+  releaseManifest()
+  await Promise.allSettled([s, g, h])
+  await db.close().catch(() => {})
+  const copy = newDir('sync-across-switch-synced')
+  fsys.materialise(dir, copy, { data: 'synced', names: 'durable' })
+  const reopened = await openDb(copy)
+  const actual = contents(reopened)
+  await reopened.close()
+  const lost = [...acked].filter((k) => !actual.has(k))
+  t.same(lost, [], `power loss: no acknowledged sync write is lost (acknowledged: ${[...acked].join(', ')})`)
+})
+
 test('a sync write acknowledged makes every write before it durable, also those in a log whose flush is not installed yet', async (t) => {
   // The MANIFEST's fdatasync is held (a slow disk; with the worker, the flush itself takes that long), so
   // the retired log's writes are only in that log when a sync write in the next log is acknowledged.

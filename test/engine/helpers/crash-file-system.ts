@@ -201,7 +201,7 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
   /** Shadow namespaces: absolute path -> inode. */
   readonly #current = new Map<string, Inode>()
   readonly #durable = new Map<string, Inode>()
-  readonly #held = new Map<FileKind, Promise<void>>()
+  readonly #held = new Map<FileKind | string, Promise<void>>()
 
   get crashed (): boolean {
     return this.#crashed
@@ -225,22 +225,23 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
   }
 
   /**
-   * Holds every async fdatasync of files of `kind` that starts from now on, until the returned release() is
-   * called: a slow disk, or a worker's flush still running, widened into a window a test can crash in.
+   * Holds every async fdatasync of files of `kind` (or of the one file at path `what`) that starts from now
+   * on, until the returned release() is called: a slow disk, or a worker's flush still running, widened into
+   * a window a test can crash in.
    */
-  holdSyncs (kind: FileKind): () => void {
+  holdSyncs (what: FileKind | string): () => void {
     let release!: () => void
     const held = new Promise<void>((resolve) => { release = resolve })
-    this.#held.set(kind, held)
+    this.#held.set(what, held)
     return () => {
-      if (this.#held.get(kind) === held) this.#held.delete(kind)
+      if (this.#held.get(what) === held) this.#held.delete(what)
       release()
     }
   }
 
-  /** @internal What an async fdatasync of a file of `kind` waits for first. */
-  heldSyncs (kind: FileKind): Promise<void> | undefined {
-    return this.#held.get(kind)
+  /** @internal What an async fdatasync of the file at `file` (of `kind`) waits for first. */
+  heldSyncs (kind: FileKind, file: string): Promise<void> | undefined {
+    return this.#held.get(file) ?? this.#held.get(kind)
   }
 
   /**
@@ -460,7 +461,7 @@ class CrashWritableFile implements WritableFile {
     // What the fdatasync covers is fixed when it starts; it becomes durable only if it completes, one
     // macrotask later (as a thread-pool fdatasync would), before any crash.
     const length = this.#inode.length
-    await this.#fs.heldSyncs(call.kind)
+    await this.#fs.heldSyncs(call.kind, call.path)
     await new Promise<void>((resolve) => setImmediate(resolve))
     this.#fs.checkAlive(call)
     if (this.#inode.synced < length) this.#inode.synced = length
