@@ -43,6 +43,11 @@ export interface Level0Output {
   added (table: FileMetaData): void
   /** Where each table's start and end are logged. */
   readonly info: InfoLog
+  /**
+   * Offered each log's last memtable (the one not filled to writeBufferSize): true when it takes it, and then
+   * no table is written for it here (recovery keeps the last log's, to be written after the open).
+   */
+  readonly keepLast?: (mem: MemTable) => boolean
 }
 
 /** Where a read-only open's memtables go instead of tables: kept in memory, oldest first. */
@@ -96,7 +101,9 @@ export async function replayLog (data: Uint8Array, fileName: string, out: Replay
     }
     if (eventLoopBudget.spent()) await eventLoopBudget.turn()
   }
-  if (mem.entries > 0) await emit(out, mem)
+  if (mem.entries > 0) {
+    if (!('keepLast' in out && out.keepLast?.(mem) === true)) await emit(out, mem)
+  }
   return { maxSequence: Math.max(0, maxSequence), batches, entries, tornAt: reader.tornAt }
 }
 

@@ -73,13 +73,23 @@ export class BudgetedFileSystem implements FileSystem {
    * a shortage the rest of the process causes: idle tables are closed first, then it retries with a pause
    * doubling from 10 ms to 1 s, for up to 30 s (as worker jobs do), before the error is the caller's.
    */
-  async syncDirAsync (dir: string): Promise<void> {
+  syncDirAsync (dir: string): Promise<void> {
+    return this.#briefAsync(() => this.#inner.syncDirAsync(dir))
+  }
+
+  /** syncFileAsync, counted and waiting out a shortage as syncDirAsync does. */
+  syncFileAsync (path: string): Promise<void> {
+    return this.#briefAsync(() => this.#inner.syncFileAsync(path))
+  }
+
+  /** An async call holding one descriptor while it runs (its first attempt starts before this returns). */
+  async #briefAsync (call: () => Promise<void>): Promise<void> {
     this.#acquire(() => undefined)
     try {
       const deadline = Date.now() + SHORTAGE_WAIT_MS
       for (let pause = SHORTAGE_PAUSE_MS; ; pause = Math.min(2 * pause, SHORTAGE_MAX_PAUSE_MS)) {
         try {
-          return await this.#inner.syncDirAsync(dir)
+          return await call()
         } catch (err) {
           if (!isDescriptorShortage(err) || Date.now() + pause > deadline) throw err
           if (this.#holding > 0) this.#closeOldest(Math.ceil(this.#holding / 2))
@@ -109,6 +119,10 @@ export class BudgetedFileSystem implements FileSystem {
 
   rmdir (dir: string): void {
     this.#inner.rmdir(dir)
+  }
+
+  freeBytes (dir: string): number | undefined {
+    return this.#inner.freeBytes(dir)
   }
 
   realpath (path: string): string {
