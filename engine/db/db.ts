@@ -409,8 +409,8 @@ export class Db {
     this.#log?.file.close()
     for (const file of this.#retiredLogs) file.close()
     this.#retiredLogs.clear()
-    await this.#background.close()
-    await this.#compactionWorker.close()
+    // Both threads are idle now; each takes tens of ms to stop: stop them together.
+    await Promise.all([this.#background.close(), this.#compactionWorker.close()])
     this.#versions.close()
     this.#tableCache.close()
     this.#info.close()
