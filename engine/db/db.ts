@@ -52,7 +52,7 @@ import { VersionSet } from '../version/version-set'
 import { BatchReader, insertBatch, WriteBatch, type Bytes } from '../write-batch'
 import { getProperty } from './properties'
 import { readOnlyState } from './read-only'
-import { recover, type OpenLog, type SkippedRecord } from './recovery'
+import { type KeptMemTable, recover, type OpenLog, type SkippedRecord } from './recovery'
 import { workerFileSystem, writeMemTable } from './memtable-flush'
 import { WriteGroup } from './write-group'
 
@@ -140,6 +140,8 @@ export class Db {
   /** Table numbers being written: not in any version yet, but not garbage either. */
   readonly #pendingOutputs = new Set<number>()
   #flushing: Promise<void> | undefined
+  /** The flush of the memtable recovery kept (#flushRecovered), settled or not; it never rejects. */
+  #recoveryFlush: Promise<void> | undefined
   /** A flush's MANIFEST edit is being written: set and cleared by #installFlush. */
   #installingFlush = false
   /** A commit found the memtable full while a flush ran; the flush's end commits the group. */
@@ -242,9 +244,33 @@ export class Db {
     db.#info = info
     db.#recoverySkipped = r.skipped
     info.start()
+    if (r.kept !== undefined) db.#flushRecovered(r.kept)
     db.#removeObsoleteFiles()
     db.#maybeScheduleCompaction()
     return db
+  }
+
+  /**
+   * Recovery's kept memtable (recovery.ts): read as the immutable memtable and written as a table now, as a
+   * switch's is. Its log, written by an earlier session and perhaps never synced, is fdatasynced before the
+   * new log takes a write (#switchSync), so that a crash still leaves a prefix of the writes.
+   */
+  #flushRecovered (kept: KeptMemTable): void {
+    this.#imm = kept.mem
+    this.#switchSync = this.#syncRecoveredLog(kept.log).then(() => {
+      this.#switchSync = undefined
+      this.#resumeStalled()
+    })
+    this.#flushing = this.#recoveryFlush = this.#flushImmutable(kept.table, true)
+  }
+
+  /** fdatasyncs the recovered log; a failure is the database's error (it never rejects). */
+  async #syncRecoveredLog (path: string): Promise<void> {
+    try {
+      await this.fs.syncFileAsync(path)
+    } catch (err) {
+      this.#backgroundError(fromFsError(`syncing ${path}`, err))
+    }
   }
 
   /** Reads the state at dir as of now without the lock and without changing any file (read-only.ts). */
@@ -378,9 +404,11 @@ export class Db {
 
   /**
    * Approximate bytes of table data for user keys in [start, end) (LevelDB's GetApproximateSizes:
-   * memtables are not counted).
+   * memtables are not counted). It answers once the table of what the open recovered is installed, as
+   * LevelDB's open has written it by then.
    */
-  approximateSize (start: Uint8Array, end: Uint8Array): number {
+  async approximateSize (start: Uint8Array, end: Uint8Array): Promise<number> {
+    await this.#recoveryFlush
     const version = this.#versions.current
     const a = version.approximateOffsetOf(maxTagKey(start))
     const b = version.approximateOffsetOf(maxTagKey(end))
@@ -437,8 +465,8 @@ export class Db {
     this.#log?.file.close()
     for (const file of this.#retiredLogs) file.close()
     this.#retiredLogs.clear()
-    await this.#background.close()
-    await this.#compactionWorker.close()
+    // Both threads are idle now; each takes tens of ms to stop: stop them together.
+    await Promise.all([this.#background.close(), this.#compactionWorker.close()])
     this.#versions.close()
     this.#tableCache.close()
     this.#info.close()
@@ -724,13 +752,12 @@ export class Db {
   }
 
   /** Writes #imm as a table (on the worker unless told otherwise), then installs it. */
-  async #flushImmutable (): Promise<void> {
+  async #flushImmutable (number = this.#versions.newFileNumber(), recovered = false): Promise<void> {
     const imm = this.#imm!
-    const number = this.#versions.newFileNumber()
     this.#pendingOutputs.add(number)
     try {
       const file = await writeMemTable(this.#background, this.dir, this.options, number, imm, this.#info)
-      await this.#installFlush(file)
+      await this.#installFlush(file, recovered)
     } catch (err) {
       this.#backgroundError(fromFsError(`flushing the memtable to ${tableFileName(this.dir, number)}`, err))
     } finally {
@@ -746,12 +773,13 @@ export class Db {
    * compaction starts until the edit is applied (#installingFlush): the table's level is chosen against the
    * current version, and a compaction picked before the edit could write over that level's range.
    */
-  async #installFlush (file: FileMetaData | undefined): Promise<void> {
+  async #installFlush (file: FileMetaData | undefined, recovered: boolean): Promise<void> {
     const edit = new VersionEdit()
     if (file !== undefined) {
       // While a compaction runs, its outputs are not in the version yet: a table placed deeper than
-      // level 0 could overlap them, so it stays at level 0 then.
-      const level = this.#compacting !== undefined
+      // level 0 could overlap them, so it stays at level 0 then. What recovery replayed goes to level 0, as
+      // LevelDB's recovery places it (RecoverLogFile's WriteLevel0Table has no base version).
+      const level = this.#compacting !== undefined || recovered
         ? 0
         : this.#versions.current.pickLevelForMemTableOutput(
           file.smallest.subarray(0, file.smallest.length - 8), file.largest.subarray(0, file.largest.length - 8),

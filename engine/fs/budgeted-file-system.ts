@@ -69,11 +69,21 @@ export class BudgetedFileSystem implements FileSystem {
    * a shortage the rest of the process causes (retryWhileShort): this thread's idle tables are closed first,
    * then it pauses and retries, before the error is the caller's.
    */
-  async syncDirAsync (dir: string): Promise<void> {
+  syncDirAsync (dir: string): Promise<void> {
+    return this.#briefAsync(() => this.#inner.syncDirAsync(dir))
+  }
+
+  /** syncFileAsync, counted and waiting out a shortage as syncDirAsync does. */
+  syncFileAsync (path: string): Promise<void> {
+    return this.#briefAsync(() => this.#inner.syncFileAsync(path))
+  }
+
+  /** An async call holding one descriptor while it runs (its first attempt starts before this returns). */
+  async #briefAsync (call: () => Promise<void>): Promise<void> {
     this.#acquire(() => undefined)
     try {
       const failure = await retryWhileShort(
-        () => this.#inner.syncDirAsync(dir).then(() => undefined, (err: unknown) => ({ err })),
+        () => call().then(() => undefined, (err: unknown) => ({ err })),
         (outcome) => outcome !== undefined && isDescriptorShortage(outcome.err),
         { relieve: () => this.#relieve() })
       if (failure !== undefined) throw failure.err
@@ -100,6 +110,10 @@ export class BudgetedFileSystem implements FileSystem {
 
   rmdir (dir: string): void {
     this.#inner.rmdir(dir)
+  }
+
+  freeBytes (dir: string): number | undefined {
+    return this.#inner.freeBytes(dir)
   }
 
   realpath (path: string): string {

@@ -369,6 +369,21 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
     this.#makeNamesDurable(dir, names)
   }
 
+  /**
+   * An fdatasync of a file by name: what it covers (the shadow inode's bytes) is fixed when it starts and
+   * becomes durable one macrotask later, if no crash came first (as CrashWritableFile.syncAsync).
+   */
+  override async syncFileAsync (file: string): Promise<void> {
+    const call: FsCall = { op: 'sync', path: file, kind: fileKind(file), mutation: 0 }
+    this.#enter(call)
+    const inode = this.#current.get(path.resolve(file))
+    const length = inode?.length ?? 0
+    await this.heldSyncs(call.kind, call.path)
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    this.checkAlive(call)
+    if (inode !== undefined && inode.synced < length) inode.synced = length
+  }
+
   /** Every name in dir becomes durable as `names` has it; nothing is passed to the real file system. */
   #makeNamesDurable (dir: string, names: ReadonlyMap<string, Inode>): void {
     const abs = path.resolve(dir)
@@ -378,6 +393,13 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
     for (const [file, inode] of names) {
       if (path.dirname(file) === abs) this.#durable.set(file, inode)
     }
+  }
+
+  /** What freeBytes reports when set (a disk with that little room left); else the real file system's figure. */
+  room: number | undefined
+
+  override freeBytes (dir: string): number | undefined {
+    return this.room ?? super.freeBytes(dir)
   }
 
   override realpath (file: string): string {
