@@ -11,6 +11,7 @@ import { destroyDb } from './engine/destroy'
 import { repairDb, type RepairReport } from './engine/repair'
 import type { DbOptionsInput } from './engine/options'
 import type { Snapshot } from './engine/snapshot-list'
+import type { WriteBatch } from './engine/write-batch'
 import { decode, toBytes } from './iterator/bytes'
 import type {
   BatchOperation, ClearOptions, Encoded, IteratorOptions, ReadOptions, SnapshotLike, WriteOptions
@@ -50,6 +51,11 @@ const kNotOpen = 'Database is not open'
 const CLEAR_BATCH = 1000
 /** getMany and hasMany read the clock once per this many keys (a power of two). */
 const MANY_CHECK_EVERY = 16
+/**
+ * Operations a batch encodes in one go (about 1 us each); a larger batch is encoded this many at a time,
+ * with turns of the event loop between, and committed as a part per slice (Db.writeInParts).
+ */
+const LARGE_BATCH = 1024
 
 export class RoughLevel<KDefault = string, VDefault = string>
   extends AbstractLevel<Encoded, KDefault, VDefault> {
@@ -205,11 +211,17 @@ export class RoughLevel<KDefault = string, VDefault = string>
   }
 
   _batch (operations: BatchOperation[], options: WriteOptions): Promise<void> {
+    if (operations.length > LARGE_BATCH) {
+      // Encoded a part per slice of the event loop; close() waits for it.
+      let i = 0
+      return this.#track(this.#engine.writeInParts((batch) => {
+        const end = Math.min(operations.length, i + LARGE_BATCH)
+        for (; i < end; i++) encodeOperation(batch, operations[i])
+        return i === operations.length
+      }, options.sync === true))
+    }
     return this.#engine.write((batch) => {
-      for (const op of operations) {
-        if (op.type === 'put') batch.put(op.key, op.value as Encoded)
-        else batch.del(op.key)
-      }
+      for (const op of operations) encodeOperation(batch, op)
     }, options.sync === true)
   }
 
@@ -396,4 +408,9 @@ export interface RoughLevel<KDefault, VDefault> {
 export interface RoughChainedBatch<TDatabase, KDefault, VDefault> extends AbstractChainedBatch<TDatabase, KDefault, VDefault> {
   write (): Promise<void>
   write (options: ChainedBatchWriteOptions): Promise<void>
+}
+
+function encodeOperation (batch: WriteBatch, op: BatchOperation): void {
+  if (op.type === 'put') batch.put(op.key, op.value as Encoded)
+  else batch.del(op.key)
 }

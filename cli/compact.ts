@@ -41,6 +41,9 @@ export const compact: Command = {
         await out.line('nothing to compact: the database is empty')
         return EXIT_OK
       }
+      // Answers once what the open replayed is in a table (it is written after the open resolves), so that the
+      // MANIFEST read below holds all the data.
+      await db.approximateSize(start, end)
       const before = levelSummary(dir)
       const tracker = new MovementTracker(dir, start, end)
       const progress = Progress.onStderr('compact', 'bytes', tracker.total)

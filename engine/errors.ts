@@ -55,9 +55,14 @@ export function isDamage (err: unknown): boolean {
 }
 
 /** Wraps a Node fs error (or passes an EngineError through) as LEVEL_IO_ERROR naming what was being done. */
+/** `err` if it is an Error, else an Error carrying its text: for what a caller's callback throws. */
+export function asError (err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err))
+}
+
 export function fromFsError (what: string, err: unknown): EngineError {
   if (err instanceof EngineError) return err
-  const e = err instanceof Error ? err : new Error(String(err))
+  const e = asError(err)
   return ioError(`${what}: ${e.message}`, e)
 }
 

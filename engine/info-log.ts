@@ -9,7 +9,9 @@
 // memory and written by it.
 //
 // Only the main thread writes LOG: a worker stamps its lines (infoLine) and returns them with its result,
-// so they are written when its job ends, after main-thread lines that may be stamped later.
+// so they are written when its job ends, after main-thread lines that may be stamped later. That is the
+// choice made here: each line keeps the time it was made (LevelDB's lines start with that time too), so LOG
+// is in time order within a thread, not across threads; sorting lines by time gives the interleaving.
 // Lines are buffered and written together after a turn of the event loop (or at flushLines/close), with
 // no fsync, as LevelDB does not sync LOG either. Nothing here ever fails the database: a LOG that cannot be
 // created or written is given up silently (LevelDB: "No place suitable for logging").
@@ -25,9 +27,34 @@ export interface InfoLine {
   message: string
 }
 
+/**
+ * The wall clock with microseconds, as LevelDB's gettimeofday: performance.now() (monotonic, sub-ms) plus an
+ * offset kept so that the result agrees with Date.now() to the millisecond. performance.timeOrigin alone is
+ * not enough: it is fixed at the thread's start (off by a few ms even then, as measured here) and the wall
+ * clock moves apart from the monotonic one (NTP), so the offset is taken again whenever they disagree. A
+ * re-taken offset that would step back less than a millisecond is held at the last time given, so that a
+ * thread's lines stay in time order; a wall clock set back further is followed, as LevelDB follows it.
+ * Per thread, as the clocks are.
+ */
+let wallOffset = performance.timeOrigin
+let lastTime = 0
+
+function wallClockMicros (): number {
+  const mono = performance.now()
+  const wall = Date.now()
+  let time = wallOffset + mono
+  if (Math.floor(time) !== wall) {
+    wallOffset = wall - mono
+    time = wall
+  }
+  if (time < lastTime && lastTime - time < 1) time = lastTime
+  lastTime = time
+  return time
+}
+
 /** A line stamped now, on this thread: what a worker returns to be logged. */
 export function infoLine (message: string): InfoLine {
-  return { time: performance.timeOrigin + performance.now(), thread: threadId, message }
+  return { time: wallClockMicros(), thread: threadId, message }
 }
 
 export class InfoLog {

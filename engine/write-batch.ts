@@ -149,6 +149,11 @@ export class BatchReader {
     this.count = this.#reader.fixed32()
   }
 
+  /** Records read so far: the current one is the batch's record number seen - 1. */
+  get seen (): number {
+    return this.#seen
+  }
+
   next (): boolean {
     const r = this.#reader
     if (r.remaining === 0) {
@@ -173,13 +178,17 @@ export class BatchReader {
 }
 
 /**
- * Adds the records `batch` has not yet read to mem, numbered on from the batch's sequence (LevelDB's
- * WriteBatchInternal::InsertInto): for the commit path and log replay alike. A record that does not parse
- * throws LEVEL_CORRUPTION, after the records before it were added.
+ * Adds the records `batch` has not yet read to mem, at most `limit` of them, each numbered from the batch's
+ * sequence by its place in the batch (LevelDB's WriteBatchInternal::InsertInto): for the commit path and
+ * log replay alike. True when the batch has no record left; false when `limit` records were added (a
+ * caller that adds a large batch a part at a time calls again). A record that does not parse throws
+ * LEVEL_CORRUPTION, after the records before it were added.
  */
-export function insertBatch (batch: BatchReader, mem: MemTable): void {
+export function insertBatch (batch: BatchReader, mem: MemTable, limit = Infinity): boolean {
   const buf = batch.buf
-  for (let s = batch.sequence; batch.next(); s++) {
-    mem.add(s, batch.type, buf, batch.keyOff, batch.keyLen, buf, batch.valueOff, batch.valueLen)
+  for (let n = 0; n < limit; n++) {
+    if (!batch.next()) return true
+    mem.add(batch.sequence + batch.seen - 1, batch.type, buf, batch.keyOff, batch.keyLen, buf, batch.valueOff, batch.valueLen)
   }
+  return false
 }

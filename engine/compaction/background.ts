@@ -5,12 +5,16 @@
 //
 // A job that fails for want of file descriptors (EMFILE, ENFILE: the worker has none of its own to give
 // up, the main thread may) is run again after `onShortage` (which closes the main thread's idle
-// descriptors) and a pause, doubling from 10 ms to 1 s, for up to 30 s: a shortage is a condition that
-// passes, and a flush that fails puts the database in its error state.
+// descriptors) and a pause (retryWhileShort: bounded, and for a shortage only): a shortage is a condition
+// that passes, and a flush that fails puts the database in its error state. A cancelled compaction (its
+// Db is closing) is not retried.
+//
+// Every job's promise settles: with the worker's answer, or rejected (LEVEL_IO_ERROR) when the thread
+// fails or exits, whether the job was posted before or after that; a dead thread is never posted to.
 import path = require('node:path')
 import { Worker } from 'node:worker_threads'
 import { EngineError, ioError } from '../errors'
-import { isDescriptorShortage } from '../fs/descriptor-budget'
+import { isDescriptorShortage, retryWhileShort } from '../fs/descriptor-budget'
 import type { Job, JobResult } from './job'
 
 /** Omit over each member of a union (plain Omit would merge the members). */
@@ -18,40 +22,44 @@ type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : n
 
 type Pending = { resolve: (r: JobResult) => void, reject: (err: Error) => void }
 
-/** How long a job is retried while it fails for want of descriptors. */
-const SHORTAGE_RETRY_MS = 30_000
-const SHORTAGE_PAUSE_MS = 10
-const SHORTAGE_MAX_PAUSE_MS = 1000
+/** A running thread and the jobs posted to it that it has not answered. */
+interface Thread {
+  worker: Worker
+  pending: Map<number, Pending>
+}
 
 export class BackgroundWorker {
-  #worker: Worker | undefined
+  #thread: Thread | undefined
   #nextId = 1
-  readonly #pending = new Map<number, Pending>()
   readonly #onShortage: (() => void) | undefined
+  /** The thread's entry module: the engine's worker.js, or a test's scripted stand-in. */
+  readonly #entry: string
   #closed = false
 
   /** `onShortage` runs before a job that failed for want of descriptors is retried. */
-  constructor (onShortage?: () => void) {
+  constructor (onShortage?: () => void, entry = path.join(__dirname, 'worker.js')) {
     this.#onShortage = onShortage
+    this.#entry = entry
   }
 
-  async run (job: DistributiveOmit<Job, 'id'>): Promise<JobResult> {
-    const deadline = Date.now() + SHORTAGE_RETRY_MS
-    for (let pause = SHORTAGE_PAUSE_MS; ; pause = Math.min(2 * pause, SHORTAGE_MAX_PAUSE_MS)) {
-      const result = await this.#post(job)
-      if (result.ok || !isDescriptorShortage({ code: result.errno }) || Date.now() + pause > deadline) return result
-      this.#onShortage?.()
-      await new Promise((resolve) => setTimeout(resolve, pause))
-      if (this.#closed) return result
-    }
+  run (job: DistributiveOmit<Job, 'id'>): Promise<JobResult> {
+    const cancel = job.kind === 'compaction' ? new Int32Array(job.cancel) : undefined
+    return retryWhileShort(() => this.#post(job), (result) => !result.ok && isDescriptorShortage({ code: result.errno }), {
+      relieve: () => {
+        this.#onShortage?.()
+        return false
+      },
+      stop: () => this.#closed || (cancel !== undefined && Atomics.load(cancel, 0) !== 0)
+    })
   }
 
   #post (job: DistributiveOmit<Job, 'id'>): Promise<JobResult> {
-    const worker = this.#worker ??= this.#start()
+    if (this.#closed) return Promise.reject(ioError('background worker is closed'))
+    const { worker, pending } = this.#thread ??= this.#start()
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
-      if (this.#pending.size === 0) worker.ref()
-      this.#pending.set(id, { resolve, reject })
+      if (pending.size === 0) worker.ref()
+      pending.set(id, { resolve, reject })
       worker.postMessage({ ...job, id })
     })
   }
@@ -62,35 +70,37 @@ export class BackgroundWorker {
    * work. The thread stays unref'ed until a job is posted.
    */
   warmUp (): void {
-    if (!this.#closed) this.#worker ??= this.#start()
+    if (!this.#closed) this.#thread ??= this.#start()
   }
 
   async close (): Promise<void> {
     this.#closed = true
-    const worker = this.#worker
-    this.#worker = undefined
-    if (worker !== undefined) await worker.terminate()
+    const thread = this.#thread
+    this.#thread = undefined
+    if (thread !== undefined) await thread.worker.terminate()
   }
 
-  #start (): Worker {
-    const worker = new Worker(path.join(__dirname, 'worker.js'))
+  #start (): Thread {
+    const worker = new Worker(this.#entry)
+    const thread: Thread = { worker, pending: new Map() }
+    const { pending } = thread
     worker.unref()
     worker.on('message', (result: JobResult) => {
-      const p = this.#pending.get(result.id)
-      this.#pending.delete(result.id)
-      if (this.#pending.size === 0) worker.unref()
+      const p = pending.get(result.id)
+      pending.delete(result.id)
+      if (pending.size === 0) worker.unref()
       p?.resolve(result)
     })
+    // Only this thread's jobs fail with it; a thread started after it keeps its own.
     const failAll = (err: Error): void => {
-      for (const p of this.#pending.values()) p.reject(err)
-      this.#pending.clear()
-      if (this.#worker === worker) this.#worker = undefined
+      for (const p of pending.values()) p.reject(err)
+      pending.clear()
+      if (this.#thread === thread) this.#thread = undefined
     }
     worker.on('error', (err) => failAll(ioError(`background worker failed: ${err.message}`, err)))
-    worker.on('exit', (code) => {
-      if (this.#pending.size > 0) failAll(ioError(`background worker exited with code ${code}`))
-    })
-    return worker
+    // An exit while idle too: the next job then starts a new thread rather than wait on a dead one.
+    worker.on('exit', (code) => failAll(ioError(`background worker exited with code ${code}`)))
+    return thread
   }
 }
 

@@ -27,7 +27,7 @@ import { buildTableOptions } from '../compaction/build-table'
 import { Compaction, compactRange, pickCompaction } from '../compaction/compaction'
 import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
 import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
-import { type EngineError, fromFsError, invalidArgument, ioError, notSupported, readOnly, systemErrorCode } from '../errors'
+import { asError, type EngineError, fromFsError, invalidArgument, ioError, notSupported, readOnly, systemErrorCode } from '../errors'
 import { BudgetedFileSystem } from '../fs/budgeted-file-system'
 import { DescriptorBudget, descriptorLimit, isDescriptorShortage } from '../fs/descriptor-budget'
 import type { FileSystem, WritableFile } from '../fs/file-system'
@@ -54,7 +54,7 @@ import { BatchReader, insertBatch, WriteBatch, type Bytes } from '../write-batch
 import { getProperty } from './properties'
 import { Follower, MAX_ATTEMPTS } from './read-only'
 import { type CheckpointReport, writeCheckpoint } from './checkpoint'
-import { recover, type OpenLog, type SkippedRecord } from './recovery'
+import { type KeptMemTable, recover, type OpenLog, type SkippedRecord } from './recovery'
 import { workerFileSystem, writeMemTable } from './memtable-flush'
 import { WriteGroup } from './write-group'
 
@@ -68,6 +68,23 @@ const KEEP_BATCH_BYTES = 1024 * 1024
  * commits within a few ms): many writes in flight become several commits, each within the event loop's slice.
  */
 const MAX_GROUP_BYTES = 256 * 1024
+/**
+ * Records a commit adds to the memtable between looks at the event loop's slice: a large batch goes in a
+ * part per slice (about 1 us a record), so one write of a million entries never holds the loop.
+ */
+const INSERT_CHUNK = 64
+/** A group's log record larger than this is appended a part per slice too (LogWriter.appendPart). */
+const LOG_PART_BYTES = 256 * 1024
+
+/** What one step of a group's commit came to (#commitOne). */
+const enum CommitStep {
+  /** The group is in the log and the memtable, and its sequences are published. */
+  Done,
+  /** A stall (or a failure): the group waits, first in line, for #resumeStalled. */
+  Waiting,
+  /** Part of its records are in; the rest go in after a turn of the event loop. */
+  Paused
+}
 
 /** Bounds, as user keys (both inclusive), that an iterator will never leave: tables outside stay closed. */
 export interface IteratorBounds {
@@ -132,6 +149,8 @@ export class Db {
   /** Table numbers being written: not in any version yet, but not garbage either. */
   readonly #pendingOutputs = new Set<number>()
   #flushing: Promise<void> | undefined
+  /** The flush of the memtable recovery kept (#flushRecovered), settled or not; it never rejects. */
+  #recoveryFlush: Promise<void> | undefined
   /** A flush's MANIFEST edit is being written: set and cleared by #installFlush. */
   #installingFlush = false
   /** A commit found the memtable full while a flush ran; the flush's end commits the group. */
@@ -148,6 +167,14 @@ export class Db {
    * MAX_GROUP_BYTES. Set by #join, emptied by #commit (the only places that change it).
    */
   readonly #groups: WriteGroup[] = []
+  /**
+   * The group at #groups[0] whose commit is under way, a part per slice of the event loop: sealed, its
+   * record being appended to the log (while `logging`), then its records being added to `mem`. It takes no
+   * more writes (#join), and nothing may switch the memtable or the log under it (#switchMemtable's
+   * callers). Its sequences are published (lastSequence) only when every record is in, so reads never see
+   * part of it. Set by #startCommit, cleared by #commitOne.
+   */
+  #inserting: { group: WriteGroup, reader: BatchReader, mem: MemTable, logging: boolean } | undefined
   /** A committed group's batch, cleared, for the next group. */
   #spareBatch: WriteBatch | undefined = new WriteBatch(4096)
   /** Groups written to the WAL whose sync writers wait for an fdatasync that has not begun yet. */
@@ -226,9 +253,33 @@ export class Db {
     db.#info = info
     db.#recoverySkipped = r.skipped
     info.start()
+    if (r.kept !== undefined) db.#flushRecovered(r.kept)
     db.#removeObsoleteFiles()
     db.#maybeScheduleCompaction()
     return db
+  }
+
+  /**
+   * Recovery's kept memtable (recovery.ts): read as the immutable memtable and written as a table now, as a
+   * switch's is. Its log, written by an earlier session and perhaps never synced, is fdatasynced before the
+   * new log takes a write (#switchSync), so that a crash still leaves a prefix of the writes.
+   */
+  #flushRecovered (kept: KeptMemTable): void {
+    this.#imm = kept.mem
+    this.#switchSync = this.#syncRecoveredLog(kept.log).then(() => {
+      this.#switchSync = undefined
+      this.#resumeStalled()
+    })
+    this.#flushing = this.#recoveryFlush = this.#flushImmutable(kept.table, true)
+  }
+
+  /** fdatasyncs the recovered log; a failure is the database's error (it never rejects). */
+  async #syncRecoveredLog (path: string): Promise<void> {
+    try {
+      await this.fs.syncFileAsync(path)
+    } catch (err) {
+      this.#backgroundError(fromFsError(`syncing ${path}`, err))
+    }
   }
 
   /** Reads the state at dir as of now without the lock and without changing any file (read-only.ts). */
@@ -281,6 +332,34 @@ export class Db {
     const group = this.#join()
     group.batch.del(key)
     return group.waitFor(sync)
+  }
+
+  /**
+   * write() for a large batch: `fill` adds some of the records per call and returns true once it added the
+   * last, and the event loop may turn between calls. The batch is a group of its own that keeps its place
+   * in line from this call on (writes made after it commit after it), and the commit waits for it to be
+   * filled. Atomic: all of it, or none if fill throws (the promise rejects with that error).
+   */
+  async writeInParts (fill: (batch: WriteBatch) => boolean, sync = false): Promise<void> {
+    const group = this.#join(new WriteGroup(new WriteBatch(64 * 1024)))
+    group.open = false
+    group.ready = false
+    const done = group.waitFor(sync)
+    try {
+      while (!fill(group.batch)) {
+        if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+        if (!this.#groups.includes(group)) return await done // failed meanwhile (#failGroups)
+      }
+    } catch (err) {
+      const at = this.#groups.indexOf(group)
+      if (at >= 0) this.#groups.splice(at, 1)
+      group.fail(asError(err))
+      if (at === 0 && this.#groups.length > 0) this.#scheduleCommit()
+      return await done
+    }
+    group.ready = true
+    if (this.#groups[0] === group) this.#scheduleCommit()
+    return await done
   }
 
   /** Writes the records `fill` adds, atomically: all in one group, or none if fill throws. */
@@ -367,9 +446,11 @@ export class Db {
 
   /**
    * Approximate bytes of table data for user keys in [start, end) (LevelDB's GetApproximateSizes:
-   * memtables are not counted).
+   * memtables are not counted). It answers once the table of what the open recovered is installed, as
+   * LevelDB's open has written it by then.
    */
-  approximateSize (start: Uint8Array, end: Uint8Array): number {
+  async approximateSize (start: Uint8Array, end: Uint8Array): Promise<number> {
+    await this.#recoveryFlush
     const version = this.#versions.current
     const a = version.approximateOffsetOf(maxTagKey(start))
     const b = version.approximateOffsetOf(maxTagKey(end))
@@ -383,6 +464,9 @@ export class Db {
     await this.#drainGroups()
     while (this.#flushing !== undefined) await this.#flushing
     if (this.#bgError !== undefined) throw this.#bgError
+    if (this.#mem.entries === 0) return
+    // A group part-way into the memtable must finish in it: its log is the one being retired.
+    while (this.#inserting !== undefined) await this.#drainGroups()
     if (this.#mem.entries === 0) return
     this.#switchMemtable()
     while (this.#flushing !== undefined) await this.#flushing
@@ -461,8 +545,8 @@ export class Db {
     this.#log?.file.close()
     for (const file of this.#retiredLogs) file.close()
     this.#retiredLogs.clear()
-    await this.#background.close()
-    await this.#compactionWorker.close()
+    // Both threads are idle now; each takes tens of ms to stop: stop them together.
+    await Promise.all([this.#background.close(), this.#compactionWorker.close()])
     this.#versions.close()
     this.#tableCache.close()
     this.#info.close()
@@ -484,16 +568,23 @@ export class Db {
 
   // --- write path ------------------------------------------------------------------------------
 
-  /** The group a new write joins: the collecting one, or a new one whose commit is scheduled. */
-  #join (): WriteGroup {
+  /**
+   * The group a new write joins: the collecting one, or a new one whose commit is scheduled; `own`, a
+   * group of the caller's, is always put in line.
+   */
+  #join (own?: WriteGroup): WriteGroup {
     if (this.#closed) throw ioError('database is closed')
     this.assertWritable()
     if (this.#bgError !== undefined) throw this.#bgError
     const groups = this.#groups
     let group = groups[groups.length - 1]
-    if (group === undefined || group.batch.byteLength >= MAX_GROUP_BYTES) {
-      group = new WriteGroup(this.#spareBatch ?? new WriteBatch(4096))
-      this.#spareBatch = undefined
+    if (own !== undefined || group === undefined || !group.open || group.batch.byteLength >= MAX_GROUP_BYTES) {
+      if (own !== undefined) {
+        group = own
+      } else {
+        group = new WriteGroup(this.#spareBatch ?? new WriteBatch(4096))
+        this.#spareBatch = undefined
+      }
       groups.push(group)
       if (groups.length === 1) this.#scheduleCommit()
     }
@@ -525,7 +616,12 @@ export class Db {
   #commit (): void {
     const groups = this.#groups
     while (groups.length > 0) {
-      if (!this.#commitOne(groups[0])) return
+      const step = this.#commitOne(groups[0])
+      if (step === CommitStep.Waiting) return
+      if (step === CommitStep.Paused) {
+        eventLoopBudget.afterTurn(this.#commitTask)
+        return
+      }
       groups.shift()
       if (groups.length > 0 && eventLoopBudget.spent()) {
         eventLoopBudget.afterTurn(this.#commitTask)
@@ -534,51 +630,36 @@ export class Db {
     }
   }
 
-  /** Commits one group; false when it must wait (a stall). */
-  #commitOne (group: WriteGroup): boolean {
-    const batch = group.batch
-    if (this.#bgError !== undefined) {
-      this.#failGroups(this.#bgError)
-      return false
+  /**
+   * Commits one group: Done, Waiting (a stall; the group stays first), or Paused (the slice was spent
+   * part-way through its records; the rest go in after a turn).
+   */
+  #commitOne (group: WriteGroup): CommitStep {
+    if (this.#inserting === undefined) {
+      const step = this.#startCommit(group)
+      if (step !== CommitStep.Done) return step
     }
-    if (this.#compacting !== undefined && this.#versions.current.numFiles(0) >= L0_STOP_WRITES_TRIGGER) {
-      // Level 0 is too deep for reads to stay fast: wait for the compaction (LevelDB's stop trigger).
-      this.#stall('Too many L0 files; waiting...')
-      return false
-    }
-    if (this.#mem.approximateMemoryUsage >= this.options.writeBufferSize) {
-      // Room for the write: wait for the running flush if the memtable it left behind is full too.
-      if (this.#imm !== undefined) {
-        this.#stall('Current memtable full; waiting...')
-        return false
-      }
+    const inserting = this.#inserting!
+    if (inserting.logging) {
+      const log = this.#currentLog()
       try {
-        this.#switchMemtable()
-      } catch (err) {
-        // No descriptor for the new log, even after closing idle tables: nothing changed, so write on
-        // into this memtable and try the switch again at the next commit.
-        if (!isDescriptorShortage(err)) {
-          this.#failGroups(this.#backgroundError(fromFsError('switching to a new log', err)))
-          return false
+        while (!log.writer.appendPart()) {
+          if (eventLoopBudget.spent()) return CommitStep.Paused
         }
+      } catch (err) {
+        this.#inserting = undefined
+        this.#failGroups(this.#backgroundError(fromFsError(`writing ${log.file.path}`, err)))
+        return CommitStep.Waiting
       }
+      inserting.logging = false
+      this.#logUnsynced = true // a sync may have begun between parts
     }
-    if (this.#switchSync !== undefined) {
-      this.#stalled = true
-      return false
+    while (!insertBatch(inserting.reader, inserting.mem, INSERT_CHUNK)) {
+      if (eventLoopBudget.spent()) return CommitStep.Paused
     }
-    const sequence = this.#versions.lastSequence + 1
-    batch.seal(sequence)
-    const log = this.#currentLog()
-    try {
-      log.writer.addRecord(batch.buf, batch.offset, batch.byteLength, true)
-      this.#logUnsynced = true
-    } catch (err) {
-      this.#failGroups(this.#backgroundError(fromFsError(`writing ${log.file.path}`, err)))
-      return false
-    }
-    insertBatch(new BatchReader(batch.buf, batch.offset, batch.byteLength, 'write batch'), this.#mem)
-    this.#versions.lastSequence = sequence + batch.count - 1
+    this.#inserting = undefined
+    const batch = group.batch
+    this.#versions.lastSequence = inserting.reader.sequence + batch.count - 1
     if (batch.buf.length <= KEEP_BATCH_BYTES) {
       batch.clear()
       this.#spareBatch = batch
@@ -588,7 +669,63 @@ export class Db {
       this.#syncWaiters.push(group)
       if (this.#syncing === undefined) this.#syncing = this.#syncLoop()
     }
-    return true
+    return CommitStep.Done
+  }
+
+  /**
+   * Makes room for the group (a memtable switch, or a stall), seals it, appends it to the log and sets
+   * #inserting: Done, or Waiting when it must wait or failed.
+   */
+  #startCommit (group: WriteGroup): CommitStep {
+    const batch = group.batch
+    if (this.#bgError !== undefined) {
+      this.#failGroups(this.#bgError)
+      return CommitStep.Waiting
+    }
+    // A batch written in parts that is not filled yet: writeInParts commits once it is.
+    if (!group.ready) return CommitStep.Waiting
+    if (this.#compacting !== undefined && this.#versions.current.numFiles(0) >= L0_STOP_WRITES_TRIGGER) {
+      // Level 0 is too deep for reads to stay fast: wait for the compaction (LevelDB's stop trigger).
+      this.#stall('Too many L0 files; waiting...')
+      return CommitStep.Waiting
+    }
+    if (this.#mem.approximateMemoryUsage >= this.options.writeBufferSize) {
+      // Room for the write: wait for the running flush if the memtable it left behind is full too.
+      if (this.#imm !== undefined) {
+        this.#stall('Current memtable full; waiting...')
+        return CommitStep.Waiting
+      }
+      try {
+        this.#switchMemtable()
+      } catch (err) {
+        // No descriptor for the new log, even after closing idle tables: nothing changed, so write on
+        // into this memtable and try the switch again at the next commit.
+        if (!isDescriptorShortage(err)) {
+          this.#failGroups(this.#backgroundError(fromFsError('switching to a new log', err)))
+          return CommitStep.Waiting
+        }
+      }
+    }
+    if (this.#switchSync !== undefined) {
+      this.#stalled = true
+      return CommitStep.Waiting
+    }
+    const sequence = this.#versions.lastSequence + 1
+    batch.seal(sequence)
+    group.open = false
+    const log = this.#currentLog()
+    const inParts = batch.byteLength > LOG_PART_BYTES
+    try {
+      if (inParts) log.writer.beginRecord(batch.buf, batch.offset, batch.byteLength)
+      else log.writer.addRecord(batch.buf, batch.offset, batch.byteLength, true)
+      this.#logUnsynced = true
+    } catch (err) {
+      this.#failGroups(this.#backgroundError(fromFsError(`writing ${log.file.path}`, err)))
+      return CommitStep.Waiting
+    }
+    const reader = new BatchReader(batch.buf, batch.offset, batch.byteLength, 'write batch')
+    this.#inserting = { group, reader, mem: this.#mem, logging: inParts }
+    return CommitStep.Done
   }
 
   /** Commits every group queued so far (or fails them), with turns of the event loop, waiting out stalls. */
@@ -617,9 +754,17 @@ export class Db {
       const waiters = this.#syncWaiters
       this.#syncWaiters = []
       const current = this.#currentLog().file
+      // A switch still syncing the log it retired: some of these groups may be in that log, which this
+      // fdatasync does not cover; the switch's (#syncSwitch) does.
+      const retiring = this.#switchSync
       try {
         this.#logUnsynced = false
         await this.#syncFile(current)
+        if (retiring !== undefined) {
+          await retiring
+          // It failed (its error is the database's now): the groups in the retired log may not be durable.
+          if (this.#bgError !== undefined) throw this.#bgError
+        }
       } catch (err) {
         const failure = this.#backgroundError(fromFsError('syncing the log', err))
         for (const g of waiters) g.fail(failure)
@@ -670,6 +815,7 @@ export class Db {
    * Requires: no flush running (#imm undefined).
    */
   #switchMemtable (): void {
+    if (this.#inserting !== undefined) throw new Error('internal: memtable switch while a group is being added to it')
     const versions = this.#versions
     const number = versions.newFileNumber()
     const path = logFileName(this.dir, number)
@@ -686,13 +832,12 @@ export class Db {
   }
 
   /** Writes #imm as a table (on the worker unless told otherwise), then installs it. */
-  async #flushImmutable (): Promise<void> {
+  async #flushImmutable (number = this.#versions.newFileNumber(), recovered = false): Promise<void> {
     const imm = this.#imm!
-    const number = this.#versions.newFileNumber()
     this.#pendingOutputs.add(number)
     try {
       const file = await writeMemTable(this.#background, this.dir, this.options, number, imm, this.#info)
-      await this.#installFlush(file)
+      await this.#installFlush(file, recovered)
     } catch (err) {
       this.#backgroundError(fromFsError(`flushing the memtable to ${tableFileName(this.dir, number)}`, err))
     } finally {
@@ -708,12 +853,13 @@ export class Db {
    * compaction starts until the edit is applied (#installingFlush): the table's level is chosen against the
    * current version, and a compaction picked before the edit could write over that level's range.
    */
-  async #installFlush (file: FileMetaData | undefined): Promise<void> {
+  async #installFlush (file: FileMetaData | undefined, recovered: boolean): Promise<void> {
     const edit = new VersionEdit()
     if (file !== undefined) {
       // While a compaction runs, its outputs are not in the version yet: a table placed deeper than
-      // level 0 could overlap them, so it stays at level 0 then.
-      const level = this.#compacting !== undefined
+      // level 0 could overlap them, so it stays at level 0 then. What recovery replayed goes to level 0, as
+      // LevelDB's recovery places it (RecoverLogFile's WriteLevel0Table has no base version).
+      const level = this.#compacting !== undefined || recovered
         ? 0
         : this.#versions.current.pickLevelForMemTableOutput(
           file.smallest.subarray(0, file.smallest.length - 8), file.largest.subarray(0, file.largest.length - 8),

@@ -1,9 +1,15 @@
 // Opening a database's state from disk (LevelDB DBImpl::Recover): CURRENT and the MANIFEST give the
 // version; every log at or after the MANIFEST's log number (or equal to its previous log number) is
-// replayed, oldest first, into memtables written as level-0 tables (engine/db/replay.ts: on the flush
-// worker, as the Db's flushes are, with turns of the event loop); a new log is started and one MANIFEST edit
-// records it all, so that what the open recovered is durable in synced tables before any new write is
-// acknowledged. What it does goes to the info log (LevelDB's messages).
+// replayed, oldest first, into memtables (engine/db/replay.ts, with turns of the event loop). Memtables that
+// filled, and every log's but the last one's, are written as level-0 tables on the flush worker before the
+// open resolves, as LevelDB's recovery writes them. The last log's last memtable is not (where the disk has
+// room for it: else ENOSPC must fail the open, as in LevelDB): it is returned
+// (Recovered.kept) to be the Db's immutable memtable, written as a table after the open like any flush, so
+// that the open does not wait for a table build and its fdatasync (the largest part of an open's time). The
+// MANIFEST edit the open writes keeps that log live (its log number), so a crash before that flush is
+// installed replays it again; the Db syncs it before its new log takes writes (a prefix survives a crash).
+// A new log is started and one MANIFEST edit records it all. What it does goes to the info log (LevelDB's
+// messages).
 // Damage in the middle of a log fails the open (LEVEL_CORRUPTION) unless paranoidChecks is false: then the
 // damaged records are skipped (the log reader's and replay's reporter policy, as repair's) and each drop is
 // logged and returned (LevelDB's RecoverLogFile with paranoid_checks false). A damaged MANIFEST and a missing
@@ -15,6 +21,7 @@ import { corruption, type EngineError, fromFsError, invalidArgument } from '../e
 import type { WritableFile } from '../fs/file-system'
 import type { InfoLog } from '../info-log'
 import { LogWriter } from '../log/writer'
+import type { MemTable } from '../memtable/memtable'
 import type { DbOptions } from '../options'
 import type { Block } from '../table/block'
 import { TableCache } from '../table/table-cache'
@@ -32,6 +39,12 @@ const NON_TABLE_CACHE_FILES = 10
  * budgeted apart (engine/fs/descriptor-budget.ts), so a small maxOpenFiles need not reparse tables.
  */
 const MIN_TABLE_CACHE = 64
+
+/**
+ * Recovery keeps the last memtable for a table after the open only where the disk has this many times its
+ * bytes free (its table is smaller: compressed, no skip-list nodes): enough for the table and what follows.
+ */
+const KEEP_ROOM_FACTOR = 2
 
 /** The log being written. */
 export interface OpenLog {
@@ -61,6 +74,17 @@ export interface Recovered {
   log: OpenLog
   /** What a lenient open skipped, in log order (always empty when paranoidChecks is true). */
   skipped: SkippedRecord[]
+  /** The last log's last memtable, to be written after the open; undefined when that log held nothing to keep. */
+  kept?: KeptMemTable
+}
+
+/** A memtable recovery replayed and wrote no table for: the Db's immutable memtable, flushed after the open. */
+export interface KeptMemTable {
+  mem: MemTable
+  /** The path of the log it came from, which the MANIFEST keeps live until its table is installed. */
+  log: string
+  /** Its table's number, taken before the new log's, so that files are numbered as LevelDB's open numbers them. */
+  table: number
 }
 
 /**
@@ -113,7 +137,18 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
       info
     }
     const reporter = options.paranoidChecks ? undefined : (name: string): ReplayReporter => skippingReporter(name, skipped, info)
-    const maxSequence = versions.lastSequence = await replayLogs(dir, options, logs, versions, level0, { info, reporter })
+    const hooks = { info, reporter }
+    versions.lastSequence = await replayLogs(dir, options, logs.slice(0, -1), versions, level0, hooks)
+    let kept: Recovered['kept']
+    const last = logs[logs.length - 1]
+    const keepLast = (mem: MemTable): boolean => {
+      // Where the disk may lack room for its table, write it now, so that ENOSPC fails the open as in LevelDB.
+      const room = fs.freeBytes(dir)
+      if (room !== undefined && room < KEEP_ROOM_FACTOR * mem.approximateMemoryUsage) return false
+      kept = { mem, log: logFileName(dir, last), table: versions.newFileNumber() }
+      return true
+    }
+    const maxSequence = versions.lastSequence = await replayLogs(dir, options, logs.slice(-1), versions, { ...level0, keepLast }, hooks)
 
     // Every open writes to a new log.
     const number = versions.newFileNumber()
@@ -123,11 +158,12 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
     } catch (err) {
       throw fromFsError(`creating ${path}`, err)
     }
-    edit.logNumber = number
+    // A kept memtable's log stays live until its table is installed.
+    edit.logNumber = kept === undefined ? number : last
     edit.prevLogNumber = 0
     edit.lastSequence = maxSequence
     await versions.logAndApply(edit)
-    return { versions, tableCache, blockCache, log: { number, file, writer: new LogWriter(file) }, skipped }
+    return { versions, tableCache, blockCache, log: { number, file, writer: new LogWriter(file) }, skipped, kept }
   } catch (err) {
     file?.close()
     versions.close()

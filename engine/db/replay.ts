@@ -1,7 +1,8 @@
 // Replaying a log into memtables written as level-0 tables (LevelDB's DBImpl::RecoverLogFile, and
 // RepairDB's ConvertLogToTable), for recovery and repair alike: each batch goes into the memtable
-// (insertBatch); a memtable past writeBufferSize, and the last one, is written as a table on the flush
-// worker (writeMemTable); the event loop gets its turns between batches (engine/util/event-loop-budget.ts).
+// (its entries added as insertBatch adds them); a memtable past writeBufferSize, and the last one, is written
+// as a table on the flush worker (writeMemTable); the event loop gets its turns between batches and within a
+// large one (engine/util/event-loop-budget.ts): nothing reads these memtables until the replay is done.
 // A read-only open (engine/db/read-only.ts) keeps those memtables in memory instead (KeptMemTables).
 //
 // The damage policy is the caller's. Without a reporter, damage in the log, or a record that is not a
@@ -19,7 +20,7 @@ import type { DbOptions } from '../options'
 import { eventLoopBudget } from '../util/event-loop-budget'
 import { tableFileName } from '../version/filename'
 import type { FileMetaData } from '../version/version-edit'
-import { BATCH_HEADER, BatchReader, insertBatch } from '../write-batch'
+import { BATCH_HEADER, BatchReader } from '../write-batch'
 import { writeMemTable } from './memtable-flush'
 
 /** What a lenient replay is told it skipped. */
@@ -43,6 +44,11 @@ export interface Level0Output {
   added (table: FileMetaData): void
   /** Where each table's start and end are logged. */
   readonly info: InfoLog
+  /**
+   * Offered each log's last memtable (the one not filled to writeBufferSize): true when it takes it, and then
+   * no table is written for it here (recovery keeps the last log's, to be written after the open).
+   */
+  readonly keepLast?: (mem: MemTable) => boolean
 }
 
 /** Where a read-only open's memtables go instead of tables: kept in memory, oldest first. */
@@ -86,7 +92,13 @@ export async function replayLog (data: Uint8Array, fileName: string, out: Replay
       }
     }
     const batch = new BatchReader(record, 0, record.length, what)
-    insertBatch(batch, mem)
+    // insertBatch's loop, with a turn of the event loop wherever the slice runs out (a cold batch of
+    // thousands of entries takes tens of ms).
+    const buf = batch.buf
+    for (let s = batch.sequence; batch.next(); s++) {
+      mem.add(s, batch.type, buf, batch.keyOff, batch.keyLen, buf, batch.valueOff, batch.valueLen)
+      if (eventLoopBudget.tick()) await eventLoopBudget.turn()
+    }
     if (batch.count > 0) maxSequence = Math.max(maxSequence, batch.sequence + batch.count - 1)
     batches++
     entries += batch.count
@@ -96,7 +108,9 @@ export async function replayLog (data: Uint8Array, fileName: string, out: Replay
     }
     if (eventLoopBudget.spent()) await eventLoopBudget.turn()
   }
-  if (mem.entries > 0) await emit(out, mem)
+  if (mem.entries > 0) {
+    if (!('keepLast' in out && out.keepLast?.(mem) === true)) await emit(out, mem)
+  }
   return { maxSequence: Math.max(0, maxSequence), batches, entries, tornAt: reader.tornAt }
 }
 

@@ -28,6 +28,11 @@ export class WriteGroup {
   /** Settles when the group is durable; for sync writers. */
   #durable: Deferred | undefined
 
+  /** Takes more writes (#join): false once its commit began, and for a batch written in parts. */
+  open = true
+  /** Its records are all in batch: false while a batch written in parts is still being filled. */
+  ready = true
+
   constructor (batch: WriteBatch) {
     this.batch = batch
   }

@@ -13,16 +13,12 @@
 // Threads: one instance per thread (the Db's on the main thread, one per worker job), sharing the count
 // through the budget's SharedArrayBuffer; each closes only its own files. Reads are synchronous, so
 // between two calls every descriptor of this thread is idle and may be closed.
-import { DescriptorBudget, isDescriptorShortage } from './descriptor-budget'
+import { DescriptorBudget, isDescriptorShortage, retryWhileShort } from './descriptor-budget'
 import type { FileSystem, FileSystemDescription, RandomAccessFile, WritableFile } from './file-system'
 import { RecencyList, type RecencyLinks } from '../util/recency-list'
 
 /** Retries of one open after EMFILE / ENFILE, each after closing half of the idle readers. */
 const SHORTAGE_RETRIES = 8
-/** How long an async call waits out a descriptor shortage, and its pauses (as BackgroundWorker's jobs). */
-const SHORTAGE_WAIT_MS = 30_000
-const SHORTAGE_PAUSE_MS = 10
-const SHORTAGE_MAX_PAUSE_MS = 1000
 
 export class BudgetedFileSystem implements FileSystem {
   readonly #inner: FileSystem
@@ -70,22 +66,27 @@ export class BudgetedFileSystem implements FileSystem {
 
   /**
    * syncDir on the thread pool: its descriptor is counted while the fsync runs. Being async, it can wait out
-   * a shortage the rest of the process causes: idle tables are closed first, then it retries with a pause
-   * doubling from 10 ms to 1 s, for up to 30 s (as worker jobs do), before the error is the caller's.
+   * a shortage the rest of the process causes (retryWhileShort): this thread's idle tables are closed first,
+   * then it pauses and retries, before the error is the caller's.
    */
-  async syncDirAsync (dir: string): Promise<void> {
+  syncDirAsync (dir: string): Promise<void> {
+    return this.#briefAsync(() => this.#inner.syncDirAsync(dir))
+  }
+
+  /** syncFileAsync, counted and waiting out a shortage as syncDirAsync does. */
+  syncFileAsync (path: string): Promise<void> {
+    return this.#briefAsync(() => this.#inner.syncFileAsync(path))
+  }
+
+  /** An async call holding one descriptor while it runs (its first attempt starts before this returns). */
+  async #briefAsync (call: () => Promise<void>): Promise<void> {
     this.#acquire(() => undefined)
     try {
-      const deadline = Date.now() + SHORTAGE_WAIT_MS
-      for (let pause = SHORTAGE_PAUSE_MS; ; pause = Math.min(2 * pause, SHORTAGE_MAX_PAUSE_MS)) {
-        try {
-          return await this.#inner.syncDirAsync(dir)
-        } catch (err) {
-          if (!isDescriptorShortage(err) || Date.now() + pause > deadline) throw err
-          if (this.#holding > 0) this.#closeOldest(Math.ceil(this.#holding / 2))
-          else await new Promise((resolve) => setTimeout(resolve, pause))
-        }
-      }
+      const failure = await retryWhileShort(
+        () => call().then(() => undefined, (err: unknown) => ({ err })),
+        (outcome) => outcome !== undefined && isDescriptorShortage(outcome.err),
+        { relieve: () => this.#relieve() })
+      if (failure !== undefined) throw failure.err
     } finally {
       this.#budget.give()
     }
@@ -114,6 +115,10 @@ export class BudgetedFileSystem implements FileSystem {
 
   rmdir (dir: string): void {
     this.#inner.rmdir(dir)
+  }
+
+  freeBytes (dir: string): number | undefined {
+    return this.#inner.freeBytes(dir)
   }
 
   realpath (path: string): string {
@@ -177,10 +182,7 @@ export class BudgetedFileSystem implements FileSystem {
       try {
         return open()
       } catch (err) {
-        if (attempt < SHORTAGE_RETRIES && this.#holding > 0 && isDescriptorShortage(err)) {
-          this.#closeOldest(Math.ceil(this.#holding / 2))
-          continue
-        }
+        if (attempt < SHORTAGE_RETRIES && isDescriptorShortage(err) && this.#relieve()) continue
         this.#budget.give()
         throw err
       }
@@ -192,6 +194,13 @@ export class BudgetedFileSystem implements FileSystem {
     const result = this.#acquire(use)
     this.#budget.give()
     return result
+  }
+
+  /** Closes half of this thread's idle readers; false when there are none. */
+  #relieve (): boolean {
+    if (this.#holding === 0) return false
+    this.#closeOldest(Math.ceil(this.#holding / 2))
+    return true
   }
 
   #closeOldest (count: number): void {

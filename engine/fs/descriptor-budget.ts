@@ -109,3 +109,41 @@ export function isDescriptorShortage (err: unknown): boolean {
   const code = systemErrorCode(err)
   return code === 'EMFILE' || code === 'ENFILE'
 }
+
+/** How retryWhileShort waits out a shortage. */
+export interface ShortageWait {
+  /**
+   * Runs after each attempt that met a shortage, before any pause: closes idle descriptors of the caller's.
+   * True when it closed some, and the next attempt comes at once; false (or absent): after a pause.
+   */
+  relieve?: () => boolean
+  /** Checked after each pause: true gives up (the database is closing), and the last outcome stands. */
+  stop?: () => boolean
+  /** How long to keep trying, in ms (default 30 s). */
+  waitMs?: number
+}
+
+/** Default of ShortageWait.waitMs. */
+const SHORTAGE_WAIT_MS = 30_000
+const SHORTAGE_PAUSE_MS = 10
+const SHORTAGE_MAX_PAUSE_MS = 1000
+
+/**
+ * Runs `attempt` again while its outcome is a descriptor shortage (`short(outcome)`), with pauses doubling
+ * from 10 ms to 1 s, for up to `waitMs`: a shortage is a condition that passes (another thread or the
+ * application closes files), and the work that failed for it (a flush, a directory fsync) would otherwise
+ * put the database in its error state. Any other outcome is returned at once; nothing else is ever waited
+ * for, and the wait is bounded, so a caller gets the shortage itself once it has lasted that long.
+ * One mechanism for the worker jobs (BackgroundWorker.run) and the thread pool's fsyncs
+ * (BudgetedFileSystem.syncDirAsync).
+ */
+export async function retryWhileShort<T> (attempt: () => Promise<T>, short: (outcome: T) => boolean, wait: ShortageWait = {}): Promise<T> {
+  const deadline = Date.now() + (wait.waitMs ?? SHORTAGE_WAIT_MS)
+  for (let pause = SHORTAGE_PAUSE_MS; ; pause = Math.min(2 * pause, SHORTAGE_MAX_PAUSE_MS)) {
+    const outcome = await attempt()
+    if (!short(outcome) || Date.now() + pause > deadline) return outcome
+    if (wait.relieve?.() === true) continue
+    await new Promise((resolve) => setTimeout(resolve, pause))
+    if (wait.stop?.() === true) return outcome
+  }
+}

@@ -51,7 +51,14 @@ export interface FileSystem {
   syncDir (dir: string): void
   /** syncDir on the thread pool (the main thread's steady-state path: a MANIFEST edit, a new log's name). */
   syncDirAsync (dir: string): Promise<void>
+  /**
+   * fdatasyncs the existing file at path on the thread pool (a log recovered at open, written by an earlier
+   * session, that must be durable before the next log takes writes). Its descriptor is open when this returns.
+   */
+  syncFileAsync (path: string): Promise<void>
   realpath (path: string): string
+  /** Bytes this process may still write on the file system holding dir, or undefined where that is unknown. */
+  freeBytes (dir: string): number | undefined
   /**
    * How a worker thread rebuilds this file system, or undefined when it cannot (a test's in-memory or
    * fault-injecting file system): then flushes run on the calling thread instead.

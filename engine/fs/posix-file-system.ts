@@ -133,6 +133,29 @@ export class PosixFileSystem implements FileSystem {
     })
   }
 
+  syncFileAsync (path: string): Promise<void> {
+    let fd: number
+    try {
+      fd = fs.openSync(path, 'r')
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    return new Promise((resolve, reject) => {
+      fs.fdatasync(fd, (err) => {
+        fs.close(fd, () => { err !== null ? reject(err) : resolve() })
+      })
+    })
+  }
+
+  freeBytes (dir: string): number | undefined {
+    try {
+      const s = fs.statfsSync(dir)
+      return s.bavail * s.bsize
+    } catch {
+      return undefined
+    }
+  }
+
   realpath (path: string): string {
     return fs.realpathSync(path)
   }

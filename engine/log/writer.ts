@@ -34,19 +34,55 @@ export class LogWriter {
       this.#blockOffset += HEADER_SIZE + len
       return
     }
-    this.#addFragmented(buf, off, len)
+    this.beginRecord(buf, off, len)
+    while (!this.appendPart()) {
+      // the whole record, a part at a time
+    }
   }
 
-  #addFragmented (buf: Uint8Array, off: number, len: number): void {
-    // Upper bound on the framed size: one header per started block plus a zero trailer per block.
-    const maxSize = len + (Math.ceil((len + HEADER_SIZE) / (BLOCK_SIZE - HEADER_SIZE)) + 2) * HEADER_SIZE * 2
-    if (this.#scratch.length < maxSize) this.#scratch = new Uint8Array(Math.max(maxSize, this.#scratch.length * 2))
+  // The record beginRecord started and appendPart writes; its bytes stay the caller's until it is done.
+  #buf: Uint8Array = EMPTY
+  #off = 0
+  #remaining = 0
+  #begun = false
+
+  /**
+   * Starts appending the record buf[off, off + len) in parts (appendPart), for a record too large to
+   * write at once (a large batch, committed across turns of the event loop). Until appendPart returns
+   * true the file holds part of the record (a torn tail, if the process dies) and no other record may be
+   * added.
+   */
+  beginRecord (buf: Uint8Array, off: number, len: number): void {
+    if (this.#remaining > 0) throw new Error('internal: a log record is already being appended')
+    this.#buf = buf
+    this.#off = off
+    this.#remaining = len
+    this.#begun = false
+    if (len === 0) this.#appendFragments(0) // an empty record is one FULL fragment
+  }
+
+  /**
+   * Appends the next fragments of the record begun, about PART_BYTES of them with one write; true when
+   * the record is complete.
+   */
+  appendPart (): boolean {
+    if (this.#remaining > 0) this.#appendFragments(PART_BYTES)
+    if (this.#remaining > 0) return false
+    this.#buf = EMPTY
+    return true
+  }
+
+  #appendFragments (budget: number): void {
+    // Framed size at most: the budget plus one fragment that starts within it (up to a block), a header
+    // per block started and a zero trailer per block.
+    const maxSize = budget + BLOCK_SIZE + (Math.ceil(budget / (BLOCK_SIZE - HEADER_SIZE)) + 3) * HEADER_SIZE * 2
+    if (this.#scratch.length < maxSize) this.#scratch = new Uint8Array(maxSize)
     const out = this.#scratch
+    const buf = this.#buf
     let pos = 0
-    let remaining = len
-    let begin = true
     let blockOffset = this.#blockOffset
     do {
+      if (blockOffset === BLOCK_SIZE) blockOffset = 0
       const leftover = BLOCK_SIZE - blockOffset
       if (leftover < HEADER_SIZE) {
         out.fill(0, pos, pos + leftover)
@@ -54,21 +90,36 @@ export class LogWriter {
         blockOffset = 0
       }
       const avail = BLOCK_SIZE - blockOffset - HEADER_SIZE
+      const remaining = this.#remaining
       const fragment = remaining < avail ? remaining : avail
       const end = fragment === remaining
+      const begin = !this.#begun
       const type = begin && end ? RecordType.Full : begin ? RecordType.First : end ? RecordType.Last : RecordType.Middle
-      writeHeader(out, pos, type, buf, off, fragment)
-      out.set(buf.subarray(off, off + fragment), pos + HEADER_SIZE)
+      writeHeader(out, pos, type, buf, this.#off, fragment)
+      out.set(buf.subarray(this.#off, this.#off + fragment), pos + HEADER_SIZE)
       pos += HEADER_SIZE + fragment
       blockOffset += HEADER_SIZE + fragment
-      off += fragment
-      remaining -= fragment
-      begin = false
-    } while (remaining > 0)
-    this.file.append(out, 0, pos)
+      this.#off += fragment
+      this.#remaining -= fragment
+      this.#begun = true
+      budget -= fragment
+    } while (this.#remaining > 0 && budget > 0)
+    try {
+      this.file.append(out, 0, pos)
+    } catch (err) {
+      // The file's tail is now part of a record (recovery drops it): nothing more goes into this log.
+      this.#remaining = 0
+      this.#buf = EMPTY
+      throw err
+    }
     this.#blockOffset = blockOffset
   }
 }
+
+/** Record bytes appendPart writes at once: a few ms of work, and a bounded framing buffer. */
+const PART_BYTES = 256 * 1024
+
+const EMPTY = new Uint8Array(0)
 
 function writeHeader (out: Uint8Array, at: number, type: RecordType, data: Uint8Array, off: number, len: number): void {
   const crc = crc32c(data.subarray(off, off + len), TYPE_CRC[type])

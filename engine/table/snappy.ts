@@ -162,6 +162,9 @@ function emitCopyUpTo64 (dst: Uint8Array, op: number, offset: number, len: numbe
   return op + 3
 }
 
+let srcView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
+let outView: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0))
+
 /** Literals this long and longer are copied with set(): below it, the word loop beats a view's allocation. */
 const LONG_COPY = 128
 
@@ -188,10 +191,16 @@ export function uncompress (src: Uint8Array, fileName = 'block', offset = 0): Ui
     throw bad(fileName, offset, `claimed length ${length} cannot come from ${n} bytes`)
   }
   const out = blockBytes(length)
-  // Short literals and copies move a word at a time through these views: a subarray() per literal was
-  // ~35 allocations per 4 KiB block (3.4 KB of garbage per table read) and slower than this loop.
-  const srcWords = new DataView(src.buffer, src.byteOffset, src.byteLength)
-  const outWords = new DataView(out.buffer, out.byteOffset, out.byteLength)
+  // Short literals and copies move a word at a time through views of the whole underlying buffers (kept
+  // while the buffers stay the same: the read scratch, a slab of block memory): a subarray() per literal
+  // was ~35 allocations per 4 KiB block (3.4 KB of garbage per table read) and slower than this loop.
+  // The views reach past src and out: every copy's bounds are checked against them before it runs.
+  if (srcView.buffer !== src.buffer) srcView = new DataView(src.buffer)
+  if (outView.buffer !== out.buffer) outView = new DataView(out.buffer)
+  const srcWords = srcView
+  const outWords = outView
+  const sBase = src.byteOffset
+  const oBase = out.byteOffset
   let op = 0
   while (ip < n) {
     const tag = src[ip++]
@@ -209,7 +218,7 @@ export function uncompress (src: Uint8Array, fileName = 'block', offset = 0): Ui
       if (len > n - ip || len > length - op) throw bad(fileName, offset, 'literal past the end')
       if (len < LONG_COPY) {
         let i = 0
-        for (; i + 4 <= len; i += 4) outWords.setUint32(op + i, srcWords.getUint32(ip + i))
+        for (; i + 4 <= len; i += 4) outWords.setUint32(oBase + op + i, srcWords.getUint32(sBase + ip + i))
         for (; i < len; i++) out[op + i] = src[ip + i]
       } else {
         out.set(src.subarray(ip, ip + len), op)
@@ -242,7 +251,7 @@ export function uncompress (src: Uint8Array, fileName = 'block', offset = 0): Ui
       // Word by word: each word read lies at least 4 bytes behind the write, so it is already final
       // even where the copy overlaps itself (repeating the last `distance` bytes).
       let i = 0
-      for (; i + 4 <= len; i += 4) outWords.setUint32(op + i, outWords.getUint32(op - distance + i))
+      for (; i + 4 <= len; i += 4) outWords.setUint32(oBase + op + i, outWords.getUint32(oBase + op - distance + i))
       for (; i < len; i++) out[op + i] = out[op - distance + i]
     } else {
       for (let i = 0; i < len; i++) out[op + i] = out[op - distance + i]

@@ -11,7 +11,7 @@
 // table fails with LEVEL_CORRUPTION naming the file (LevelDB would quietly drop a damaged filter, and
 // does not verify data blocks unless asked). For salvage, walk() reads the data blocks one by one and
 // reports a damaged one instead of failing, so that it costs only its own entries.
-import { corruption, isDamage } from '../errors'
+import { asError, corruption, isDamage } from '../errors'
 import type { RandomAccessFile } from '../fs/file-system'
 import type { InternalIterator } from '../iterators/internal-iterator'
 import { compareBytes, compareInternalKeys, TAG_BYTES } from '../internal-key'
@@ -284,10 +284,6 @@ export class Table {
   close (): void {
     this.file.close()
   }
-}
-
-function asError (err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err))
 }
 
 const EMPTY = new Uint8Array(0)

@@ -103,6 +103,12 @@ test('cli info: numbers, levels, key ranges and leveldb.stats of a database that
   t.is(r.status, 0, `exit 0 while the database is open elsewhere ${r.stderr}`)
   const info = jsonLines(r.stdout)[0]
   t.is(info.comparator, 'leveldb.BytewiseComparator')
+  // The MANIFEST CURRENT names, and the log the open database writes (the newest .log in the directory).
+  const current = fs.readFileSync(path.join(dir, 'CURRENT'), 'latin1').trim()
+  const newestLog = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).sort().pop()
+  t.is(info.manifest, current, `the MANIFEST is the one CURRENT names (${current})`)
+  t.is(info.manifestNumber, Number(/^MANIFEST-(\d+)$/.exec(current)?.[1]), 'and its number')
+  t.is(info.logNumber, Number(newestLog?.slice(0, -4)), `the log number is the live log's (${newestLog ?? 'none'})`)
   t.is(info.lastSequence, 2010, 'last sequence counts the writes still in the log')
   const levels = info.levels as Array<Record<string, unknown>>
   const withFiles = levels.filter((l) => (l.files as number) > 0)

@@ -9,7 +9,7 @@ import path = require('node:path')
 import test from 'tape'
 import { fromFsError } from '../../engine/errors'
 import { BudgetedFileSystem } from '../../engine/fs/budgeted-file-system'
-import { DescriptorBudget, descriptorLimit, isDescriptorShortage, MIN_OPEN_FILES, spareDescriptors } from '../../engine/fs/descriptor-budget'
+import { DescriptorBudget, descriptorLimit, isDescriptorShortage, MIN_OPEN_FILES, retryWhileShort, spareDescriptors } from '../../engine/fs/descriptor-budget'
 import type { RandomAccessFile, WritableFile } from '../../engine/fs/file-system'
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 
@@ -45,6 +45,17 @@ class CappedFileSystem extends PosixFileSystem {
       syncAsync: () => inner.syncAsync(),
       close: () => { inner.close(); this.open-- }
     }
+  }
+
+  /** The next syncDirAsync calls that fail, each with the code given, before the rest succeed. */
+  syncFailures: string[] = []
+  syncDirCalls = 0
+
+  override async syncDirAsync (dir: string): Promise<void> {
+    this.syncDirCalls++
+    const code = this.syncFailures.shift()
+    if (code !== undefined) throw Object.assign(new Error(`${code}: fsync`), { code, syscall: 'open' })
+    await super.syncDirAsync(dir)
   }
 
   override readFile (file: string): Buffer {
@@ -251,5 +262,63 @@ test('isDescriptorShortage: EMFILE and ENFILE, through the causes errors are wra
   t.notOk(isDescriptorShortage(fromFsError('opening x', Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }))))
   t.notOk(isDescriptorShortage(new Error('plain')))
   t.notOk(isDescriptorShortage(undefined))
+  t.end()
+})
+
+test('retryWhileShort: a shortage is retried with pauses doubling from 10 ms, at once after relieve() freed some; any other outcome ends it', async (t) => {
+  const outcomes = ['EMFILE', 'ENFILE', 'EMFILE', 'done']
+  const times: number[] = []
+  const started = Date.now()
+  const result = await retryWhileShort(async () => { times.push(Date.now() - started); return outcomes.shift()! }, (o) => o === 'EMFILE' || o === 'ENFILE')
+  t.is(result, 'done', 'the first outcome that is no shortage is returned')
+  t.is(times.length, 4, 'after three retries')
+  t.ok(times[1] >= 10 && times[2] - times[1] >= 20 && times[3] - times[2] >= 40, `pauses of at least 10, 20, 40 ms (attempts at ${times.join(', ')} ms)`)
+
+  let relieved = 0
+  const quick: number[] = []
+  const s0 = Date.now()
+  const again = ['EMFILE', 'EMFILE', 'ENOSPC']
+  t.is(await retryWhileShort(async () => { quick.push(Date.now() - s0); return again.shift()! }, (o) => o === 'EMFILE', { relieve: () => ++relieved > 0 }), 'ENOSPC',
+    'ENOSPC is no shortage: returned, not retried')
+  t.is(relieved, 2, 'relieve ran after each shortage')
+  t.ok(quick[2] < 10, `and freed descriptors, so no pause was taken (${quick.join(', ')} ms)`)
+  t.end()
+})
+
+test('retryWhileShort: a shortage that lasts is the caller\'s after waitMs; stop() ends the wait after a pause', async (t) => {
+  let attempts = 0
+  const s0 = Date.now()
+  t.is(await retryWhileShort(async () => { attempts++; return 'EMFILE' }, () => true, { waitMs: 200 }), 'EMFILE', 'the shortage itself is returned')
+  const took = Date.now() - s0
+  t.ok(took >= 150 && took < 2000 && attempts >= 4, `after about waitMs (${took} ms, ${attempts} attempts)`)
+  let stopAsked = 0
+  attempts = 0
+  t.is(await retryWhileShort(async () => { attempts++; return 'EMFILE' }, () => true, { stop: () => ++stopAsked > 0 }), 'EMFILE')
+  t.is(attempts, 1, 'stop() is asked after the first pause and ends the wait')
+  t.end()
+})
+
+test('syncDirAsync waits out EMFILE: idle readers close first, then it pauses; ENOSPC is thrown at once; the count is given back', async (t) => {
+  const names = files('syncdir', 4)
+  const dir = path.dirname(names[0])
+  const inner = new CappedFileSystem()
+  const budget = new DescriptorBudget(100)
+  const bfs = new BudgetedFileSystem(inner, budget)
+  const readers = names.map((n) => bfs.openRandomAccess(n))
+  inner.syncFailures = ['EMFILE', 'EMFILE', 'EMFILE', 'EMFILE']
+  const s0 = Date.now()
+  await bfs.syncDirAsync(dir)
+  t.is(inner.syncDirCalls, 5, 'the fsync ran again after each EMFILE, and succeeded')
+  t.is(bfs.holding, 0, 'the idle readers were closed to make room (2, then 1, then 1)')
+  t.ok(Date.now() - s0 >= 10, 'and with none left to close, it paused before the last attempt')
+  t.is(budget.inUse, 0, 'nothing stays counted')
+  inner.syncFailures = ['ENOSPC']
+  inner.syncDirCalls = 0
+  const err = await bfs.syncDirAsync(dir).then(() => undefined, (e: unknown) => e)
+  t.is((err as { code?: string } | undefined)?.code, 'ENOSPC', 'another error is the caller\'s at once')
+  t.is(inner.syncDirCalls, 1, 'with no retry')
+  t.is(budget.inUse, 0, 'nothing stays counted')
+  t.equal(readAt(readers[0]), expectedAt(names[0]), 'a closed reader reopens to read')
+  for (const r of readers) r.close()
   t.end()
 })

@@ -376,6 +376,65 @@ const RECOVERY_FAULTS: Array<[string, FaultSpec]> = [
   ['EIO renaming the temp file over CURRENT', { op: 'rename', kind: 'current' }]
 ]
 
+const DEFERRED_TABLE_FAULTS: Array<[string, FaultSpec]> = [
+  ['ENOSPC on the append to', { op: 'append', kind: 'table', code: 'ENOSPC' }],
+  ['ENOSPC creating', { op: 'openWritable', kind: 'table', code: 'ENOSPC' }],
+  ['EIO on the fdatasync of', { op: 'sync', kind: 'table' }]
+]
+
+for (const [label, spec] of DEFERRED_TABLE_FAULTS) {
+  test(`open with room on the disk: ${label} of the recovered memtable's table, written after the open, puts the Db in its error state; reads serve everything, the log stays, a healthy reopen has all data`, async (t) => {
+    const { dir, model } = await existingDatabase()
+    const log = fs.readdirSync(dir).find((n) => n.endsWith('.log'))!
+    const fsys = new CrashFileSystem()
+    const fault = fsys.fail(spec)
+    const db = await openDb(dir, fsys)
+    // approximateSize answers once the recovered memtable's flush has ended (installed or failed).
+    await db.approximateSize(Buffer.from('a'), Buffer.from('z'))
+    t.is(fault.fired, 1, 'the fault fired after the open resolved')
+    sameContents(t, contents(db), model, 'an iterator serves every acknowledged write')
+    const err = await failure(() => db.put('key0001', 'after'))
+    t.ok(isIoError(err), `a write fails with LEVEL_IO_ERROR (${err?.message})`)
+    await db.close()
+    t.ok(fs.existsSync(path.join(dir, log)), `the recovered log ${log} is still there`)
+    const manifest = checkManifestComplete(t, dir, 'after the failed flush')
+    t.same(tablesOnDisk(dir).filter((k) => manifest !== undefined && !manifest.tables.has(k)), [], 'no table the MANIFEST does not name is on disk')
+    const again = await openDb(dir)
+    sameContents(t, contents(again), model, 'a healthy reopen has every write')
+    await again.close()
+  })
+}
+
+test('a reopen fdatasyncs the recovered log before its new log takes a write: power loss at that first append keeps every earlier write', async (t) => {
+  const dir = newDir('recovered-log-sync')
+  const fsys = new CrashFileSystem()
+  const model = new Map<string, string>()
+  const first = await openDb(dir, fsys)
+  for (let i = 0; i < 50; i++) {
+    await first.put(`key${i}`, `v${i}`)
+    model.set(`key${i}`, `v${i}`)
+  }
+  await first.close()
+  const log = fs.readdirSync(dir).find((n) => n.endsWith('.log'))!
+  const inode = fsys.inode(path.join(dir, log))!
+  t.ok(inode.synced < inode.length, `the first session left its log unsynced (${inode.synced} of ${inode.length} bytes)`)
+  // The disk as a power loss would leave it just before the first write reaches the reopened database's log.
+  const crashed = newDir('recovered-log-sync-crashed')
+  let captured = false
+  fsys.onCall = (call) => {
+    if (captured || call.op !== 'append' || call.kind !== 'log' || path.basename(call.path) === log) return
+    captured = true
+    fsys.materialise(dir, crashed, { data: 'synced', names: 'durable' })
+  }
+  const second = await openDb(dir, fsys)
+  await second.put('after', 'sync', true)
+  await second.close()
+  t.ok(captured, 'the new log took a write')
+  const reopened = await openDb(crashed)
+  sameContents(t, contents(reopened), model, 'after power loss at that point: every write of the first session')
+  await reopened.close()
+})
+
 /** The directory fsync right after a rename over CURRENT. */
 function afterCurrentRename (_: FsCall, calls: readonly FsCall[]): boolean {
   const previous = previousMutation(calls)
@@ -387,6 +446,9 @@ for (const [label, spec] of RECOVERY_FAULTS) {
     const { dir, model } = await existingDatabase()
     const before = snapshotDir(dir)
     const fsys = new CrashFileSystem()
+    // A disk that reports no room left: the open writes the recovered memtable's table itself (rather than
+    // after it resolves), so that a fault on that table fails the open as in LevelDB.
+    if (spec.kind === 'table') fsys.room = 0
     const fault = fsys.fail(spec)
     const err = await failure(async () => { await openDb(dir, fsys) })
     t.is(fault.fired, 1, 'the fault fired')
@@ -798,6 +860,51 @@ test('a flush deletes the flushed memtable\'s WAL once installed, and an iterato
 })
 
 // --- durable prefixes ---------------------------------------------------------------------------------------
+
+test('a sync write made while an fdatasync runs and just before a log switch is acknowledged only once its own log is synced', async (t) => {
+  // S's fdatasync of log A is running when G (sync) is written to A and fills the memtable; the next write
+  // switches to log B, and the switch syncs A again (held here: a slow disk). The sync loop's next round
+  // syncs the current log, B: that must not acknowledge G, whose bytes are in A. The MANIFEST's syncs are
+  // held too, so that the flush of A's memtable cannot make G durable in a table instead.
+  // Each write below must be its own commit, at once: no commit deferred to a turn of the event loop.
+  eventLoopBudget.sliceMs = Infinity
+  t.teardown(() => { eventLoopBudget.sliceMs = SLICE_MS })
+  const dir = newDir('sync-across-switch')
+  const fsys = new CrashFileSystem()
+  const db = await openDb(dir, fsys)
+  let i = 0
+  while (db.memoryUsage < WRITE_BUFFER - 8 * 1024) {
+    const key = `key${String(i).padStart(5, '0')}`
+    await db.put(key, makeValue(key, i++, 1000))
+  }
+  const logA = fsys.calls.filter((c) => c.op === 'openWritable' && c.kind === 'log').pop()?.path ?? ''
+  const acked = new Set<string>()
+  const sync = (key: string, length: number): Promise<void> => db.put(key, makeValue(key, i++, length), true).then(() => { acked.add(key) })
+  const microtasks = async (): Promise<void> => { for (let n = 0; n < 10; n++) await undefined }
+  const s = sync('s', 100)
+  await microtasks() // S is in A and its fdatasync has begun
+  const releaseManifest = fsys.holdSyncs('manifest')
+  const releaseA = fsys.holdSyncs(logA)
+  const g = sync('g', 16 * 1024)
+  await microtasks() // G is in A, which is now full
+  const h = db.put('h', 'after the switch').catch(() => {})
+  // Long enough for S's fdatasync and B's (one macrotask each in this file system), and more.
+  for (let n = 0; n < 20; n++) await new Promise((resolve) => setImmediate(resolve))
+  t.ok(fsys.calls.filter((c) => c.op === 'openWritable' && c.kind === 'log').length >= 2, 'the write after G switched to a new log')
+  t.notOk(acked.has('g'), 'G is not acknowledged while the fdatasync of its log is held')
+  fsys.crash()
+  releaseA()
+  releaseManifest()
+  await Promise.allSettled([s, g, h])
+  await db.close().catch(() => {})
+  const copy = newDir('sync-across-switch-synced')
+  fsys.materialise(dir, copy, { data: 'synced', names: 'durable' })
+  const reopened = await openDb(copy)
+  const actual = contents(reopened)
+  await reopened.close()
+  const lost = [...acked].filter((k) => !actual.has(k))
+  t.same(lost, [], `power loss: no acknowledged sync write is lost (acknowledged: ${[...acked].join(', ')})`)
+})
 
 test('a sync write acknowledged makes every write before it durable, also those in a log whose flush is not installed yet', async (t) => {
   // The MANIFEST's fdatasync is held (a slow disk; with the worker, the flush itself takes that long), so

@@ -96,3 +96,45 @@ test('a failed fdatasync rejects the sync writers and fails later writes', async
   await db.close()
   fs.rmSync(dir, { recursive: true, force: true })
 })
+
+test('a batch written in parts keeps its place in line, is all or nothing, and is logged in parts', async (t) => {
+  const dir = tempDir()
+  const fsys = new FaultFileSystem()
+  const db = await Db.open(dir, { fs: fsys, writeBufferSize: 64 * 1024 * 1024 })
+  const value4k = 'v'.repeat(4096)
+  // 2,000 records of 4 KiB, 100 per part: an 8 MiB log record, appended in parts.
+  let part = 0
+  const before = fsys.appends
+  const large = db.writeInParts((b) => {
+    for (let i = 0; i < 100; i++) b.put(`big${String(part * 100 + i).padStart(5, '0')}`, value4k)
+    return ++part === 20
+  })
+  // Issued after the large batch began: committed after it, whatever the turns in between.
+  const later = db.put('big00000', 'overwritten')
+  await Promise.all([large, later])
+  t.is(value(db, 'big00000'), 'overwritten', 'a write issued after the batch began commits after it (its value wins)')
+  t.is(value(db, 'big01999'), value4k, 'the whole batch is there')
+  t.ok(fsys.appends - before > 10, `the 8 MiB record went to the log in ${fsys.appends - before} appends`)
+
+  // A fill that throws part-way: nothing of that batch is written, and the writes around it go on.
+  let calls = 0
+  const failing = db.writeInParts((b) => {
+    b.put(`failed${calls}`, 'x')
+    if (++calls === 3) throw new Error('the caller failed')
+    return false
+  })
+  const after = db.put('after', 'y')
+  await failing.then(() => t.fail('the failed batch resolved'), (err: Error) => t.is(err.message, 'the caller failed', 'the batch rejects with the fill\'s error'))
+  await after
+  t.is(value(db, 'failed0'), undefined, 'nothing of the failed batch is visible')
+  t.is(value(db, 'after'), 'y', 'the write after it committed')
+  await db.close()
+
+  // What was acknowledged is in the log, whole: a reopen replays it.
+  const again = await Db.open(dir, { fs: new FaultFileSystem() })
+  t.is(value(again, 'big01999'), value4k, 'the batch written in parts is replayed from the log')
+  t.is(value(again, 'big00000'), 'overwritten', 'in its place in line')
+  t.is(value(again, 'failed0'), undefined, 'the failed batch left nothing in the log')
+  await again.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})

@@ -8,7 +8,9 @@ import { threadId } from 'node:worker_threads'
 import { Db } from '../../engine/db/db'
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { formatLine, InfoLog, infoLine } from '../../engine/info-log'
+import { CrashFileSystem } from './helpers/crash-file-system'
 import { FaultFileSystem } from './helpers/fault-file-system'
+import { Random } from './helpers/random'
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-info-log-'))
 test.onFinish(() => fs.rmSync(root, { recursive: true, force: true }))
@@ -98,8 +100,97 @@ test('info log: the Db logs its first background error once, with what failed', 
   t.ok(errors[0]?.includes('syncing') && errors[0]?.includes('EIO'), `naming what failed (${errors[0]})`)
 })
 
+/**
+ * A database whose reopen (writeBufferSize `buffer`) replays its log into `tables` level-0 tables that all
+ * overlap: the log holds `tables` memtables' worth of 1000-byte random values under keys in a scattered order.
+ */
+async function deepLevel0 (dir: string, buffer: number, tables: number): Promise<void> {
+  const writer = await Db.open(dir, { writeBufferSize: 64 * 1024 * 1024 })
+  const rnd = new Random(17)
+  const n = Math.ceil((tables + 0.5) * buffer / 1050)
+  for (let i = 0; i < n; i++) await writer.put('k' + String((i * 7919) % n).padStart(8, '0'), rnd.bytes(1000))
+  await writer.close() // the memtable stays in the log: close writes no table
+}
+
+test('info log: writes at level 0\'s slowdown trigger (8 files) and stop trigger (12) log both, once, and wait for the compaction', async (t) => {
+  const dir = newDir()
+  const buffer = 256 * 1024
+  await deepLevel0(dir, buffer, 13)
+  const db = await Db.open(dir, { writeBufferSize: buffer })
+  const level0 = db.numFilesAtLevel(0)
+  t.ok(level0 >= 12, `the reopen left ${level0} tables at level 0, and their compaction is running`)
+  // Written before the event loop turns: the compaction (on its worker) cannot have ended yet.
+  const writes = [db.put('a', '1'), db.put('b', '2')]
+  await Promise.all(writes)
+  t.ok(db.numFilesAtLevel(0) < 8, `the writes were acknowledged once the compaction had emptied level 0 (${db.numFilesAtLevel(0)} left)`)
+  await db.close()
+  const log = messages(dir)
+  const slowdown = log.findIndex((m) => m === `Too many L0 files (${level0}); delaying each write group by 1 ms...`)
+  const stop = log.findIndex((m) => m === 'Too many L0 files; waiting...')
+  const compacted = log.findIndex((m) => m.startsWith(`Compacted ${level0}@0 + 0@1 files => `))
+  t.ok(slowdown >= 0, 'the slowdown is logged')
+  t.ok(stop > slowdown, 'then the stop')
+  t.ok(compacted > stop, `both before the compaction's end (${log.slice(Math.max(0, slowdown), compacted + 1).join(' | ')})`)
+  t.is(log.filter((m) => m.startsWith('Too many L0 files')).length, 2, 'each once')
+
+  // The compaction's own lines are made on its worker and written when its job returns: they carry the
+  // worker's thread and the time each was made (LevelDB's lines start with the time they were made), so
+  // that LOG reads as what happened when, though its lines are not in time order across threads.
+  const timed = lines(dir).map(parseLine)
+  const start = timed.find((l) => l.message.startsWith(`Compacting ${level0}@0 + 0@1 files`))
+  const end = timed.find((l) => l.message.startsWith(`Compacted ${level0}@0 + 0@1 files`))
+  const generated = timed.filter((l) => /^Generated table #\d+@0: /.test(l.message))
+  t.ok(generated.length >= 2 && start !== undefined && end !== undefined, `the compaction wrote ${generated.length} tables`)
+  if (start === undefined || end === undefined || generated.length < 2) return
+  t.ok(generated.every((l) => l.thread !== start.thread), 'its table lines carry the worker\'s thread id, not the main thread\'s')
+  t.ok(generated.every((l) => l.time >= start.time && l.time <= end.time), 'and times between the compaction\'s start and end')
+  const spread = generated[generated.length - 1].time - generated[0].time
+  t.ok(spread >= 5, `each stamped when its table was done, not when the job returned (${spread.toFixed(3)} ms between the first and the last)`)
+  const main = timed.filter((l) => l.thread === start.thread)
+  t.ok(main.every((l, i) => i === 0 || l.time >= main[i - 1].time), 'the main thread\'s lines are in time order')
+})
+
+test('info log: a write that finds the memtable full while the previous one is still being flushed logs the stall once, and waits for the flush', async (t) => {
+  // The flush's MANIFEST edit cannot be synced while the MANIFEST's fdatasyncs are held: the flush stays
+  // in flight, and the writes after it fill the next memtable.
+  const dir = newDir()
+  const fsys = new CrashFileSystem()
+  const db = await Db.open(dir, { fs: fsys, writeBufferSize: 64 * 1024 })
+  const release = fsys.holdSyncs('manifest')
+  const value = 'v'.repeat(1000)
+  const writes: Array<Promise<void>> = []
+  let settled = 0
+  for (let i = 0; i < 200; i++) {
+    const w = db.put(`k${String(i).padStart(4, '0')}`, value)
+    void w.then(() => { settled++ })
+    writes.push(w)
+    if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve))
+  }
+  for (let n = 0; n < 20; n++) await new Promise((resolve) => setImmediate(resolve))
+  t.ok(settled < writes.length, `writes wait while the flush cannot finish (${settled} of ${writes.length} acknowledged)`)
+  release()
+  await Promise.all(writes)
+  await db.close()
+  const log = messages(dir)
+  const stalls = log.filter((m) => m === 'Current memtable full; waiting...')
+  t.is(stalls.length, 1, 'the stall is logged, once')
+  const stall = log.indexOf('Current memtable full; waiting...')
+  const started = log.findIndex((m) => /^Level-0 table #\d+: started$/.test(m))
+  // The flushed log is deleted once the flush is installed.
+  const installed = log.findIndex((m) => /^Delete type=0 #\d+$/.test(m))
+  t.ok(started >= 0 && started < stall && stall < installed,
+    `after the flush started and before it was installed (${log.slice(Math.max(0, stall - 1), stall + 2).join(' | ')})`)
+})
+
 function lines (dir: string): string[] {
   return fs.readFileSync(path.join(dir, 'LOG'), 'utf8').split('\n').filter((l) => l !== '')
+}
+
+/** A line's local time (ms since the epoch, with microseconds), thread and message. */
+function parseLine (line: string): { time: number, thread: string, message: string } {
+  const m = LINE.exec(line)
+  if (m === null) return { time: NaN, thread: '', message: `(unparsed: ${line})` }
+  return { time: new Date(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]).getTime() + +m[7] / 1000, thread: m[8], message: m[9] }
 }
 
 function messages (dir: string): string[] {

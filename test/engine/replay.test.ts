@@ -224,3 +224,27 @@ test('replayLog gives the event loop turns while it fills a memtable', async (t)
   t.ok(ticks >= 3, `a 1 ms timer ran ${ticks} times during the replay`)
   await h.close()
 })
+
+test('replayLog gives the event loop turns within one batch of many entries', async (t) => {
+  // One record of 60,000 entries: only turns inside the batch let a timer run before the memtable's write.
+  const h = harness('replay-batch-turns', { writeBufferSize: 256 * 1024 * 1024, compression: false })
+  const value = 'v'.repeat(100)
+  const ops: Op[] = []
+  for (let i = 0; i < 60000; i++) ops.push([`k${String(i).padStart(8, '0')}`, value])
+  const log = frameLog([batch(1, ops)]).bytes
+  let ticks = 0
+  let replayed = false
+  const timer = setInterval(() => { if (!replayed) ticks++ }, 1)
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  ticks = 0
+  const start = performance.now()
+  const result = await replayLog(log, path.join(h.dir, '000006.log'), {
+    ...h.out,
+    newFileNumber: () => { replayed = true; return h.out.newFileNumber() }
+  })
+  const ms = performance.now() - start
+  clearInterval(timer)
+  t.is(result.entries, 60000, `one batch of ${(log.length / 1048576).toFixed(1)} MiB replayed in ${ms.toFixed(0)} ms`)
+  t.ok(ticks >= 3, `a 1 ms timer ran ${ticks} times during the replay`)
+  await h.close()
+})

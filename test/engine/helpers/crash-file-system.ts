@@ -201,7 +201,7 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
   /** Shadow namespaces: absolute path -> inode. */
   readonly #current = new Map<string, Inode>()
   readonly #durable = new Map<string, Inode>()
-  readonly #held = new Map<FileKind, Promise<void>>()
+  readonly #held = new Map<FileKind | string, Promise<void>>()
 
   get crashed (): boolean {
     return this.#crashed
@@ -225,22 +225,23 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
   }
 
   /**
-   * Holds every async fdatasync of files of `kind` that starts from now on, until the returned release() is
-   * called: a slow disk, or a worker's flush still running, widened into a window a test can crash in.
+   * Holds every async fdatasync of files of `kind` (or of the one file at path `what`) that starts from now
+   * on, until the returned release() is called: a slow disk, or a worker's flush still running, widened into
+   * a window a test can crash in.
    */
-  holdSyncs (kind: FileKind): () => void {
+  holdSyncs (what: FileKind | string): () => void {
     let release!: () => void
     const held = new Promise<void>((resolve) => { release = resolve })
-    this.#held.set(kind, held)
+    this.#held.set(what, held)
     return () => {
-      if (this.#held.get(kind) === held) this.#held.delete(kind)
+      if (this.#held.get(what) === held) this.#held.delete(what)
       release()
     }
   }
 
-  /** @internal What an async fdatasync of a file of `kind` waits for first. */
-  heldSyncs (kind: FileKind): Promise<void> | undefined {
-    return this.#held.get(kind)
+  /** @internal What an async fdatasync of the file at `file` (of `kind`) waits for first. */
+  heldSyncs (kind: FileKind, file: string): Promise<void> | undefined {
+    return this.#held.get(file) ?? this.#held.get(kind)
   }
 
   /**
@@ -368,6 +369,21 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
     this.#makeNamesDurable(dir, names)
   }
 
+  /**
+   * An fdatasync of a file by name: what it covers (the shadow inode's bytes) is fixed when it starts and
+   * becomes durable one macrotask later, if no crash came first (as CrashWritableFile.syncAsync).
+   */
+  override async syncFileAsync (file: string): Promise<void> {
+    const call: FsCall = { op: 'sync', path: file, kind: fileKind(file), mutation: 0 }
+    this.#enter(call)
+    const inode = this.#current.get(path.resolve(file))
+    const length = inode?.length ?? 0
+    await this.heldSyncs(call.kind, call.path)
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    this.checkAlive(call)
+    if (inode !== undefined && inode.synced < length) inode.synced = length
+  }
+
   /** Every name in dir becomes durable as `names` has it; nothing is passed to the real file system. */
   #makeNamesDurable (dir: string, names: ReadonlyMap<string, Inode>): void {
     const abs = path.resolve(dir)
@@ -377,6 +393,13 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
     for (const [file, inode] of names) {
       if (path.dirname(file) === abs) this.#durable.set(file, inode)
     }
+  }
+
+  /** What freeBytes reports when set (a disk with that little room left); else the real file system's figure. */
+  room: number | undefined
+
+  override freeBytes (dir: string): number | undefined {
+    return this.room ?? super.freeBytes(dir)
   }
 
   override realpath (file: string): string {
@@ -460,7 +483,7 @@ class CrashWritableFile implements WritableFile {
     // What the fdatasync covers is fixed when it starts; it becomes durable only if it completes, one
     // macrotask later (as a thread-pool fdatasync would), before any crash.
     const length = this.#inode.length
-    await this.#fs.heldSyncs(call.kind)
+    await this.#fs.heldSyncs(call.kind, call.path)
     await new Promise<void>((resolve) => setImmediate(resolve))
     this.#fs.checkAlive(call)
     if (this.#inode.synced < length) this.#inode.synced = length

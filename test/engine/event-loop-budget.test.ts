@@ -1,0 +1,48 @@
+// The main thread's time budget (engine/util/event-loop-budget.ts): every wait for a turn of the event loop
+// ends, after a macrotask, however the waits are made: from a fresh slice, from an open one, from inside a
+// resumed waiter, many in a chain. A wait that never resumed would hang whatever awaited it (an open's replay,
+// a commit): each check here races a timer, so such a wait fails instead of hanging the test.
+import test from 'tape'
+import { EventLoopBudget } from '../../engine/util/event-loop-budget'
+
+/** True if p settles within ms. */
+async function settles (p: Promise<unknown>, ms = 2000): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), ms) })
+  return await Promise.race([p.then(() => true), late]).finally(() => clearTimeout(timer))
+}
+
+test('event-loop budget: a wait resumes after a macrotask, whether or not a slice was open', async (t) => {
+  const budget = new EventLoopBudget()
+  let immediateRan = false
+  setImmediate(() => { immediateRan = true })
+  t.ok(await settles(budget.turn()), 'turn() with no slice open resumes')
+  t.ok(immediateRan, 'after a macrotask queued before it')
+  t.notOk(budget.spent(), 'the first spent() after a turn opens a slice and says go on')
+  // The slice's turn was queued when it opened: the wait ends at that turn, not in this run of microtasks.
+  let microtasksDone = false
+  queueMicrotask(() => queueMicrotask(() => { microtasksDone = true }))
+  t.ok(await settles(budget.turn()), 'turn() with a slice open resumes')
+  t.ok(microtasksDone, 'after the microtasks queued before it')
+})
+
+test('event-loop budget: waits made from inside a resumed waiter, and a chain of 1000 turns, all resume', async (t) => {
+  const budget = new EventLoopBudget()
+  budget.sliceMs = 0
+  const nested = new Promise<void>((resolve) => {
+    budget.afterTurn(() => {
+      budget.spent() // opens the next slice from inside the turn
+      budget.afterTurn(() => budget.afterTurn(resolve))
+    })
+  })
+  t.ok(await settles(nested), 'afterTurn from inside a waiter, with and without spent() first')
+  const chain = (async () => {
+    for (let i = 0; i < 1000; i++) {
+      if (budget.spent()) await budget.turn()
+      else await budget.pause()
+    }
+  })()
+  t.ok(await settles(chain, 10_000), '1000 turns in a chain')
+  const many = Promise.all(Array.from({ length: 100 }, () => budget.turn()))
+  t.ok(await settles(many), '100 waiters of one turn')
+})
