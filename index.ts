@@ -7,17 +7,17 @@ import ModuleError = require('module-error')
 import type { CheckpointReport } from './engine/db/checkpoint'
 import { Db } from './engine/db/db'
 import { eventLoopBudget } from './engine/util/event-loop-budget'
-import { destroyDb } from './engine/destroy'
-import { repairDb, type RepairReport } from './engine/repair'
+import { destroyDb } from './engine/db/destroy'
+import { repairDb, type RepairReport } from './engine/db/repair'
 import type { DbOptionsInput } from './engine/options'
 import type { Snapshot } from './engine/snapshot-list'
-import type { WriteBatch } from './engine/write-batch'
-import { decode, toBytes } from './iterator/bytes'
+import type { WriteBatch } from './engine/db/write-batch'
+import { decode, toBytes } from './adapter/bytes'
 import type {
   BatchOperation, ClearOptions, Encoded, IteratorOptions, ReadOptions, SnapshotLike, WriteOptions
-} from './iterator/contract'
-import { RangeCursor, rangeBounds } from './iterator/range-cursor'
-import { RoughIterator } from './iterator/rough-iterator'
+} from './adapter/contract'
+import { RangeCursor, rangeBounds } from './adapter/range-cursor'
+import { RoughIterator } from './adapter/rough-iterator'
 import type {
   BatchOptions, ChainedBatchWriteOptions, DatabaseOptions, DelOptions, GetManyOptions, GetOptions, HasManyOptions,
   HasOptions, IteratorOptions as PublicIteratorOptions, KeyIteratorOptions, OpenOptions, PutOptions,
@@ -25,7 +25,7 @@ import type {
 } from './options'
 
 export type * from './options'
-export type { RepairReport } from './engine/repair'
+export type { RepairReport } from './engine/db/repair'
 export type { CheckpointReport } from './engine/db/checkpoint'
 
 /** Reads the engine snapshot a Level snapshot stands for. */

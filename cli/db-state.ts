@@ -8,7 +8,7 @@ import path = require('node:path')
 import { fromFsError, invalidArgument } from '../engine/errors'
 import { PosixFileSystem } from '../engine/fs/posix-file-system'
 import { TableCache } from '../engine/table/table-cache'
-import { currentFileName, FileType, parseFileName } from '../engine/version/filename'
+import { currentFileName, FileType, parseFileName } from '../engine/filename'
 import { readManifest, type ManifestState } from '../engine/version/version-set'
 
 const ATTEMPTS = 5

@@ -9,9 +9,9 @@
 import path = require('node:path')
 import { compareInternalKeys, ValueType } from '../engine/internal-key'
 import { BlockIterator } from '../engine/table/block'
-import { FileType, parseFileName } from '../engine/version/filename'
+import { FileType, parseFileName } from '../engine/filename'
 import { VersionEdit } from '../engine/version/version-edit'
-import { BatchReader } from '../engine/write-batch'
+import { BatchReader } from '../engine/db/write-batch'
 import { type ByteFormat, formatBytes, jsonField } from './byte-format'
 import { type Command, FORMAT_OPTIONS, JSON_OPTION, type ParsedArgs } from './command'
 import { readWholeFile } from './db-state'

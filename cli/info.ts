@@ -5,9 +5,9 @@ import fs = require('node:fs')
 import path = require('node:path')
 import { getProperty } from '../engine/db/properties'
 import { compareBytes, TAG_BYTES } from '../engine/internal-key'
-import { infoLogFileName, logFileName } from '../engine/version/filename'
+import { infoLogFileName, logFileName } from '../engine/filename'
 import type { FileMetaData } from '../engine/version/version-edit'
-import { BatchReader } from '../engine/write-batch'
+import { BatchReader } from '../engine/db/write-batch'
 import { formatBytes } from './byte-format'
 import { type Command, FORMAT_OPTIONS, JSON_OPTION, type ParsedArgs } from './command'
 import { readDbState, readWholeFile } from './db-state'

@@ -1,8 +1,8 @@
-// rough-level repair <dir>: LevelDB's RepairDB (engine/repair.ts, what RoughLevel.repair runs), with a
+// rough-level repair <dir>: LevelDB's RepairDB (engine/db/repair.ts, what RoughLevel.repair runs), with a
 // progress bar over the bytes of logs and tables it reads, and its report printed.
 import path = require('node:path')
-import { repairDb, type RepairReport } from '../engine/repair'
-import { FileType, logFileName, parseFileName, tableFileName } from '../engine/version/filename'
+import { repairDb, type RepairReport } from '../engine/db/repair'
+import { FileType, logFileName, parseFileName, tableFileName } from '../engine/filename'
 import { formatBytes } from './byte-format'
 import { type Command, JSON_OPTION, type ParsedArgs } from './command'
 import { fileSize, listDir } from './db-state'

@@ -9,7 +9,8 @@ import { PosixFileSystem } from '../engine/fs/posix-file-system'
 import { compareBytes, compareInternalKeys, TAG_BYTES } from '../engine/internal-key'
 import { Block, BlockIterator } from '../engine/table/block'
 import { BloomFilterPolicy } from '../engine/table/bloom'
-import { FILTER_META_KEY, FilterBlockReader } from '../engine/table/filter-block'
+import { FILTER_META_KEY } from '../engine/table/bloom'
+import { FilterBlockReader } from '../engine/table/filter-block'
 import { BlockHandle, FOOTER_SIZE, type Footer, readBlock, readFooter } from '../engine/table/format'
 
 export const COMPRESSION_NAMES = ['none', 'snappy', 'zstd']

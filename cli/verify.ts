@@ -7,9 +7,9 @@ import fs = require('node:fs')
 import path = require('node:path')
 import { compareInternalKeys, TAG_BYTES, ValueType } from '../engine/internal-key'
 import { BlockIterator } from '../engine/table/block'
-import { FileType, logFileName, parseFileName } from '../engine/version/filename'
+import { FileType, logFileName, parseFileName } from '../engine/filename'
 import type { FileMetaData } from '../engine/version/version-edit'
-import { BatchReader } from '../engine/write-batch'
+import { BatchReader } from '../engine/db/write-batch'
 import { type ByteFormat, formatBytes } from './byte-format'
 import { type Command, JSON_OPTION, type ParsedArgs } from './command'
 import { type DbState, fileSize, listDir, readDbState, readWholeFile } from './db-state'

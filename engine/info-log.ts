@@ -17,7 +17,7 @@
 // created or written is given up silently (LevelDB: "No place suitable for logging").
 import { threadId } from 'node:worker_threads'
 import type { FileSystem, WritableFile } from './fs/file-system'
-import { infoLogFileName, oldInfoLogFileName } from './version/filename'
+import { infoLogFileName, oldInfoLogFileName } from './filename'
 
 /** One line of the info log, stamped where and when it happened (crosses postMessage as plain data). */
 export interface InfoLine {

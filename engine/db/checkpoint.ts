@@ -22,15 +22,15 @@
 // The caller pins what is read: the version (so that no concurrent compaction deletes a table before it is
 // linked) and the memtables' iterators, all taken in one synchronous step at the call.
 import path = require('node:path')
-import { buildTable, buildTableOptions } from '../compaction/build-table'
+import { buildTable, buildTableOptions } from '../table/build-table'
 import { fromFsError, invalidArgument, systemErrorCode } from '../errors'
 import type { FileSystem } from '../fs/file-system'
 import { AsOfIterator } from '../iterators/as-of-iterator'
-import type { InternalIterator } from '../iterators/internal-iterator'
+import type { InternalIterator } from '../internal-iterator'
 import { MergingIterator } from '../iterators/merging-iterator'
 import type { DbOptions } from '../options'
 import { eventLoopBudget } from '../util/event-loop-budget'
-import { currentFileName, descriptorFileName, sstTableFileName, tableFileName, tempFileName } from '../version/filename'
+import { currentFileName, descriptorFileName, sstTableFileName, tableFileName, tempFileName } from '../filename'
 import type { Version } from '../version/version'
 import { NUM_LEVELS, VersionEdit } from '../version/version-edit'
 import { COMPARATOR_NAME, installNewManifest } from '../version/version-set'

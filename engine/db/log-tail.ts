@@ -14,7 +14,7 @@ import { LogReader } from '../log/reader'
 import { readTailBytes } from '../log/tail-bytes'
 import { MemTable, memTableCapacity } from '../memtable/memtable'
 import { eventLoopBudget } from '../util/event-loop-budget'
-import { BatchReader, insertBatch } from '../write-batch'
+import { BatchReader, insertBatch } from './write-batch'
 import { batchProblem } from './replay'
 
 export class LogTail {

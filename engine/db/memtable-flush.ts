@@ -1,8 +1,8 @@
 // Writing a sealed memtable as a level-0 table (LevelDB's WriteLevel0Table), for the Db's flushes and for
 // recovery alike: on the flush worker, which sees the memtable's arena without a copy, or on this thread
 // when the file system cannot be rebuilt in a worker (the fault-injection tests' flushInline).
-import { BackgroundWorker, resultError } from '../compaction/background'
-import { buildTable, buildTableOptions } from '../compaction/build-table'
+import { BackgroundWorker, resultError } from '../background/background'
+import { buildTable, buildTableOptions } from '../table/build-table'
 import type { InfoLog } from '../info-log'
 import type { MemTable } from '../memtable/memtable'
 import type { FileSystemDescription } from '../fs/file-system'

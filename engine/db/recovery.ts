@@ -16,7 +16,7 @@
 // table fail the open either way, as in LevelDB 1.23.
 // A failed recovery removes only what it created, so the directory is as it was (unless the MANIFEST
 // change already took effect, when what it names must stay).
-import type { BackgroundWorker } from '../compaction/background'
+import type { BackgroundWorker } from '../background/background'
 import { corruption, type EngineError, fromFsError, invalidArgument } from '../errors'
 import type { WritableFile } from '../fs/file-system'
 import type { InfoLog } from '../info-log'
@@ -26,7 +26,7 @@ import type { DbOptions } from '../options'
 import type { Block } from '../table/block'
 import { TableCache } from '../table/table-cache'
 import { LruCache } from '../util/lru-cache'
-import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../version/filename'
+import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../filename'
 import { VersionEdit } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
 import { workerFileSystem } from './memtable-flush'

@@ -10,7 +10,7 @@
 // reader reports damaged bytes and reads on past them, and a record that is not a whole, well-formed batch
 // following the last one applied is reported and skipped whole, never half-applied (repair, and the
 // lenient open: paranoidChecks false).
-import type { BackgroundWorker } from '../compaction/background'
+import type { BackgroundWorker } from '../background/background'
 import { corruption, EngineError, fromFsError } from '../errors'
 import type { InfoLog } from '../info-log'
 import { MAX_SEQUENCE } from '../internal-key'
@@ -18,9 +18,9 @@ import { LogReader, type LogReporter } from '../log/reader'
 import { MemTable, memTableCapacity } from '../memtable/memtable'
 import type { DbOptions } from '../options'
 import { eventLoopBudget } from '../util/event-loop-budget'
-import { tableFileName } from '../version/filename'
+import { tableFileName } from '../filename'
 import type { FileMetaData } from '../version/version-edit'
-import { BATCH_HEADER, BatchReader } from '../write-batch'
+import { BATCH_HEADER, BatchReader } from './write-batch'
 import { writeMemTable } from './memtable-flush'
 
 /** What a lenient replay is told it skipped. */

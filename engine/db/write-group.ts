@@ -5,7 +5,7 @@
 // Each promise is created only when a writer asks for it, so every promise that can reject has
 // someone awaiting it (no unhandled rejections, no promise per group that nobody reads).
 
-import type { WriteBatch } from '../write-batch'
+import type { WriteBatch } from './write-batch'
 
 interface Deferred {
   promise: Promise<void>

@@ -4,7 +4,7 @@
 // iterator, engine/iterators/db-iterator.ts, also resolves each user key to its visible value; this one keeps
 // the internal entries, since tombstones must go on shadowing older tables.)
 import { tagSequence } from '../internal-key'
-import type { InternalIterator } from './internal-iterator'
+import type { InternalIterator } from '../internal-iterator'
 
 export class AsOfIterator implements InternalIterator {
   readonly #inner: InternalIterator

@@ -6,7 +6,7 @@
 // the current key, whose key and value are then copied into saved buffers (reused, grown as needed).
 import { compareBytes, putTag, tagSequence, ValueType, VALUE_TYPE_FOR_SEEK } from '../internal-key'
 import { copyBytes } from '../util/copy-bytes'
-import type { InternalIterator } from './internal-iterator'
+import type { InternalIterator } from '../internal-iterator'
 
 const enum Direction { Forward, Reverse }
 

@@ -14,7 +14,7 @@
 // Switching direction re-establishes the invariant for every other child (a seek each) before the
 // current child moves; this costs one seek per child, as in LevelDB.
 import { compareInternalKeys } from '../internal-key'
-import type { InternalIterator } from './internal-iterator'
+import type { InternalIterator } from '../internal-iterator'
 
 const enum Direction { Forward, Reverse }
 

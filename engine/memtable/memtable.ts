@@ -15,7 +15,7 @@
 import { compareBytes, putTag, ValueType, VALUE_TYPE_FOR_SEEK } from '../internal-key'
 import { getFixed32 } from '../util/coding'
 import { copyBytes } from '../util/copy-bytes'
-import type { InternalIterator } from '../iterators/internal-iterator'
+import type { InternalIterator } from '../internal-iterator'
 import { Arena } from './arena'
 import { hashKey, KeyIndex } from './key-index'
 

@@ -8,7 +8,7 @@
 // LEVEL_CORRUPTION naming the file and the block's offset. (LevelDB turns some of these into a silent
 // end of iteration; a damaged block must never look like a shorter one.)
 import { corruption } from '../errors'
-import type { InternalIterator } from '../iterators/internal-iterator'
+import type { InternalIterator } from '../internal-iterator'
 import { getFixed32 } from '../util/coding'
 import { copyBytes } from '../util/copy-bytes'
 import { ownedBytes } from './block-memory'

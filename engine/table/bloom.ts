@@ -7,9 +7,11 @@
 // filter shorter than 2 bytes as "no match".
 // The bits must be exactly LevelDB's: a wrong filter under this name makes LevelDB miss keys that exist.
 import { hash } from '../util/hash'
-import type { FilterPolicy } from './filter-block'
+import type { FilterPolicy } from './filter-policy'
 
 export const BLOOM_FILTER_NAME = 'leveldb.BuiltinBloomFilter2'
+/** The metaindex key that names the filter block of LevelDB's built-in bloom policy. */
+export const FILTER_META_KEY = 'filter.' + BLOOM_FILTER_NAME
 const BLOOM_SEED = 0xbc9f1d34
 
 /** The hash every probe sequence starts from. */

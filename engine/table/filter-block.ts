@@ -9,26 +9,7 @@
 // The keys are USER keys (the internal key minus its 8-byte tag, as LevelDB's InternalFilterPolicy
 // strips them), in table order, duplicates kept; TableBuilder strips the tags before addKey().
 import { putFixed32, getFixed32 } from '../util/coding'
-import { BLOOM_FILTER_NAME } from './bloom'
-
-/** The metaindex key that names the filter block of LevelDB's built-in bloom policy. */
-export const FILTER_META_KEY = 'filter.' + BLOOM_FILTER_NAME
-
-/**
- * A filter policy (LevelDB's FilterPolicy), split so that a builder keeps one number per key instead
- * of the key: keyHash() summarises a key when it is added, the filter is built from the summaries, and
- * a lookup summarises its key the same way. BloomFilterPolicy is the one tables use.
- */
-export interface FilterPolicy {
-  /** Stored in the metaindex as "filter." + name; a reader ignores filters under other names. */
-  readonly name: string
-  keyHash (key: Uint8Array, off: number, len: number): number
-  /** Bytes of the filter for n keys. */
-  filterSize (n: number): number
-  /** Writes the filter for hashes[0, n) at dst[off, off + filterSize(n)) (zeroed); returns the end. */
-  createFilterFromHashes (hashes: Uint32Array, n: number, dst: Uint8Array, off: number): number
-  hashMayMatch (keyHash: number, filter: Uint8Array, fOff: number, fLen: number): boolean
-}
+import type { FilterPolicy } from './filter-policy'
 
 export const FILTER_BASE_LG = 11
 const FILTER_BASE = 1 << FILTER_BASE_LG

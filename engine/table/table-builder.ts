@@ -21,9 +21,9 @@ import { compareInternalKeys, TAG_BYTES } from '../internal-key'
 import { internalShortestSeparator, internalShortSuccessor } from '../key-shortening'
 import type { Compression } from '../options'
 import { BlockBuilder } from './block-builder'
-import { BloomFilterPolicy } from './bloom'
 import { checkCompressionSupported, compressBlock, CompressionType, DEFAULT_ZSTD_LEVEL } from './compression'
-import { FILTER_META_KEY, FilterBlockBuilder } from './filter-block'
+import { BloomFilterPolicy, FILTER_META_KEY } from './bloom'
+import { FilterBlockBuilder } from './filter-block'
 import { BLOCK_TRAILER_SIZE, BlockHandle, Footer, MAX_BLOCK_HANDLE_LENGTH, putBlockTrailer } from './format'
 
 export interface TableBuilderOptions {

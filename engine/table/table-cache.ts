@@ -15,10 +15,10 @@
 // Single-threaded: everything runs on the calling thread.
 import { corruption, EngineError, fromFsError } from '../errors'
 import type { FileSystem, RandomAccessFile } from '../fs/file-system'
-import type { InternalIterator } from '../iterators/internal-iterator'
+import type { InternalIterator } from '../internal-iterator'
 import type { LruCache } from '../util/lru-cache'
 import { RecencyList, type RecencyLinks } from '../util/recency-list'
-import { sstTableFileName, tableFileName } from '../version/filename'
+import { sstTableFileName, tableFileName } from '../filename'
 import type { Block } from './block'
 import { Table, type TableEntry, type TableStats } from './table'
 

@@ -13,12 +13,12 @@
 // reports a damaged one instead of failing, so that it costs only its own entries.
 import { asError, corruption, isDamage } from '../errors'
 import type { RandomAccessFile } from '../fs/file-system'
-import type { InternalIterator } from '../iterators/internal-iterator'
+import type { InternalIterator } from '../internal-iterator'
 import { compareBytes, compareInternalKeys, TAG_BYTES } from '../internal-key'
 import { Block, BlockIterator } from './block'
 import { ownedBytes } from './block-memory'
-import { BloomFilterPolicy } from './bloom'
-import { FILTER_META_KEY, FilterBlockReader } from './filter-block'
+import { BloomFilterPolicy, FILTER_META_KEY } from './bloom'
+import { FilterBlockReader } from './filter-block'
 import { BlockHandle, checkBlockHandle, decodeBlock, FOOTER_SIZE, readBlock, readFooter } from './format'
 import { ReadAhead } from './read-ahead'
 

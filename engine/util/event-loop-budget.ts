@@ -8,7 +8,7 @@
 // setImmediate hop, once every SLICE_MS.
 //
 // One budget per thread (the event loop is the thread's, so every database in it shares it): the one piece
-// of process-wide state (the lock keeps none: engine/lock.ts). Worker threads never use it.
+// of process-wide state (the lock keeps none: engine/fs/lock.ts). Worker threads never use it.
 import { performance } from 'node:perf_hooks'
 
 /** Milliseconds of main-thread work between macrotask turns. */

@@ -5,7 +5,7 @@
 import path = require('node:path')
 import { fromFsError } from '../errors'
 import type { FileSystem } from '../fs/file-system'
-import { currentFileName, descriptorFileName, tempFileName } from './filename'
+import { currentFileName, descriptorFileName, tempFileName } from '../filename'
 
 /**
  * Points CURRENT at MANIFEST-<manifestNumber>. A failure before the rename removes the temp file and

@@ -8,7 +8,7 @@
 //
 // Crash safety. The database on disk is what CURRENT's MANIFEST says plus the logs it says to replay.
 // Files are made durable in this order ("sync" is fdatasync for a file, fsync for the directory):
-//   1. A new table (a flush: compaction/build-table.ts; a compaction: run-compaction.ts; recovery and
+//   1. A new table (a flush: table/build-table.ts; a compaction: run-compaction.ts; recovery and
 //      repair alike) is written, synced and closed before it is reported. Until an edit names it, a crash
 //      leaves only a file no version names, which the next open deletes or overwrites.
 //   2. A new log (recovery.ts at every open, db.ts #switchMemtable at a switch) takes no write until its
@@ -47,7 +47,7 @@ import { readTailBytes } from '../log/tail-bytes'
 import { LogWriter } from '../log/writer'
 import type { TableCache } from '../table/table-cache'
 import { setCurrentFile } from './current-file'
-import { currentFileName, descriptorFileName } from './filename'
+import { currentFileName, descriptorFileName } from '../filename'
 import { Version, VersionBuilder } from './version'
 import { NUM_LEVELS, VersionEdit } from './version-edit'
 

@@ -19,12 +19,12 @@ import { corruption } from '../errors'
 import {
   compareBytes, compareInternalKeys, putTag, TAG_BYTES, VALUE_TYPE_FOR_SEEK, ValueType
 } from '../internal-key'
-import type { InternalIterator } from '../iterators/internal-iterator'
-import { findFile, LevelIterator } from '../iterators/level-iterator'
+import type { InternalIterator } from '../internal-iterator'
+import { findFile, LevelIterator } from './level-iterator'
 import { LookupResult } from '../memtable/memtable'
 import { TableEntry } from '../table/table'
 import type { TableCache } from '../table/table-cache'
-import { tableFileName } from './filename'
+import { tableFileName } from '../filename'
 import { NUM_LEVELS, type FileMetaData, type VersionEdit } from './version-edit'
 
 /** Deepest level a flushed memtable may be placed in (LevelDB config::kMaxMemCompactLevel). */

@@ -10,7 +10,7 @@ import path = require('node:path')
 const root = path.resolve(__dirname, '..', '..', '..')
 
 /** The product files whose comments are checked: what ships, and the benchmark. */
-const PRODUCT_DIRS = ['engine', 'iterator', 'cli', 'bench']
+const PRODUCT_DIRS = ['engine', 'adapter', 'cli', 'bench']
 const PRODUCT_FILES = ['index.ts', 'options.ts']
 
 /** A cited Markdown document, with an optional section in quotes after it: docs/format.md, "Footer". */

@@ -1,12 +1,12 @@
-// The background worker's handle (engine/compaction/background.ts): every job's promise settles, whatever
+// The background worker's handle (engine/background/background.ts): every job's promise settles, whatever
 // the thread does (answers, fails, exits with the job in hand, exits while idle, is closed under it), and a
 // job that found no descriptor is retried while the shortage lasts, and only then. The thread is a scripted
 // stand-in (test/fixtures/scripted-worker.ts) told by each job what to do.
 import test from 'tape'
 import path = require('node:path')
-import { BackgroundWorker } from '../../engine/compaction/background'
-import { buildTableOptions } from '../../engine/compaction/build-table'
-import type { JobResult } from '../../engine/compaction/job'
+import { BackgroundWorker } from '../../engine/background/background'
+import { buildTableOptions } from '../../engine/table/build-table'
+import type { JobResult } from '../../engine/background/job'
 import { MemTable, memTableCapacity } from '../../engine/memtable/memtable'
 import { sanitizeOptions } from '../../engine/options'
 

@@ -3,7 +3,8 @@
 import test from 'tape'
 import { hash } from '../../engine/util/hash'
 import { BloomFilterPolicy } from '../../engine/table/bloom'
-import { FilterBlockBuilder, FilterBlockReader, type FilterPolicy } from '../../engine/table/filter-block'
+import { FilterBlockBuilder, FilterBlockReader } from '../../engine/table/filter-block'
+import type { FilterPolicy } from '../../engine/table/filter-policy'
 import { getFixed32, putFixed32 } from '../../engine/util/coding'
 
 class TestHashFilter implements FilterPolicy {

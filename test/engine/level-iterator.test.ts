@@ -1,11 +1,11 @@
-// engine/iterators/level-iterator: the files of one level, walked as one sorted stream in both
+// engine/version/level-iterator: the files of one level, walked as one sorted stream in both
 // directions with seeks, against a model array of every entry; tables open only when reached.
 import fs = require('node:fs')
 import test from 'tape'
 import { compareInternalKeys, MAX_SEQUENCE, ValueType } from '../../engine/internal-key'
-import { findFile, LevelIterator } from '../../engine/iterators/level-iterator'
+import { findFile, LevelIterator } from '../../engine/version/level-iterator'
 import { TableCache } from '../../engine/table/table-cache'
-import { tableFileName } from '../../engine/version/filename'
+import { tableFileName } from '../../engine/filename'
 import type { FileMetaData } from '../../engine/version/version-edit'
 import { compareEntries, CountingFileSystem, type Entry, ikey, removeDir, tempDir, writeTable } from './helpers/table-files'
 import { Random } from './helpers/random'

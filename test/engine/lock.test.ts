@@ -6,7 +6,7 @@ import { once } from 'node:events'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { Worker } from 'node:worker_threads'
 import { ClassicLevel } from 'classic-level'
-import { acquireLock, parseProcLocks, splitDevice, type DbLock } from '../../engine/lock'
+import { acquireLock, parseProcLocks, splitDevice, type DbLock } from '../../engine/fs/lock'
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 
 // Compiled next to this file's directory in whichever output dir the tests were built to (dist/, dist-lock/).

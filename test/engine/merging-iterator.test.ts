@@ -5,7 +5,7 @@
 // memtables against "newest visible version as of a snapshot".
 import test from 'tape'
 import { ValueType } from '../../engine/internal-key'
-import type { InternalIterator } from '../../engine/iterators/internal-iterator'
+import type { InternalIterator } from '../../engine/internal-iterator'
 import { DbIterator } from '../../engine/iterators/db-iterator'
 import { MergingIterator } from '../../engine/iterators/merging-iterator'
 import { MemTable } from '../../engine/memtable/memtable'

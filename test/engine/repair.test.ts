@@ -1,4 +1,4 @@
-// repairDb (engine/repair.ts; reference §13): a database whose MANIFEST and CURRENT are gone, whose log or
+// repairDb (engine/db/repair.ts; reference §13): a database whose MANIFEST and CURRENT are gone, whose log or
 // tables are damaged, is rebuilt from what can still be read, and opens in rough-level and classic-level.
 import test from 'tape'
 import fs = require('node:fs')
@@ -8,12 +8,12 @@ import { ClassicLevel } from 'classic-level'
 import { Db } from '../../engine/db/db'
 import { LogReader } from '../../engine/log/reader'
 import { BLOCK_SIZE } from '../../engine/log/format'
-import { repairDb } from '../../engine/repair'
+import { repairDb } from '../../engine/db/repair'
 import { Block, BlockIterator } from '../../engine/table/block'
 import { BlockHandle, FOOTER_SIZE, readBlock, readFooter } from '../../engine/table/format'
 import { compareInternalKeys, TAG_BYTES } from '../../engine/internal-key'
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
-import { BatchReader } from '../../engine/write-batch'
+import { BatchReader } from '../../engine/db/write-batch'
 import { CrashFileSystem } from './helpers/crash-file-system'
 
 const root = fs.mkdtempSync(path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), 'rough-repair-'))

@@ -5,14 +5,14 @@
 import test from 'tape'
 import fs = require('node:fs')
 import path = require('node:path')
-import { BackgroundWorker } from '../../engine/compaction/background'
+import { BackgroundWorker } from '../../engine/background/background'
 import { type Level0Output, replayLog, type ReplayReporter } from '../../engine/db/replay'
 import { InfoLog } from '../../engine/info-log'
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { ValueType } from '../../engine/internal-key'
 import { sanitizeOptions } from '../../engine/options'
 import { Table } from '../../engine/table/table'
-import { tableFileName } from '../../engine/version/filename'
+import { tableFileName } from '../../engine/filename'
 import type { FileMetaData } from '../../engine/version/version-edit'
 import { fixed32, fixed64, hex, lp } from './helpers/bytes'
 import { BLOCK, frameLog, HEADER } from './helpers/log-model'

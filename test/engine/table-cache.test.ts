@@ -3,12 +3,12 @@
 import fs = require('node:fs')
 import test from 'tape'
 import { ValueType } from '../../engine/internal-key'
-import type { InternalIterator } from '../../engine/iterators/internal-iterator'
+import type { InternalIterator } from '../../engine/internal-iterator'
 import type { Block } from '../../engine/table/block'
 import { TableEntry } from '../../engine/table/table'
 import { TableCache } from '../../engine/table/table-cache'
 import { LruCache } from '../../engine/util/lru-cache'
-import { sstTableFileName, tableFileName } from '../../engine/version/filename'
+import { sstTableFileName, tableFileName } from '../../engine/filename'
 import type { FileMetaData } from '../../engine/version/version-edit'
 import { CountingFileSystem, type Entry, ikey, removeDir, tempDir, writeTable } from './helpers/table-files'
 

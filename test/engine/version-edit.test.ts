@@ -8,7 +8,7 @@ import { VersionEdit, type FileMetaData } from '../../engine/version/version-edi
 import {
   FileType, currentFileName, descriptorFileName, lockFileName, logFileName, parseFileName, sstTableFileName,
   tableFileName, tempFileName
-} from '../../engine/version/filename'
+} from '../../engine/filename'
 import { fromHex, hex, internalKey, lp, varint } from './helpers/bytes'
 import { MemoryWritableFile } from './helpers/memory-file'
 import { Random } from './helpers/random'

@@ -1,10 +1,10 @@
-// engine/write-batch: the encoding against reference §6 / §14.1 and an independent encoder written
+// engine/db/write-batch: the encoding against reference §6 / §14.1 and an independent encoder written
 // here with Buffer and BigInt (helpers/bytes.ts); BatchReader against the same bytes and against
 // damaged input (LEVEL_CORRUPTION, never another kind of error).
 import test from 'tape'
 import { HEADER_SIZE } from '../../engine/log/format'
 import { MemTable } from '../../engine/memtable/memtable'
-import { BATCH_HEADER, BatchReader, insertBatch, WriteBatch, type Bytes } from '../../engine/write-batch'
+import { BATCH_HEADER, BatchReader, insertBatch, WriteBatch, type Bytes } from '../../engine/db/write-batch'
 import { fixed32, fixed64, fromHex, hex, internalKey, lp } from './helpers/bytes'
 import { Random } from './helpers/random'
 

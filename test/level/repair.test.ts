@@ -1,6 +1,6 @@
 // RoughLevel.repair as classic-level's repair-test uses it: argument validation, a missing directory,
-// and a database whose MANIFEST is lost comes back with every entry (engine/repair is tested in depth in
-// test/engine/repair.test.ts).
+// and a database whose MANIFEST is lost comes back with every entry (engine/db/repair is tested in depth in
+// test/engine/db/repair.test.ts).
 import test from 'tape'
 import fs = require('node:fs')
 import os = require('node:os')

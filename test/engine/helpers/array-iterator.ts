@@ -6,7 +6,7 @@
 // the current key and value are copied into per-iterator scratch buffers that are overwritten on
 // every move (poisoned when invalid), so a view kept across a move of this iterator reads garbage;
 // next()/prev() when not valid and any move after close() throw.
-import type { InternalIterator } from '../../../engine/iterators/internal-iterator'
+import type { InternalIterator } from '../../../engine/internal-iterator'
 
 export interface ArrayEntry { key: Buffer, value: Buffer }
 

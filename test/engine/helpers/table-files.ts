@@ -7,7 +7,7 @@ import type { RandomAccessFile } from '../../../engine/fs/file-system'
 import { PosixFileSystem } from '../../../engine/fs/posix-file-system'
 import { compareInternalKeys, putTag, ValueType } from '../../../engine/internal-key'
 import { TableBuilder, type TableBuilderOptions } from '../../../engine/table/table-builder'
-import { tableFileName } from '../../../engine/version/filename'
+import { tableFileName } from '../../../engine/filename'
 import type { FileMetaData } from '../../../engine/version/version-edit'
 
 export type Entry = [Buffer, Buffer]

@@ -8,8 +8,8 @@
 // Version gives each level-0 file its iterator: opening (and its errors) waits for the first move.
 import type { TableCache } from '../table/table-cache'
 import { compareInternalKeys } from '../internal-key'
-import type { FileMetaData } from '../version/version-edit'
-import type { InternalIterator } from './internal-iterator'
+import type { FileMetaData } from './version-edit'
+import type { InternalIterator } from '../internal-iterator'
 
 const EMPTY = new Uint8Array(0)
 

@@ -7,10 +7,10 @@ import { fileSystemFrom } from '../fs/posix-file-system'
 import { infoLine, type InfoLine } from '../info-log'
 import { MemTable } from '../memtable/memtable'
 import { TableCache } from '../table/table-cache'
-import { buildTable } from './build-table'
-import { Compaction } from './compaction'
+import { buildTable } from '../table/build-table'
+import { Compaction } from '../compaction/compaction'
 import type { Job, JobResult } from './job'
-import { runCompaction } from './run-compaction'
+import { runCompaction } from '../compaction/run-compaction'
 
 /**
  * Tables a compaction reads are read once and then deleted: a small cache, closed after each job. It
@@ -19,7 +19,7 @@ import { runCompaction } from './run-compaction'
 const COMPACTION_TABLE_CACHE = 64
 
 const port = parentPort
-if (port === null) throw new Error('engine/compaction/worker must run in a worker thread')
+if (port === null) throw new Error('engine/background/worker must run in a worker thread')
 
 port.on('message', (job: Job) => {
   let result: JobResult

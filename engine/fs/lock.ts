@@ -39,8 +39,8 @@ import net = require('node:net')
 import os = require('node:os')
 import path = require('node:path')
 import nodeFs = require('node:fs')
-import type { FileSystem } from './fs/file-system'
-import { fromFsError, locked } from './errors'
+import type { FileSystem } from './file-system'
+import { fromFsError, locked } from '../errors'
 
 /** Held from acquireLock until release(). */
 export interface DbLock {

@@ -5,10 +5,10 @@
 // Every entry is kept: snapshots may still read any version, and dropping shadowed entries is
 // compaction's job. The file is fsynced before it is reported, because the MANIFEST will name it.
 import type { FileSystem } from '../fs/file-system'
-import type { InternalIterator } from '../iterators/internal-iterator'
+import type { InternalIterator } from '../internal-iterator'
 import type { Compression, DbOptions } from '../options'
-import { TableBuilder } from '../table/table-builder'
-import { tableFileName } from '../version/filename'
+import { TableBuilder } from './table-builder'
+import { tableFileName } from '../filename'
 import type { FileMetaData } from '../version/version-edit'
 
 export interface BuildTableOptions {

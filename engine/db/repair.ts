@@ -27,24 +27,24 @@
 // false despite its comment), tables with checksums on; the new MANIFEST takes a fresh number instead of
 // overwriting MANIFEST-000001; nothing already in lost/ is overwritten; the MANIFEST is fsynced.
 import path = require('node:path')
-import { BackgroundWorker } from './compaction/background'
-import { buildTableOptions, type BuildTableOptions } from './compaction/build-table'
-import { replayLog } from './db/replay'
-import { fromFsError, ioError, isDamage } from './errors'
-import { InfoLog } from './info-log'
-import type { FileSystem, RandomAccessFile } from './fs/file-system'
-import { compareInternalKeys, TAG_BYTES, tagSequence, tagType, ValueType } from './internal-key'
-import { acquireLock } from './lock'
-import { sanitizeOptions, type DbOptions, type DbOptionsInput } from './options'
-import type { BlockHandle } from './table/format'
-import { Table, type TableWalker } from './table/table'
-import { TableBuilder } from './table/table-builder'
+import { BackgroundWorker } from '../background/background'
+import { buildTableOptions, type BuildTableOptions } from '../table/build-table'
+import { replayLog } from './replay'
+import { fromFsError, ioError, isDamage } from '../errors'
+import { InfoLog } from '../info-log'
+import type { FileSystem, RandomAccessFile } from '../fs/file-system'
+import { compareInternalKeys, TAG_BYTES, tagSequence, tagType, ValueType } from '../internal-key'
+import { acquireLock } from '../fs/lock'
+import { sanitizeOptions, type DbOptions, type DbOptionsInput } from '../options'
+import type { BlockHandle } from '../table/format'
+import { Table, type TableWalker } from '../table/table'
+import { TableBuilder } from '../table/table-builder'
 import {
   descriptorFileName, FileType, logFileName, parseFileName, sstTableFileName, tableFileName
-} from './version/filename'
-import { VersionEdit, type FileMetaData } from './version/version-edit'
-import { COMPARATOR_NAME, installNewManifest } from './version/version-set'
-import { eventLoopBudget } from './util/event-loop-budget'
+} from '../filename'
+import { VersionEdit, type FileMetaData } from '../version/version-edit'
+import { COMPARATOR_NAME, installNewManifest } from '../version/version-set'
+import { eventLoopBudget } from '../util/event-loop-budget'
 
 /** What happened to one log. */
 export interface RepairedLog {

@@ -4,9 +4,9 @@ import type { FileSystemDescription } from '../fs/file-system'
 import type { InfoLine } from '../info-log'
 import type { MemTableShape } from '../memtable/memtable'
 import type { FileMetaData } from '../version/version-edit'
-import type { BuildTableOptions } from './build-table'
-import type { CompactionSpec } from './compaction'
-import type { CompactionOutputOptions } from './run-compaction'
+import type { BuildTableOptions } from '../table/build-table'
+import type { CompactionSpec } from '../compaction/compaction'
+import type { CompactionOutputOptions } from '../compaction/run-compaction'
 
 /** Write a sealed memtable as table `fileNumber`. */
 export interface FlushJob {

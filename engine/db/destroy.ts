@@ -1,11 +1,11 @@
 // DestroyDB (LevelDB db/db_impl.cc): deletes a database's files and, if nothing else is left, its
 // directory. Only names LevelDB recognises are touched (so a directory that merely holds a database keeps
 // everything else), and only under the database's lock (an open database is never destroyed).
-import { fromFsError } from './errors'
-import type { FileSystem } from './fs/file-system'
-import { PosixFileSystem } from './fs/posix-file-system'
-import { acquireLock } from './lock'
-import { FileType, lockFileName, parseFileName } from './version/filename'
+import { fromFsError } from '../errors'
+import type { FileSystem } from '../fs/file-system'
+import { PosixFileSystem } from '../fs/posix-file-system'
+import { acquireLock } from '../fs/lock'
+import { FileType, lockFileName, parseFileName } from '../filename'
 
 /** Resolves when done; a missing directory counts as destroyed. Rejects with LEVEL_LOCKED if the database is open. */
 export async function destroyDb (dir: string, fs: FileSystem = new PosixFileSystem()): Promise<void> {

@@ -3,10 +3,10 @@
 //   record := 0x01 lp(key) lp(value)   (put)  |  0x00 lp(key)   (delete)
 // The buffer keeps HEADER_SIZE bytes of headroom before the batch so that the log writer can put the
 // record header in place and write a whole commit group with one syscall, without copying it.
-import { ValueType } from './internal-key'
-import { HEADER_SIZE } from './log/format'
-import type { MemTable } from './memtable/memtable'
-import { ByteReader, putFixed32, putFixed64, putVarint32 } from './util/coding'
+import { ValueType } from '../internal-key'
+import { HEADER_SIZE } from '../log/format'
+import type { MemTable } from '../memtable/memtable'
+import { ByteReader, putFixed32, putFixed64, putVarint32 } from '../util/coding'
 
 /** Batch header: fixed64 sequence, fixed32 count. */
 export const BATCH_HEADER = 12
