@@ -93,75 +93,33 @@ export interface IteratorBounds {
 }
 
 export class Db {
+  // The Db's state, grouped by who may change it. Everything runs on the main thread; "owner" means the only
+  // methods that assign the field (or, for a collection, add to and remove from it). The constructor and the
+  // static opens (open, #recover, #openReadOnly) set initial values before anyone else sees the Db.
+
+  // --- fixed at open: never reassigned (VersionSet, the caches and the workers change only themselves) --------
   readonly dir: string
   readonly options: DbOptions
   readonly fs: FileSystem
+  /** The MANIFEST and the live versions: edited by #installFlush, #startCompaction's install and compactRange. */
   readonly #versions: VersionSet
   readonly #tableCache: TableCache
   readonly #blockCache: LruCache<Block> | undefined
   /** Undefined when read-only. */
   readonly #lock: DbLock | undefined
-  #mem: MemTable
-  /** The memtable being flushed, if any: still read until its table is installed. */
-  #imm: MemTable | undefined
-  /**
-   * A flushed memtable's arena, kept for the next memtable: the flush worker's view of it would keep a
-   * fresh SharedArrayBuffer per flush alive until that worker happens to collect garbage.
-   */
-  #spareArena: Arena | undefined
-  /** Memtables older than #imm, newest first: what a read-only database read from the live logs (its current view's). */
-  #replayed: readonly MemTable[]
-  /** A read-only database's state and catch-up (engine/db/read-only.ts); undefined when writable. */
-  readonly #follower: Follower | undefined
-  /** The refresh running, if any: the next one starts after it. */
-  #refreshing: Promise<boolean> | undefined
-  #refreshTimer: NodeJS.Timeout | undefined
-  /** Undefined when read-only (#currentLog). */
-  #log: OpenLog | undefined
-  /** Times a read-only open started again because the writer deleted a file it needed. */
-  get openRetries (): number {
-    return this.#follower?.openRetries ?? 0
-  }
-  /**
-   * Logs switched away from and still open: their memtable's flush is not installed yet, or an fdatasync of
-   * them is in flight. Closed by #installFlush (their writes are then in a synced table) or after that sync.
-   */
-  readonly #retiredLogs = new Set<WritableFile>()
-  /** The current log holds writes no fdatasync has covered: set by each commit, cleared when a sync begins. */
-  #logUnsynced = false
-  /**
-   * After a switch: the retired log's fdatasync and the directory's fsync (the new log's name), both on the
-   * thread pool. Nothing is written to the new log until they are done, so that no write in it can reach
-   * the disk before every write in the old one: after any crash the database is a prefix of its writes, and
-   * a sync write acknowledged makes every earlier write durable. Set by #switchMemtable, cleared when done.
-   */
-  #switchSync: Promise<void> | undefined
-  /** Files fdatasyncs are running on, and how many: #installFlush leaves them open. */
-  readonly #syncingFiles = new Map<WritableFile, number>()
   readonly #snapshots = new SnapshotList()
   /** Builds flushed tables. */
   readonly #background: BackgroundWorker
   /** Runs compactions: a thread of its own, so that a long compaction never delays a flush. */
   readonly #compactionWorker = new BackgroundWorker(() => this.fs.closeIdle?.())
-  /** Set to 1 by close(): a running compaction stops at its next check and removes its outputs. */
+  /** Set to 1 by close() only: a running compaction stops at its next check and removes its outputs. */
   readonly #cancel = new Int32Array(new SharedArrayBuffer(4))
-  #compacting: Promise<void> | undefined
-  /** Table numbers being written: not in any version yet, but not garbage either. */
-  readonly #pendingOutputs = new Set<number>()
-  #flushing: Promise<void> | undefined
-  /** The flush of the memtable recovery kept (#flushRecovered), settled or not; it never rejects. */
-  #recoveryFlush: Promise<void> | undefined
-  /** A flush's MANIFEST edit is being written: set and cleared by #installFlush. */
-  #installingFlush = false
-  /** A commit found the memtable full while a flush ran; the flush's end commits the group. */
-  #stalled = false
-  /** LevelDB's info log (engine/info-log.ts), and what was logged of the stall and slowdown going on. */
+  /** LevelDB's info log (engine/info-log.ts): set by #recover, closed by close(). */
   #info = InfoLog.disabled
-  #stallLogged: string | undefined
-  #slowdownLogged = false
-  /** What a lenient open skipped (the rough-level.recovery-skipped property). */
+  /** What a lenient open skipped (the rough-level.recovery-skipped property): set by #recover. */
   #recoverySkipped: readonly SkippedRecord[] = []
 
+  // --- the commit: owned by #join (adds groups) and #commit/#commitOne/#startCommit (one commit at a time) ----
   /**
    * Groups waiting for their commit, oldest first; the last one collects new writes until it holds
    * MAX_GROUP_BYTES. Set by #join, emptied by #commit (the only places that change it).
@@ -175,17 +133,85 @@ export class Db {
    * part of it. Set by #startCommit, cleared by #commitOne.
    */
   #inserting: { group: WriteGroup, reader: BatchReader, mem: MemTable, logging: boolean } | undefined
-  /** A committed group's batch, cleared, for the next group. */
+  /** A committed group's batch, cleared, for the next group: taken by #join, given back by #commitOne. */
   #spareBatch: WriteBatch | undefined = new WriteBatch(4096)
-  /** Groups written to the WAL whose sync writers wait for an fdatasync that has not begun yet. */
-  #syncWaiters: WriteGroup[] = []
-  #syncing: Promise<void> | undefined
-  #bgError: EngineError | undefined
-  #closed = false
+  readonly #commitTask = (): void => this.#commit()
+  /** #encodeKey's output (a read's internal lookup key); only it writes them. */
   #keyScratch = Buffer.allocUnsafe(256)
   #keyLen = 0
-  readonly #commitTask = (): void => this.#commit()
 
+  // --- memtables and logs: owned by #switchMemtable (a new pair) and #installFlush/#flushRecovered (#imm done) --
+  #mem: MemTable
+  /** The memtable being flushed, if any: still read until its table is installed. */
+  #imm: MemTable | undefined
+  /**
+   * A flushed memtable's arena, kept for the next memtable: the flush worker's view of it would keep a
+   * fresh SharedArrayBuffer per flush alive until that worker happens to collect garbage.
+   */
+  #spareArena: Arena | undefined
+  /** Undefined when read-only (#currentLog). */
+  #log: OpenLog | undefined
+  /**
+   * Logs switched away from and still open: their memtable's flush is not installed yet, or an fdatasync of
+   * them is in flight. Closed by #installFlush (their writes are then in a synced table) or after that sync.
+   */
+  readonly #retiredLogs = new Set<WritableFile>()
+
+  // --- durability: owned by the commit (#logUnsynced set), #syncLoop and #syncSwitch ------------------------
+  /** The current log holds writes no fdatasync has covered: set by each commit, cleared when a sync begins. */
+  #logUnsynced = false
+  /**
+   * After a switch: the retired log's fdatasync and the directory's fsync (the new log's name), both on the
+   * thread pool. Nothing is written to the new log until they are done, so that no write in it can reach
+   * the disk before every write in the old one: after any crash the database is a prefix of its writes, and
+   * a sync write acknowledged makes every earlier write durable. Set by #switchMemtable, cleared when done.
+   */
+  #switchSync: Promise<void> | undefined
+  /** Files fdatasyncs are running on, and how many: #installFlush leaves them open. */
+  readonly #syncingFiles = new Map<WritableFile, number>()
+  /** Groups written to the WAL whose sync writers wait for an fdatasync that has not begun yet (#syncLoop). */
+  #syncWaiters: WriteGroup[] = []
+  /** The sync loop running, if any: started by #commitOne, cleared by #syncLoop when no waiter is left. */
+  #syncing: Promise<void> | undefined
+
+  // --- background work: flushes (#flushImmutable, #installFlush), compactions (#startCompaction), stalls -----
+  /** Table numbers being written: not in any version yet, but not garbage either. */
+  readonly #pendingOutputs = new Set<number>()
+  /** The memtable flush running: set by #switchMemtable (and #flushRecovered), cleared when it ends. */
+  #flushing: Promise<void> | undefined
+  /** The flush of the memtable recovery kept (#flushRecovered), settled or not; it never rejects. */
+  #recoveryFlush: Promise<void> | undefined
+  /** A flush's MANIFEST edit is being written: set and cleared by #installFlush. */
+  #installingFlush = false
+  /** The compaction running: set and cleared by #startCompaction. */
+  #compacting: Promise<void> | undefined
+  /** A commit found the memtable full while a flush ran (#stall); the flush's end commits it (#resumeStalled). */
+  #stalled = false
+  /** What LOG was told of the stall and slowdown going on: #stall/#resumeStalled, #logSlowdown/#startCompaction. */
+  #stallLogged: string | undefined
+  #slowdownLogged = false
+
+  // --- read-only: owned by #openReadOnly and refresh() -----------------------------------------------------
+  /** A read-only database's state and catch-up (engine/db/read-only.ts); undefined when writable. */
+  readonly #follower: Follower | undefined
+  /** Memtables older than #imm, newest first: what a read-only database read from the live logs (its current view's). */
+  #replayed: readonly MemTable[]
+  /** The refresh running, if any: the next one starts after it. */
+  #refreshing: Promise<boolean> | undefined
+  /** refreshInterval's timer: set by #openReadOnly, cleared by close(). */
+  #refreshTimer: NodeJS.Timeout | undefined
+  /** Times a read-only open started again because the writer deleted a file it needed. */
+  get openRetries (): number {
+    return this.#follower?.openRetries ?? 0
+  }
+
+  // --- end states: each set once, by its one owner -----------------------------------------------------------
+  /** The first background failure: set by #backgroundError; every later write fails with it. */
+  #bgError: EngineError | undefined
+  /** Set by close(). */
+  #closed = false
+
+  // --- a read's result: set by get() (#memGet and the version's), read by the caller before its next call ---
   /** After get() returns true: the value is valueBuf[valueOff, valueOff + valueLen), until the next call. */
   valueBuf: Uint8Array = new Uint8Array(0)
   valueOff = 0
