@@ -25,7 +25,7 @@
 import { BackgroundWorker, resultError } from '../background/background'
 import { buildTableOptions } from '../table/build-table'
 import { Compaction, compactRange, pickCompaction } from '../compaction/compaction'
-import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
+import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../constants'
 import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
 import { asError, type EngineError, fromFsError, invalidArgument, ioError, notSupported, readOnly, systemErrorCode } from '../errors'
 import { BudgetedFileSystem } from '../fs/budgeted-file-system'
