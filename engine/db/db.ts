@@ -285,7 +285,7 @@ export class Db {
     db.#recoverySkipped = r.skipped
     info.start()
     if (r.kept !== undefined) db.#flushRecovered(r.kept)
-    void db.#removeObsoleteFiles()
+    await db.#removeObsoleteFiles()
     db.#maybeScheduleCompaction()
     return db
   }
