@@ -31,12 +31,32 @@
 //
 // Views in use stay readable: iterators and snapshots pin the view they started on (pin()), and reads at a
 // pinned view's sequence go to it (viewAt), since the writer's compactions may have dropped, in later views,
-// entries older than the newest one. Every table of a view in use is held open by the table cache (a pinning
-// iterator per table, with its descriptor: the table cache of a read-only database reads through the file
-// system itself, not the descriptor budget, which would close idle descriptors and reopen by name), so a
-// table the writer deletes stays readable to them (POSIX unlink), as RocksDB's secondary advises with
-// max_open_files = -1. The descriptors a follower holds are therefore the tables of the views in use.
+// entries older than the newest one. Every table of a view in use stays parsed in the table cache (a pinning
+// iterator per table: its index and filter in memory), but descriptors are the descriptor budget's, as a
+// writer's are (engine/fs/budgeted-file-system.ts: maxOpenFiles lowered to what the process can spare; EMFILE
+// closes idle descriptors and retries): a table's descriptor closes under pressure and the table reopens its
+// file by name at its next read. What pinning means for the files the writer deletes:
+// - Tables that a pinned older view reads and the current view does not (the writer compacted them away and
+//   deletes them, or has) keep their descriptors (BudgetedFileSystem.hold, from the publish that retires the
+//   view until its last reader lets it go): POSIX keeps an unlinked file readable through an open descriptor,
+//   as RocksDB's secondary does for every table with max_open_files = -1. These are the only descriptors
+//   the budget cannot close; they count in it, and the rest close to make room.
+// - A table of the current view may be closed when the writer deletes it (the view is stale). A get at the
+//   current view that meets it gone catches up at once, synchronously (finishing a refresh in flight, if one
+//   is), and reads again at the new view (readFresh): never a wrong value, never a failure for want of a
+//   descriptor.
+// - An iterator or snapshot cannot move to another view without mixing two states, so one whose table was
+//   closed and deleted before its view was retired (or before the retiring publish could hold it) fails the
+//   read with LEVEL_IO_ERROR naming the file (ENOENT), as RocksDB's secondary does whenever max_open_files is
+//   not -1 ("resolved by retrying TryCatchUpWithPrimary", db_impl_secondary.cc): refresh and read again. It
+//   takes more tables in the views read than descriptors to spare, and a writer compacting them meanwhile;
+//   with descriptors to spare no table is ever closed and it cannot happen.
+//
+// Steps: a catch-up is a generator (CatchUpRun) yielding where an async run takes a turn of the event loop or
+// pauses before another attempt, so that the same code runs to completion synchronously inside a get.
 import { type EngineError, fromFsError, invalidArgument, ioError, systemErrorCode } from '../errors'
+import { BudgetedFileSystem } from '../fs/budgeted-file-system'
+import { DescriptorBudget, descriptorLimit } from '../fs/descriptor-budget'
 import type { FileSystem } from '../fs/file-system'
 import type { InternalIterator } from '../internal-iterator'
 import type { MemTable } from '../memtable/memtable'
@@ -99,11 +119,20 @@ export class Follower {
   #current: ViewState | undefined
   /** Earlier views that iterators or snapshots still read. */
   readonly #pinned = new Set<ViewState>()
-  /** Tables of the views in use, each held open by one table iterator, and how many views hold it. */
-  readonly #tables = new Map<number, { pin: InternalIterator, views: number }>()
+  /**
+   * Tables of the views in use, each kept parsed by one table iterator, how many views hold it, and whether
+   * its descriptor is kept (#keepDescriptors).
+   */
+  readonly #tables = new Map<number, { pin: InternalIterator, views: number, kept: boolean }>()
+  /** The catch-up in flight, if any: a synchronous one finishes it first (#catchUpNow). */
+  #run: CatchUpRun | undefined
+  /** Called after each view is published (Db keeps the current view's memtables). */
+  onPublish: (() => void) | undefined
 
   private constructor (dir: string, options: DbOptions) {
     this.dir = dir
+    // One budget for every descriptor, as a writer's (Db.open): see the header.
+    options.fs = new BudgetedFileSystem(options.fs, new DescriptorBudget(descriptorLimit(options.maxOpenFiles)))
     this.fs = options.fs
     this.options = options
     const { versions, tableCache, blockCache } = newVersionSet(dir, options)
@@ -117,7 +146,7 @@ export class Follower {
     const f = new Follower(dir, options)
     try {
       if (readCurrent(f.fs, dir) === undefined) throw invalidArgument(`${dir}: does not exist (no CURRENT file; a read-only open creates nothing)`)
-      f.openRetries = await f.#catchUp()
+      f.openRetries = await new CatchUpRun(f.#catchUp()).finish()
     } catch (err) {
       f.close()
       throw err
@@ -136,8 +165,41 @@ export class Follower {
    */
   async refresh (): Promise<boolean> {
     const before = this.#current
-    this.refreshRetries += await this.#catchUp()
+    const run = this.#run = new CatchUpRun(this.#catchUp())
+    try {
+      this.refreshRetries += await run.finish()
+    } finally {
+      if (this.#run === run) this.#run = undefined
+    }
     return this.#current !== before
+  }
+
+  /**
+   * `read(sequence)`, and when it meets a table of the current view gone (the writer deleted it while its
+   * descriptor was closed), a synchronous catch-up and `read` again at the new view's sequence. A read at an
+   * older pinned view's sequence fails as it came (see the header).
+   */
+  readFresh<T> (sequence: number, read: (sequence: number) => T): T {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return read(sequence)
+      } catch (err) {
+        if (sequence !== this.#current!.sequence || attempt >= MAX_ATTEMPTS || systemErrorCode(err) !== 'ENOENT') throw err
+      }
+      this.#catchUpNow()
+      sequence = this.#current!.sequence
+    }
+  }
+
+  /** Finishes the catch-up in flight, or runs one, without a turn of the event loop. */
+  #catchUpNow (): void {
+    const run = this.#run
+    if (run !== undefined && !run.done) {
+      // Its refresh reports its failure; a read that still finds the table gone comes back for another.
+      try { run.finishNow() } catch {}
+      return
+    }
+    this.refreshRetries += new CatchUpRun(this.#catchUp()).finishNow()
   }
 
   /** The view reads at `sequence` go to: the current one, or a pinned earlier one published at that sequence. */
@@ -156,7 +218,9 @@ export class Follower {
     return () => {
       if (released) return
       released = true
-      if (--v.refs === 0 && v !== this.#current) this.#retire(v)
+      if (--v.refs > 0 || v === this.#current) return
+      this.#retire(v)
+      this.#keepDescriptors()
     }
   }
 
@@ -169,27 +233,24 @@ export class Follower {
   }
 
   /** Catch-up attempts until one completes; returns how many were started again. */
-  async #catchUp (): Promise<number> {
+  * #catchUp (): Steps<number> {
     let vanished: EngineError | undefined
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const seen: Seen = { current: undefined, manifest: undefined }
       try {
-        if (await this.#attempt(seen)) return attempt - 1
+        if (yield * this.#attempt(seen)) return attempt - 1
         vanished = ioError(`${this.dir}: the log the MANIFEST names was created after the directory was listed`)
       } catch (err) {
         if (!this.#writerMovedOn(seen)) throw err
         vanished = fromFsError(`reading ${this.dir} read-only`, err)
       }
-      if (attempt >= 3 && attempt < MAX_ATTEMPTS) {
-        const pause = Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (attempt - 3))
-        await new Promise((resolve) => setTimeout(resolve, pause))
-      }
+      if (attempt >= 3 && attempt < MAX_ATTEMPTS) yield Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (attempt - 3))
     }
     throw ioError(`${this.dir}: a writer kept deleting files a read-only open needed (${MAX_ATTEMPTS} attempts; the last: ${vanished?.message ?? 'unknown'})`, vanished)
   }
 
   /** One catch-up; false when it must start again (see the header). Publishes its view on success. */
-  async #attempt (seen: Seen): Promise<boolean> {
+  * #attempt (seen: Seen): Steps<boolean> {
     const fs = this.fs
     const dir = this.dir
     seen.current = readCurrent(fs, dir)
@@ -212,7 +273,7 @@ export class Follower {
 
     // Held before the logs are read, so that a table deleted meanwhile is seen as a vanish now.
     const previous = this.#current
-    const newTables = version === previous?.version ? [] : await this.#holdTables(version)
+    const newTables = version === previous?.version ? [] : yield * this.#holdTables(version)
     let published = false
     try {
       let sequence = -1
@@ -224,7 +285,7 @@ export class Follower {
           this.#logs.set(number, tail)
         }
         try {
-          await tail.read(fs)
+          yield * tail.read(fs)
         } catch (err) {
           throw fromFsError(`reading ${tail.path}`, err)
         }
@@ -246,19 +307,19 @@ export class Follower {
   }
 
   /**
-   * Opens every table of `version` not held yet (with turns of the event loop) and counts the version's
-   * hold on each; returns the numbers it counted. On failure nothing stays counted.
+   * Opens every table of `version` not held yet (yielding after each) and counts the version's hold on
+   * each; returns the numbers it counted. On failure nothing stays counted.
    */
-  async #holdTables (version: Version): Promise<number[]> {
+  * #holdTables (version: Version): Steps<number[]> {
     const counted: number[] = []
     try {
       for (const files of version.files) {
         for (const f of files) {
           const held = this.#tables.get(f.number)
           if (held !== undefined) held.views++
-          else this.#tables.set(f.number, { pin: this.tableCache.iterator(f.number, f.fileSize, false), views: 1 })
+          else this.#tables.set(f.number, { pin: this.tableCache.iterator(f.number, f.fileSize, false), views: 1, kept: false })
           counted.push(f.number)
-          if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+          yield
         }
       }
     } catch (err) {
@@ -268,13 +329,47 @@ export class Follower {
     return counted
   }
 
-  /** Uncounts one hold on each table of `numbers`; a table no view holds is let go. */
+  /**
+   * Uncounts one hold on each table of `numbers`; a table no view holds is let go and leaves the table cache
+   * (its descriptor closes: the writer deletes its file, or has).
+   */
   #releaseTables (numbers: readonly number[]): void {
     for (const n of numbers) {
       const held = this.#tables.get(n)!
       if (--held.views > 0) continue
       this.#tables.delete(n)
       held.pin.close()
+      this.tableCache.evict(n)
+    }
+  }
+
+  /**
+   * Keeps the descriptors of the tables that pinned older views read and the current view does not (the
+   * files the writer deletes), and lets the budget close the others' again (see the header). A table that
+   * cannot be held (gone already, or no descriptor to be had) is tried again at the next call; meanwhile its
+   * reads reopen it as any table's do.
+   */
+  #keepDescriptors (): void {
+    const fs = this.fs
+    if (!(fs instanceof BudgetedFileSystem)) return
+    const current = new Set<number>()
+    for (const files of this.#current!.version.files) for (const f of files) current.add(f.number)
+    const keep = new Set<number>()
+    for (const v of this.#pinned) for (const files of v.version.files) for (const f of files) if (!current.has(f.number)) keep.add(f.number)
+    for (const [n, t] of this.#tables) {
+      const file = keep.has(n) === t.kept ? undefined : this.tableCache.file(n)
+      if (file === undefined) continue
+      if (t.kept) {
+        fs.release(file)
+        t.kept = false
+        continue
+      }
+      try {
+        fs.hold(file)
+        t.kept = true
+      } catch {
+        // Reads of it in the old view fail with ENOENT if it is gone (see the header).
+      }
     }
   }
 
@@ -288,6 +383,8 @@ export class Follower {
       if (previous.refs === 0) this.#retire(previous)
       else this.#pinned.add(previous)
     }
+    this.#keepDescriptors()
+    this.onPublish?.()
   }
 
   /** A view nothing reads any more and that is not current: its tables are let go. */
@@ -339,4 +436,57 @@ function readCurrent (fs: FileSystem, dir: string): string | undefined {
 
 function sameList<T> (a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/** A catch-up's steps: undefined where an async run may take a turn of the event loop, a number of ms to pause. */
+type Steps<T> = Generator<number | undefined, T>
+
+/**
+ * One catch-up, run by an async refresh (finish: turns of the event loop when its slice is spent, pauses
+ * between attempts) or synchronously by a get (finishNow: neither), which may also take over a run that an
+ * async refresh left waiting for a turn.
+ */
+class CatchUpRun {
+  readonly #steps: Steps<number>
+  #outcome: { retries: number } | { error: unknown } | undefined
+
+  constructor (steps: Steps<number>) {
+    this.#steps = steps
+  }
+
+  get done (): boolean {
+    return this.#outcome !== undefined
+  }
+
+  async finish (): Promise<number> {
+    while (this.#outcome === undefined) {
+      const pause = this.#step()
+      if (this.#outcome !== undefined) break
+      if (pause !== undefined) await new Promise((resolve) => setTimeout(resolve, pause))
+      else if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+    }
+    return this.#result()
+  }
+
+  finishNow (): number {
+    while (this.#outcome === undefined) this.#step()
+    return this.#result()
+  }
+
+  #step (): number | undefined {
+    try {
+      const r = this.#steps.next()
+      if (r.done === true) this.#outcome = { retries: r.value }
+      else return r.value
+    } catch (error) {
+      this.#outcome = { error }
+    }
+    return undefined
+  }
+
+  #result (): number {
+    const outcome = this.#outcome!
+    if ('error' in outcome) throw outcome.error
+    return outcome.retries
+  }
 }
