@@ -49,6 +49,7 @@ import { eventLoopBudget } from '../util/event-loop-budget'
 import { LruCache } from '../util/lru-cache'
 import { FileType, logFileName, parseFileName, tableFileName } from '../filename'
 import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-edit'
+import { PointRead } from '../version/point-read'
 import { VersionSet } from '../version/version-set'
 import { BatchReader, insertBatch, WriteBatch, type Bytes } from './write-batch'
 import { getProperty } from './properties'
@@ -212,6 +213,8 @@ export class Db {
   #closed = false
 
   // --- a read's result: set by get() (#memGet and the version's), read by the caller before its next call ---
+  /** What Version.get builds and answers into: the Db's, since versions are shared and keep no per-call state. */
+  readonly #pointRead = new PointRead()
   /** After get() returns true: the value is valueBuf[valueOff, valueOff + valueLen), until the next call. */
   valueBuf: Uint8Array = new Uint8Array(0)
   valueOff = 0
@@ -425,10 +428,12 @@ export class Db {
     if (r === LookupResult.NotFound && this.#imm !== undefined) r = this.#memGet(this.#imm, buf, len, sequence)
     for (let i = 0; r === LookupResult.NotFound && i < replayed.length; i++) r = this.#memGet(replayed[i], buf, len, sequence)
     if (r !== LookupResult.NotFound) return r === LookupResult.Found
-    if (version.get(buf, 0, len, sequence, fillCache) !== LookupResult.Found) return false
-    this.valueBuf = version.valueBuf
-    this.valueOff = version.valueOff
-    this.valueLen = version.valueLen
+    const read = this.#pointRead
+    if (version.get(buf, 0, len, sequence, read, fillCache) !== LookupResult.Found) return false
+    const entry = read.entry
+    this.valueBuf = entry.valueBuf
+    this.valueOff = entry.valueOff
+    this.valueLen = entry.valueLen
     return true
   }
 
