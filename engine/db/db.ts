@@ -450,7 +450,7 @@ export class Db {
   /** An explicit snapshot of the last published write; release() it when done. */
   snapshot (): Snapshot {
     const follower = this.#follower
-    return this.#snapshots.create(this.lastSequence, follower?.pin(follower.current))
+    return this.#snapshots.create(this.lastSequence, follower?.pin(follower.current, true))
   }
 
   /**

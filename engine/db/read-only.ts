@@ -44,7 +44,8 @@
 // - A table of the current view may be closed when the writer deletes it (the view is stale). A get at the
 //   current view that meets it gone catches up at once, synchronously (finishing a refresh in flight, if one
 //   is), and reads again at the new view (readFresh): never a wrong value, never a failure for want of a
-//   descriptor.
+//   descriptor. Unless an explicit snapshot holds that sequence: the get may be the snapshot's, which must
+//   not see later writes, so it fails as an iterator's read does (below).
 // - An iterator or snapshot cannot move to another view without mixing two states, so one whose table was
 //   closed and deleted before its view was retired (or before the retiring publish could hold it) fails the
 //   read with LEVEL_IO_ERROR naming the file (ENOENT), as RocksDB's secondary does whenever max_open_files is
@@ -94,6 +95,8 @@ export interface ReadView {
 interface ViewState extends ReadView {
   /** Iterators and snapshots reading it. */
   refs: number
+  /** Of those, explicit snapshots: a get at their sequence must not move to a newer view (readFresh). */
+  snapshots: number
 }
 
 /** What one attempt saw, for deciding whether a vanished file means the writer moved on. */
@@ -177,18 +180,25 @@ export class Follower {
   /**
    * `read(sequence)`, and when it meets a table of the current view gone (the writer deleted it while its
    * descriptor was closed), a synchronous catch-up and `read` again at the new view's sequence. A read at an
-   * older pinned view's sequence fails as it came (see the header).
+   * older pinned view's sequence fails as it came (see the header), and so does one at a sequence an explicit
+   * snapshot holds: it may be that snapshot's read, which must not see later writes.
    */
   readFresh<T> (sequence: number, read: (sequence: number) => T): T {
     for (let attempt = 1; ; attempt++) {
       try {
         return read(sequence)
       } catch (err) {
-        if (sequence !== this.#current!.sequence || attempt >= MAX_ATTEMPTS || systemErrorCode(err) !== 'ENOENT') throw err
+        if (sequence !== this.#current!.sequence || this.#snapshotAt(sequence) || attempt >= MAX_ATTEMPTS || systemErrorCode(err) !== 'ENOENT') throw err
       }
       this.#catchUpNow()
       sequence = this.#current!.sequence
     }
+  }
+
+  /** Whether an explicit snapshot holds a view published at `sequence`. */
+  #snapshotAt (sequence: number): boolean {
+    for (const v of [this.#current!, ...this.#pinned]) if (v.sequence === sequence && v.snapshots > 0) return true
+    return false
   }
 
   /** Finishes the catch-up in flight, or runs one, without a turn of the event loop. */
@@ -210,14 +220,19 @@ export class Follower {
     return current
   }
 
-  /** Holds `view` (from current or viewAt) for an iterator or snapshot; the function returned lets it go. */
-  pin (view: ReadView): () => void {
+  /**
+   * Holds `view` (from current or viewAt) for an iterator or, with `snapshot`, an explicit snapshot; the
+   * function returned lets it go.
+   */
+  pin (view: ReadView, snapshot = false): () => void {
     const v = view as ViewState
     v.refs++
+    if (snapshot) v.snapshots++
     let released = false
     return () => {
       if (released) return
       released = true
+      if (snapshot) v.snapshots--
       if (--v.refs > 0 || v === this.#current) return
       this.#retire(v)
       this.#keepDescriptors()
@@ -298,7 +313,7 @@ export class Follower {
       for (const number of this.#logs.keys()) if (!logs.includes(number)) this.#logs.delete(number)
       this.#manifest = manifest
       if (previous !== undefined && version === previous.version && sequence === previous.sequence && sameList(memtables, previous.memtables)) return true
-      this.#publish({ version, memtables, sequence, refs: 0 }, newTables)
+      this.#publish({ version, memtables, sequence, refs: 0, snapshots: 0 }, newTables)
       published = true
       return true
     } finally {

@@ -160,6 +160,31 @@ test('a table of the current view that the writer deleted while its descriptor w
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
+test('a get through an explicit snapshot whose table the writer deleted while closed fails with LEVEL_IO_ERROR (ENOENT), never with a later value; once it is released a get catches up', async (t) => {
+  const dir = tempDir()
+  const { writer, model } = await writeTables(dir)
+  const reader = await Db.open(dir, { readOnly: true, maxOpenFiles: BUDGET, fs: new OpenCounter(), cacheSize: 0 })
+  t.same(entries(reader), sorted(model), 'the reader reads every entry (its first tables\' descriptors close as it goes)')
+  const snapshot = reader.snapshot()
+  await writer.write((b) => { for (let k = 0; k < PER_TABLE; k++) b.put(key(0, k), `new-${k}`) })
+  await writer.compactRange()
+  let failure: unknown
+  let got: string | undefined
+  try {
+    got = reader.get(key(0, 3), snapshot.sequence) ? text(reader.valueBuf, reader.valueOff, reader.valueLen) : undefined
+  } catch (err) {
+    failure = err
+  }
+  t.is(got, undefined, 'the snapshot\'s get returns no value (the writer\'s later one would be wrong)')
+  t.is((failure as { code?: string } | undefined)?.code, 'LEVEL_IO_ERROR', 'it fails with LEVEL_IO_ERROR')
+  t.is(systemErrorCode(failure), 'ENOENT', 'for the table file gone')
+  snapshot.release()
+  t.is(value(reader, key(0, 3)), 'new-3', 'released, a get catches up and reads the writer\'s value')
+  await reader.close()
+  await writer.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
 test('an iterator on a view a refresh retires keeps reading the tables the writer deletes afterwards, though they outnumber the budget; they close with it', async (t) => {
   const dir = tempDir()
   const writerFs = new DeferredUnlinks()
