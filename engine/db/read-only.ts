@@ -45,7 +45,11 @@
 //   current view that meets it gone catches up at once, synchronously (finishing a refresh in flight, if one
 //   is), and reads again at the new view (readFresh): never a wrong value, never a failure for want of a
 //   descriptor. Unless an explicit snapshot holds that sequence: the get may be the snapshot's, which must
-//   not see later writes, so it fails as an iterator's read does (below).
+//   not see later writes, so it fails as an iterator's read does (below). The view it replaced stays in use
+//   until the next publish, so that reads going on at its sequence (a getMany's later keys) read it; a read
+//   at the sequence of a view let go fails (viewAt) rather than read a newer view at an older sequence,
+//   which could miss entries the writer's compactions dropped. (A getMany one of whose gets caught up
+//   returns that key from the newer state: the engine cannot tell its gets from separate ones.)
 // - An iterator or snapshot cannot move to another view without mixing two states, so one whose table was
 //   closed and deleted before its view was retired (or before the retiring publish could hold it) fails the
 //   read with LEVEL_IO_ERROR naming the file (ENOENT), as RocksDB's secondary does whenever max_open_files is
@@ -129,6 +133,11 @@ export class Follower {
   readonly #tables = new Map<number, { pin: InternalIterator, views: number, kept: boolean }>()
   /** The catch-up in flight, if any: a synchronous one finishes it first (#catchUpNow). */
   #run: CatchUpRun | undefined
+  /**
+   * Lets go of the view a synchronous catch-up replaced (readFresh), kept until the next publish so that
+   * the rest of a read begun on it (a getMany's later keys) still reads it.
+   */
+  #releaseReplaced: (() => void) | undefined
   /** Called after each view is published (Db keeps the current view's memtables). */
   onPublish: (() => void) | undefined
 
@@ -190,7 +199,11 @@ export class Follower {
       } catch (err) {
         if (sequence !== this.#current!.sequence || this.#snapshotAt(sequence) || attempt >= MAX_ATTEMPTS || systemErrorCode(err) !== 'ENOENT') throw err
       }
+      const replaced = this.#current!
+      const release = this.pin(replaced)
       this.#catchUpNow()
+      if (this.#current === replaced) release()
+      else this.#releaseReplaced = release
       sequence = this.#current!.sequence
     }
   }
@@ -217,7 +230,10 @@ export class Follower {
     const current = this.#current!
     if (current.sequence === sequence) return current
     for (const v of this.#pinned) if (v.sequence === sequence) return v
-    return current
+    // Only a read begun before a catch-up that nothing pins asks for a view let go (a getMany's later keys
+    // after readFresh caught up, and a refresh since): the current view at an older sequence could miss
+    // entries the writer's compactions dropped, a wrong value, so the read fails instead.
+    throw ioError(`${this.dir}: the state at sequence ${sequence} that this read began on was let go when the reader caught up with the writer (now at ${current.sequence}); read again`)
   }
 
   /**
@@ -350,8 +366,9 @@ export class Follower {
    */
   #releaseTables (numbers: readonly number[]): void {
     for (const n of numbers) {
-      const held = this.#tables.get(n)!
-      if (--held.views > 0) continue
+      const held = this.#tables.get(n)
+      // After close() (a pin released late) every table is let go already.
+      if (held === undefined || --held.views > 0) continue
       this.#tables.delete(n)
       held.pin.close()
       this.tableCache.evict(n)
@@ -398,6 +415,9 @@ export class Follower {
       if (previous.refs === 0) this.#retire(previous)
       else this.#pinned.add(previous)
     }
+    const replaced = this.#releaseReplaced
+    this.#releaseReplaced = undefined
+    replaced?.()
     this.#keepDescriptors()
     this.onPublish?.()
   }

@@ -160,6 +160,42 @@ test('a table of the current view that the writer deleted while its descriptor w
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
+test('after a get caught up, reads that go on at the sequence it began at (a getMany\'s later keys) read that state or fail, never the newer state at an older sequence', async (t) => {
+  const dir = tempDir()
+  const { writer, model } = await writeTables(dir)
+  const reader = await Db.open(dir, { readOnly: true, maxOpenFiles: BUDGET, fs: new OpenCounter(), cacheSize: 0 })
+  t.same(entries(reader), sorted(model), 'the reader reads every entry (its first tables\' descriptors close as it goes)')
+  const sequence = reader.lastSequence
+  // Every key overwritten and every old table compacted away: at the old sequence the new state has nothing.
+  await writer.write((b) => { for (const k of model.keys()) b.put(k, 'newer') })
+  await writer.compactRange()
+  const at = (k: string, s: number): string => {
+    try {
+      return reader.get(k, s) ? text(reader.valueBuf, reader.valueOff, reader.valueLen) : 'none'
+    } catch (err) {
+      return `${(err as { code?: string }).code ?? String(err)}`
+    }
+  }
+  t.is(at(key(0, 0), sequence), 'newer', 'the first get meets its table gone, catches up and reads the writer\'s value')
+  const outcomes = new Map<string, number>()
+  for (let r = 1; r < TABLES; r++) {
+    const got = at(key(r, 5), sequence)
+    const kind = got === `${r}-5` ? 'its state' : got
+    outcomes.set(kind, (outcomes.get(kind) ?? 0) + 1)
+  }
+  t.ok([...outcomes.keys()].every((k) => k === 'its state' || k === 'LEVEL_IO_ERROR'), `the later gets at its sequence read its state or fail (${JSON.stringify([...outcomes])})`)
+  t.ok((outcomes.get('its state') ?? 0) > 0, 'those whose tables were still open read their values')
+  t.notOk(await reader.refresh(), 'a refresh with nothing new')
+  t.is(at(key(99, 5), sequence), '99-5', 'keeps that state')
+  await writer.write((b) => { b.put('z', 'z') })
+  t.ok(await reader.refresh(), 'a refresh with something new')
+  t.is(at(key(99, 5), sequence), 'LEVEL_IO_ERROR', 'lets that state go: a read at its sequence fails')
+  t.is(at(key(99, 5), reader.lastSequence), 'newer', 'and a read now reads the writer\'s state')
+  await reader.close()
+  await writer.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
 test('a get through an explicit snapshot whose table the writer deleted while closed fails with LEVEL_IO_ERROR (ENOENT), never with a later value; once it is released a get catches up', async (t) => {
   const dir = tempDir()
   const { writer, model } = await writeTables(dir)
