@@ -28,7 +28,7 @@ import { totalFileSize, type Version } from '../version/version'
 import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-edit'
 import {
   expandedCompactionByteSizeLimit, L0_COMPACTION_TRIGGER, maxBytesForLevel, maxGrandParentOverlapBytes
-} from './constants'
+} from '../constants'
 
 export interface CompactionOptions {
   /** Target size of compaction outputs (LevelDB's max_file_size); the other limits derive from it. */

@@ -31,7 +31,7 @@ import { VersionEdit, type FileMetaData } from '../version/version-edit'
 import type { BuildTableOptions } from '../table/build-table'
 import { totalFileSize } from '../version/version'
 import type { Compaction } from './compaction'
-import { maxGrandParentOverlapBytes } from './constants'
+import { maxGrandParentOverlapBytes } from '../constants'
 
 export interface CompactionOutputOptions extends BuildTableOptions {
   /** An output is finished once its size reaches this, after an add (LevelDB's max_file_size). */

@@ -25,7 +25,7 @@
 import { BackgroundWorker, resultError } from '../background/background'
 import { buildTableOptions } from '../table/build-table'
 import { Compaction, compactRange, pickCompaction } from '../compaction/compaction'
-import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../compaction/constants'
+import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../constants'
 import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
 import { asError, type EngineError, fromFsError, invalidArgument, ioError, notSupported, readOnly, systemErrorCode } from '../errors'
 import { BudgetedFileSystem } from '../fs/budgeted-file-system'
@@ -184,6 +184,8 @@ export class Db {
   #recoveryFlush: Promise<void> | undefined
   /** A flush's MANIFEST edit is being written: set and cleared by #installFlush. */
   #installingFlush = false
+  /** Obsolete files being unlinked on the thread pool, by name: added by #removeObsoleteFiles, awaited by close(). */
+  readonly #removing = new Map<string, Promise<void>>()
   /** The compaction running: set and cleared by #startCompaction. */
   #compacting: Promise<void> | undefined
   /** A commit found the memtable full while a flush ran (#stall); the flush's end commits it (#resumeStalled). */
@@ -283,7 +285,7 @@ export class Db {
     db.#recoverySkipped = r.skipped
     info.start()
     if (r.kept !== undefined) db.#flushRecovered(r.kept)
-    db.#removeObsoleteFiles()
+    void db.#removeObsoleteFiles()
     db.#maybeScheduleCompaction()
     return db
   }
@@ -584,7 +586,7 @@ export class Db {
     for (const file of this.#retiredLogs) file.close()
     this.#retiredLogs.clear()
     // Both threads are idle now; each takes tens of ms to stop: stop them together.
-    await Promise.all([this.#background.close(), this.#compactionWorker.close()])
+    await Promise.all([this.#background.close(), this.#compactionWorker.close(), ...this.#removing.values()])
     this.#versions.close()
     this.#tableCache.close()
     this.#info.close()
@@ -918,7 +920,7 @@ export class Db {
     for (const f of [...this.#retiredLogs]) {
       if (!this.#syncingFiles.has(f)) this.#closeRetired(f)
     }
-    this.#removeObsoleteFiles()
+    await this.#removeObsoleteFiles()
   }
 
   /** A group waiting for a flush or a compaction to make room: commit it now if there is room. */
@@ -1030,7 +1032,7 @@ export class Db {
       for (const f of outputs) written += f.fileSize
       info.log(`Compacted ${inputs} => ${written} bytes (read ${c.totalInputBytes} bytes, ${Math.round(performance.now() - start)} ms)`)
       info.log(`compacted to: ${versions.current.levelSummary()}`)
-      this.#removeObsoleteFiles()
+      await this.#removeObsoleteFiles()
     } catch (err) {
       // Closing cancels a running compaction; that is not an error of the database.
       if (this.#closed) info.log(`Compaction of ${inputs} stopped: the database is closing`)
@@ -1088,8 +1090,13 @@ export class Db {
   }
 
   /** Deletes files no longer needed (LevelDB's RemoveObsoleteFiles); errors are ignored. */
-  #removeObsoleteFiles (): void {
-    if (this.#bgError !== undefined) return // after an error we cannot tell what is live
+  /**
+   * Deletes the files no live version, pending output or live log needs (LevelDB's RemoveObsoleteFiles).
+   * The unlinks run on the thread pool (deleting a large table frees its extents in the kernel); the promise
+   * settles when they are done, and never rejects: a file left behind is deleted by the next open.
+   */
+  #removeObsoleteFiles (): Promise<void> {
+    if (this.#bgError !== undefined) return Promise.resolve() // after an error we cannot tell what is live
     const v = this.#versions
     const live = v.liveFiles()
     for (const n of this.#pendingOutputs) live.add(n)
@@ -1097,11 +1104,12 @@ export class Db {
     try {
       names = this.fs.readdir(this.dir)
     } catch {
-      return
+      return Promise.resolve()
     }
+    const removals: Array<Promise<void>> = []
     for (const name of names) {
       const parsed = parseFileName(name)
-      if (parsed === undefined) continue
+      if (parsed === undefined || this.#removing.has(name)) continue
       let keep = true
       switch (parsed.type) {
         case FileType.Log: keep = parsed.number >= v.logNumber || parsed.number === v.prevLogNumber; break
@@ -1113,9 +1121,24 @@ export class Db {
       if (!keep) {
         if (parsed.type === FileType.Table) this.#tableCache.evict(parsed.number)
         this.#info.log(`Delete type=${parsed.type} #${parsed.number}`)
-        try { this.fs.unlink(`${this.dir}/${name}`) } catch {}
+        removals.push(this.#remove(name))
       }
     }
+    return removals.length === 0 ? Promise.resolve() : Promise.all(removals).then(() => undefined)
+  }
+
+  /** Unlinks dir/name on the thread pool where the file system can; listed in #removing until done. */
+  #remove (name: string): Promise<void> {
+    const path = `${this.dir}/${name}`
+    let done: Promise<void>
+    try {
+      done = this.fs.unlinkAsync?.(path) ?? Promise.resolve(this.fs.unlink(path))
+    } catch {
+      return Promise.resolve()
+    }
+    const settled = done.catch(() => {}).finally(() => this.#removing.delete(name))
+    this.#removing.set(name, settled)
+    return settled
   }
 }
 

@@ -25,16 +25,9 @@ import { LookupResult } from '../memtable/memtable'
 import type { TableEntry } from '../table/table'
 import type { TableCache } from '../table/table-cache'
 import { tableFileName } from '../filename'
+import { MAX_MEM_COMPACT_LEVEL, maxGrandParentOverlapBytes } from '../constants'
 import type { PointRead } from './point-read'
 import { NUM_LEVELS, type FileMetaData, type VersionEdit } from './version-edit'
-
-/** Deepest level a flushed memtable may be placed in (LevelDB config::kMaxMemCompactLevel). */
-export const MAX_MEM_COMPACT_LEVEL = 2
-
-/** Bytes of level+2 a new file may overlap before it must stop at a shallower level: 10 x maxFileSize. */
-export function maxGrandParentOverlapBytes (maxFileSize: number): number {
-  return 10 * maxFileSize
-}
 
 const NO_FILES: readonly FileMetaData[] = Object.freeze([])
 

@@ -12,7 +12,7 @@ const root = path.resolve(__dirname, '..', '..', '..')
 /** Lowest first. Keep in step with README.md's layer picture. */
 const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['base', ['engine/errors.ts', 'engine/util/', 'engine/internal-key.ts', 'engine/key-shortening.ts',
-    'engine/filename.ts', 'engine/internal-iterator.ts', 'engine/snapshot-list.ts']],
+    'engine/filename.ts', 'engine/internal-iterator.ts', 'engine/snapshot-list.ts', 'engine/constants.ts']],
   ['files', ['engine/fs/', 'engine/options.ts', 'engine/info-log.ts']],
   ['formats', ['engine/log/', 'engine/memtable/', 'engine/table/', 'engine/iterators/',
     'engine/version/version-edit.ts']],

@@ -11,7 +11,7 @@ import {
 } from '../../engine/compaction/compaction'
 import {
   L0_COMPACTION_TRIGGER, L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER, maxBytesForLevel
-} from '../../engine/compaction/constants'
+} from '../../engine/constants'
 import {
   applyCompaction, type CompactionOutputOptions, type CompactionResult, maxOutputFiles, runCompaction, type RunCompactionEnv,
   trivialMoveEdit

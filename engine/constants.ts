@@ -1,8 +1,16 @@
-// Compaction and write-throttling constants (LevelDB db/dbformat.h `config`, db/version_set.cc), kept in
-// one place so that picking, running and the Db's write stalls agree.
-import { maxGrandParentOverlapBytes } from '../version/version'
+// The engine's tuning constants (LevelDB db/dbformat.h `config`, db/version_set.cc): level 0's compaction,
+// slowdown and stop triggers, how deep a flush may go, and the size limits of levels and compactions, kept
+// in one place so that flush placement, compaction picking and running and the Db's write stalls agree.
+// Format constants stay with their formats (NUM_LEVELS with the MANIFEST record in version-edit.ts, block
+// and footer sizes in table/format.ts, the log's in log/format.ts).
 
-export { maxGrandParentOverlapBytes }
+/** Deepest level a flushed memtable may be placed in (LevelDB config::kMaxMemCompactLevel). */
+export const MAX_MEM_COMPACT_LEVEL = 2
+
+/** Bytes of level+2 a new file may overlap before it must stop at a shallower level: 10 x maxFileSize. */
+export function maxGrandParentOverlapBytes (maxFileSize: number): number {
+  return 10 * maxFileSize
+}
 
 /** Level-0 file count at which a compaction of level 0 is due (its score reaches 1). */
 export const L0_COMPACTION_TRIGGER = 4
