@@ -87,6 +87,11 @@ class DeferredUnlinks extends PosixFileSystem {
     else super.unlink(p)
   }
 
+  override async unlinkAsync (p: string): Promise<void> {
+    if (this.deferring) this.pending.push(p)
+    else await super.unlinkAsync(p)
+  }
+
   flushUnlinks (): void {
     this.deferring = false
     for (const p of this.pending.splice(0)) {
