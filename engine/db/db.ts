@@ -315,11 +315,12 @@ export class Db {
 
   /** Reads the state at dir as of now without the lock and without changing any file (read-only.ts). */
   static async #openReadOnly (dir: string, options: DbOptions): Promise<Db> {
-    // No descriptor budget: the follower holds the descriptors of the tables its views use (read-only.ts).
+    // The follower reads under a descriptor budget of its own making (read-only.ts).
     const f = await Follower.open(dir, options)
     // The worker never starts: it is created on its first job, and a read-only database has none.
     const db = new Db(dir, options, f.versions, f.tableCache, f.blockCache, undefined, new MemTable(READ_ONLY_MEMTABLE_BYTES),
       undefined, new BackgroundWorker(), f)
+    f.onPublish = () => { db.#replayed = f.current.memtables }
     if (options.refreshInterval > 0) db.#refreshTimer = setInterval(() => { db.refresh().catch(() => {}) }, options.refreshInterval).unref()
     return db
   }
@@ -413,6 +414,12 @@ export class Db {
    * for it in the block cache.
    */
   get (key: Bytes, sequence: number, fillCache = true): boolean {
+    // A follower's get that meets a table the writer deleted while closed catches up and reads again (read-only.ts).
+    if (this.#follower !== undefined) return this.#follower.readFresh(sequence, (s) => this.#get(key, s, fillCache))
+    return this.#get(key, sequence, fillCache)
+  }
+
+  #get (key: Bytes, sequence: number, fillCache: boolean): boolean {
     const buf = this.#encodeKey(key)
     const len = this.#keyLen
     let replayed = this.#replayed
@@ -445,7 +452,7 @@ export class Db {
   /** An explicit snapshot of the last published write; release() it when done. */
   snapshot (): Snapshot {
     const follower = this.#follower
-    return this.#snapshots.create(this.lastSequence, follower?.pin(follower.current))
+    return this.#snapshots.create(this.lastSequence, follower?.pin(follower.current, true))
   }
 
   /**

@@ -6,6 +6,9 @@
 // A torn tail is the writer mid-append: dropped now, read whole by a later call. Damage before it is
 // LEVEL_CORRUPTION naming the file and offset, as for recovery's strict replay (engine/db/replay.ts).
 //
+// read() is a generator of steps, as the follower's catch-up is: it yields after each record, where an
+// async run may take a turn of the event loop and a synchronous one (a get that found a table gone) goes on.
+//
 // Sharing: views the follower served earlier hold these memtables too. Inserting later batches into them
 // changes nothing those views read, since every read filters by the view's sequence, and a batch is
 // inserted whole before any view's sequence covers it.
@@ -13,7 +16,6 @@ import type { FileSystem } from '../fs/file-system'
 import { LogReader } from '../log/reader'
 import { readTailBytes } from '../log/tail-bytes'
 import { MemTable, memTableCapacity } from '../memtable/memtable'
-import { eventLoopBudget } from '../util/event-loop-budget'
 import { BatchReader, insertBatch } from './write-batch'
 import { batchProblem } from './replay'
 
@@ -37,10 +39,10 @@ export class LogTail {
   }
 
   /**
-   * Reads what was appended since the last call. File system errors are thrown as they come (ENOENT: the
-   * writer deleted the log); what was read before an error stays read.
+   * Reads what was appended since the last call, yielding after each record. File system errors are thrown as
+   * they come (ENOENT: the writer deleted the log); what was read before an error stays read.
    */
-  async read (fs: FileSystem): Promise<void> {
+  * read (fs: FileSystem): Generator<undefined, void> {
     const data = readTailBytes(fs, this.path, this.offset, this.#sizeRead)
     if (data === undefined) return
     const reader = new LogReader(data, this.path, undefined, this.offset)
@@ -56,7 +58,7 @@ export class LogTail {
         this.maxSequence = batch.sequence + batch.count - 1
       }
       this.offset = reader.resumeAt
-      if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+      yield
     }
     this.offset = reader.resumeAt
     this.#sizeRead = data.length

@@ -31,12 +31,37 @@
 //
 // Views in use stay readable: iterators and snapshots pin the view they started on (pin()), and reads at a
 // pinned view's sequence go to it (viewAt), since the writer's compactions may have dropped, in later views,
-// entries older than the newest one. Every table of a view in use is held open by the table cache (a pinning
-// iterator per table, with its descriptor: the table cache of a read-only database reads through the file
-// system itself, not the descriptor budget, which would close idle descriptors and reopen by name), so a
-// table the writer deletes stays readable to them (POSIX unlink), as RocksDB's secondary advises with
-// max_open_files = -1. The descriptors a follower holds are therefore the tables of the views in use.
+// entries older than the newest one. Every table of a view in use stays parsed in the table cache (a pinning
+// iterator per table: its index and filter in memory), but descriptors are the descriptor budget's, as a
+// writer's are (engine/fs/budgeted-file-system.ts: maxOpenFiles lowered to what the process can spare; EMFILE
+// closes idle descriptors and retries): a table's descriptor closes under pressure and the table reopens its
+// file by name at its next read. What pinning means for the files the writer deletes:
+// - Tables that a pinned older view reads and the current view does not (the writer compacted them away and
+//   deletes them, or has) keep their descriptors (BudgetedFileSystem.hold, from the publish that retires the
+//   view until its last reader lets it go): POSIX keeps an unlinked file readable through an open descriptor,
+//   as RocksDB's secondary does for every table with max_open_files = -1. These are the only descriptors
+//   the budget cannot close; they count in it, and the rest close to make room.
+// - A table of the current view may be closed when the writer deletes it (the view is stale). A get at the
+//   current view that meets it gone catches up at once, synchronously (finishing a refresh in flight, if one
+//   is), and reads again at the new view (readFresh): never a wrong value, never a failure for want of a
+//   descriptor. Unless an explicit snapshot holds that sequence: the get may be the snapshot's, which must
+//   not see later writes, so it fails as an iterator's read does (below). The view it replaced stays in use
+//   until the next publish, so that reads going on at its sequence (a getMany's later keys) read it; a read
+//   at the sequence of a view let go fails (viewAt) rather than read a newer view at an older sequence,
+//   which could miss entries the writer's compactions dropped. (A getMany one of whose gets caught up
+//   returns that key from the newer state: the engine cannot tell its gets from separate ones.)
+// - An iterator or snapshot cannot move to another view without mixing two states, so one whose table was
+//   closed and deleted before its view was retired (or before the retiring publish could hold it) fails the
+//   read with LEVEL_IO_ERROR naming the file (ENOENT), as RocksDB's secondary does whenever max_open_files is
+//   not -1 ("resolved by retrying TryCatchUpWithPrimary", db_impl_secondary.cc): refresh and read again. It
+//   takes more tables in the views read than descriptors to spare, and a writer compacting them meanwhile;
+//   with descriptors to spare no table is ever closed and it cannot happen.
+//
+// Steps: a catch-up is a generator (CatchUpRun) yielding where an async run takes a turn of the event loop or
+// pauses before another attempt, so that the same code runs to completion synchronously inside a get.
 import { type EngineError, fromFsError, invalidArgument, ioError, systemErrorCode } from '../errors'
+import { BudgetedFileSystem } from '../fs/budgeted-file-system'
+import { DescriptorBudget, descriptorLimit } from '../fs/descriptor-budget'
 import type { FileSystem } from '../fs/file-system'
 import type { InternalIterator } from '../internal-iterator'
 import type { MemTable } from '../memtable/memtable'
@@ -74,6 +99,8 @@ export interface ReadView {
 interface ViewState extends ReadView {
   /** Iterators and snapshots reading it. */
   refs: number
+  /** Of those, explicit snapshots: a get at their sequence must not move to a newer view (readFresh). */
+  snapshots: number
 }
 
 /** What one attempt saw, for deciding whether a vanished file means the writer moved on. */
@@ -99,11 +126,25 @@ export class Follower {
   #current: ViewState | undefined
   /** Earlier views that iterators or snapshots still read. */
   readonly #pinned = new Set<ViewState>()
-  /** Tables of the views in use, each held open by one table iterator, and how many views hold it. */
-  readonly #tables = new Map<number, { pin: InternalIterator, views: number }>()
+  /**
+   * Tables of the views in use, each kept parsed by one table iterator, how many views hold it, and whether
+   * its descriptor is kept (#keepDescriptors).
+   */
+  readonly #tables = new Map<number, { pin: InternalIterator, views: number, kept: boolean }>()
+  /** The catch-up in flight, if any: a synchronous one finishes it first (#catchUpNow). */
+  #run: CatchUpRun | undefined
+  /**
+   * Lets go of the view a synchronous catch-up replaced (readFresh), kept until the next publish so that
+   * the rest of a read begun on it (a getMany's later keys) still reads it.
+   */
+  #releaseReplaced: (() => void) | undefined
+  /** Called after each view is published (Db keeps the current view's memtables). */
+  onPublish: (() => void) | undefined
 
   private constructor (dir: string, options: DbOptions) {
     this.dir = dir
+    // One budget for every descriptor, as a writer's (Db.open): see the header.
+    options.fs = new BudgetedFileSystem(options.fs, new DescriptorBudget(descriptorLimit(options.maxOpenFiles)))
     this.fs = options.fs
     this.options = options
     const { versions, tableCache, blockCache } = newVersionSet(dir, options)
@@ -117,7 +158,7 @@ export class Follower {
     const f = new Follower(dir, options)
     try {
       if (readCurrent(f.fs, dir) === undefined) throw invalidArgument(`${dir}: does not exist (no CURRENT file; a read-only open creates nothing)`)
-      f.openRetries = await f.#catchUp()
+      f.openRetries = await new CatchUpRun(f.#catchUp()).finish()
     } catch (err) {
       f.close()
       throw err
@@ -136,8 +177,52 @@ export class Follower {
    */
   async refresh (): Promise<boolean> {
     const before = this.#current
-    this.refreshRetries += await this.#catchUp()
+    const run = this.#run = new CatchUpRun(this.#catchUp())
+    try {
+      this.refreshRetries += await run.finish()
+    } finally {
+      if (this.#run === run) this.#run = undefined
+    }
     return this.#current !== before
+  }
+
+  /**
+   * `read(sequence)`, and when it meets a table of the current view gone (the writer deleted it while its
+   * descriptor was closed), a synchronous catch-up and `read` again at the new view's sequence. A read at an
+   * older pinned view's sequence fails as it came (see the header), and so does one at a sequence an explicit
+   * snapshot holds: it may be that snapshot's read, which must not see later writes.
+   */
+  readFresh<T> (sequence: number, read: (sequence: number) => T): T {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return read(sequence)
+      } catch (err) {
+        if (sequence !== this.#current!.sequence || this.#snapshotAt(sequence) || attempt >= MAX_ATTEMPTS || systemErrorCode(err) !== 'ENOENT') throw err
+      }
+      const replaced = this.#current!
+      const release = this.pin(replaced)
+      this.#catchUpNow()
+      if (this.#current === replaced) release()
+      else this.#releaseReplaced = release
+      sequence = this.#current!.sequence
+    }
+  }
+
+  /** Whether an explicit snapshot holds a view published at `sequence`. */
+  #snapshotAt (sequence: number): boolean {
+    for (const v of [this.#current!, ...this.#pinned]) if (v.sequence === sequence && v.snapshots > 0) return true
+    return false
+  }
+
+  /** Finishes the catch-up in flight, or runs one, without a turn of the event loop. */
+  #catchUpNow (): void {
+    const run = this.#run
+    if (run !== undefined && !run.done) {
+      // Its refresh reports its failure; a read that still finds the table gone comes back for another.
+      try { run.finishNow() } catch {}
+      return
+    }
+    this.refreshRetries += new CatchUpRun(this.#catchUp()).finishNow()
   }
 
   /** The view reads at `sequence` go to: the current one, or a pinned earlier one published at that sequence. */
@@ -145,18 +230,28 @@ export class Follower {
     const current = this.#current!
     if (current.sequence === sequence) return current
     for (const v of this.#pinned) if (v.sequence === sequence) return v
-    return current
+    // Only a read begun before a catch-up that nothing pins asks for a view let go (a getMany's later keys
+    // after readFresh caught up, and a refresh since): the current view at an older sequence could miss
+    // entries the writer's compactions dropped, a wrong value, so the read fails instead.
+    throw ioError(`${this.dir}: the state at sequence ${sequence} that this read began on was let go when the reader caught up with the writer (now at ${current.sequence}); read again`)
   }
 
-  /** Holds `view` (from current or viewAt) for an iterator or snapshot; the function returned lets it go. */
-  pin (view: ReadView): () => void {
+  /**
+   * Holds `view` (from current or viewAt) for an iterator or, with `snapshot`, an explicit snapshot; the
+   * function returned lets it go.
+   */
+  pin (view: ReadView, snapshot = false): () => void {
     const v = view as ViewState
     v.refs++
+    if (snapshot) v.snapshots++
     let released = false
     return () => {
       if (released) return
       released = true
-      if (--v.refs === 0 && v !== this.#current) this.#retire(v)
+      if (snapshot) v.snapshots--
+      if (--v.refs > 0 || v === this.#current) return
+      this.#retire(v)
+      this.#keepDescriptors()
     }
   }
 
@@ -169,27 +264,24 @@ export class Follower {
   }
 
   /** Catch-up attempts until one completes; returns how many were started again. */
-  async #catchUp (): Promise<number> {
+  * #catchUp (): Steps<number> {
     let vanished: EngineError | undefined
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const seen: Seen = { current: undefined, manifest: undefined }
       try {
-        if (await this.#attempt(seen)) return attempt - 1
+        if (yield * this.#attempt(seen)) return attempt - 1
         vanished = ioError(`${this.dir}: the log the MANIFEST names was created after the directory was listed`)
       } catch (err) {
         if (!this.#writerMovedOn(seen)) throw err
         vanished = fromFsError(`reading ${this.dir} read-only`, err)
       }
-      if (attempt >= 3 && attempt < MAX_ATTEMPTS) {
-        const pause = Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (attempt - 3))
-        await new Promise((resolve) => setTimeout(resolve, pause))
-      }
+      if (attempt >= 3 && attempt < MAX_ATTEMPTS) yield Math.min(MAX_PAUSE_MS, FIRST_PAUSE_MS * 2 ** (attempt - 3))
     }
     throw ioError(`${this.dir}: a writer kept deleting files a read-only open needed (${MAX_ATTEMPTS} attempts; the last: ${vanished?.message ?? 'unknown'})`, vanished)
   }
 
   /** One catch-up; false when it must start again (see the header). Publishes its view on success. */
-  async #attempt (seen: Seen): Promise<boolean> {
+  * #attempt (seen: Seen): Steps<boolean> {
     const fs = this.fs
     const dir = this.dir
     seen.current = readCurrent(fs, dir)
@@ -212,7 +304,7 @@ export class Follower {
 
     // Held before the logs are read, so that a table deleted meanwhile is seen as a vanish now.
     const previous = this.#current
-    const newTables = version === previous?.version ? [] : await this.#holdTables(version)
+    const newTables = version === previous?.version ? [] : yield * this.#holdTables(version)
     let published = false
     try {
       let sequence = -1
@@ -224,7 +316,7 @@ export class Follower {
           this.#logs.set(number, tail)
         }
         try {
-          await tail.read(fs)
+          yield * tail.read(fs)
         } catch (err) {
           throw fromFsError(`reading ${tail.path}`, err)
         }
@@ -237,7 +329,7 @@ export class Follower {
       for (const number of this.#logs.keys()) if (!logs.includes(number)) this.#logs.delete(number)
       this.#manifest = manifest
       if (previous !== undefined && version === previous.version && sequence === previous.sequence && sameList(memtables, previous.memtables)) return true
-      this.#publish({ version, memtables, sequence, refs: 0 }, newTables)
+      this.#publish({ version, memtables, sequence, refs: 0, snapshots: 0 }, newTables)
       published = true
       return true
     } finally {
@@ -246,19 +338,19 @@ export class Follower {
   }
 
   /**
-   * Opens every table of `version` not held yet (with turns of the event loop) and counts the version's
-   * hold on each; returns the numbers it counted. On failure nothing stays counted.
+   * Opens every table of `version` not held yet (yielding after each) and counts the version's hold on
+   * each; returns the numbers it counted. On failure nothing stays counted.
    */
-  async #holdTables (version: Version): Promise<number[]> {
+  * #holdTables (version: Version): Steps<number[]> {
     const counted: number[] = []
     try {
       for (const files of version.files) {
         for (const f of files) {
           const held = this.#tables.get(f.number)
           if (held !== undefined) held.views++
-          else this.#tables.set(f.number, { pin: this.tableCache.iterator(f.number, f.fileSize, false), views: 1 })
+          else this.#tables.set(f.number, { pin: this.tableCache.iterator(f.number, f.fileSize, false), views: 1, kept: false })
           counted.push(f.number)
-          if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+          yield
         }
       }
     } catch (err) {
@@ -268,13 +360,48 @@ export class Follower {
     return counted
   }
 
-  /** Uncounts one hold on each table of `numbers`; a table no view holds is let go. */
+  /**
+   * Uncounts one hold on each table of `numbers`; a table no view holds is let go and leaves the table cache
+   * (its descriptor closes: the writer deletes its file, or has).
+   */
   #releaseTables (numbers: readonly number[]): void {
     for (const n of numbers) {
-      const held = this.#tables.get(n)!
-      if (--held.views > 0) continue
+      const held = this.#tables.get(n)
+      // After close() (a pin released late) every table is let go already.
+      if (held === undefined || --held.views > 0) continue
       this.#tables.delete(n)
       held.pin.close()
+      this.tableCache.evict(n)
+    }
+  }
+
+  /**
+   * Keeps the descriptors of the tables that pinned older views read and the current view does not (the
+   * files the writer deletes), and lets the budget close the others' again (see the header). A table that
+   * cannot be held (gone already, or no descriptor to be had) is tried again at the next call; meanwhile its
+   * reads reopen it as any table's do.
+   */
+  #keepDescriptors (): void {
+    const fs = this.fs
+    if (!(fs instanceof BudgetedFileSystem)) return
+    const current = new Set<number>()
+    for (const files of this.#current!.version.files) for (const f of files) current.add(f.number)
+    const keep = new Set<number>()
+    for (const v of this.#pinned) for (const files of v.version.files) for (const f of files) if (!current.has(f.number)) keep.add(f.number)
+    for (const [n, t] of this.#tables) {
+      const file = keep.has(n) === t.kept ? undefined : this.tableCache.file(n)
+      if (file === undefined) continue
+      if (t.kept) {
+        fs.release(file)
+        t.kept = false
+        continue
+      }
+      try {
+        fs.hold(file)
+        t.kept = true
+      } catch {
+        // Reads of it in the old view fail with ENOENT if it is gone (see the header).
+      }
     }
   }
 
@@ -288,6 +415,11 @@ export class Follower {
       if (previous.refs === 0) this.#retire(previous)
       else this.#pinned.add(previous)
     }
+    const replaced = this.#releaseReplaced
+    this.#releaseReplaced = undefined
+    replaced?.()
+    this.#keepDescriptors()
+    this.onPublish?.()
   }
 
   /** A view nothing reads any more and that is not current: its tables are let go. */
@@ -339,4 +471,57 @@ function readCurrent (fs: FileSystem, dir: string): string | undefined {
 
 function sameList<T> (a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
+}
+
+/** A catch-up's steps: undefined where an async run may take a turn of the event loop, a number of ms to pause. */
+type Steps<T> = Generator<number | undefined, T>
+
+/**
+ * One catch-up, run by an async refresh (finish: turns of the event loop when its slice is spent, pauses
+ * between attempts) or synchronously by a get (finishNow: neither), which may also take over a run that an
+ * async refresh left waiting for a turn.
+ */
+class CatchUpRun {
+  readonly #steps: Steps<number>
+  #outcome: { retries: number } | { error: unknown } | undefined
+
+  constructor (steps: Steps<number>) {
+    this.#steps = steps
+  }
+
+  get done (): boolean {
+    return this.#outcome !== undefined
+  }
+
+  async finish (): Promise<number> {
+    while (this.#outcome === undefined) {
+      const pause = this.#step()
+      if (this.#outcome !== undefined) break
+      if (pause !== undefined) await new Promise((resolve) => setTimeout(resolve, pause))
+      else if (eventLoopBudget.spent()) await eventLoopBudget.turn()
+    }
+    return this.#result()
+  }
+
+  finishNow (): number {
+    while (this.#outcome === undefined) this.#step()
+    return this.#result()
+  }
+
+  #step (): number | undefined {
+    try {
+      const r = this.#steps.next()
+      if (r.done === true) this.#outcome = { retries: r.value }
+      else return r.value
+    } catch (error) {
+      this.#outcome = { error }
+    }
+    return undefined
+  }
+
+  #result (): number {
+    const outcome = this.#outcome!
+    if ('error' in outcome) throw outcome.error
+    return outcome.retries
+  }
 }

@@ -142,6 +142,29 @@ export class BudgetedFileSystem implements FileSystem {
     this.#closeOldest(this.#holding)
   }
 
+  /**
+   * Keeps `file` (a reader opened here) holding a descriptor until release(file) or its close: opened now if
+   * it has none (throwing as an open does: ENOENT when the file is gone), then never closed to make room,
+   * though still counted. For a file another process may delete while it is still to be read: a read-only
+   * database's older views (engine/db/read-only.ts). A file of another file system is left as it is.
+   */
+  hold (file: RandomAccessFile): void {
+    if (!(file instanceof BudgetedFile) || file.held) return
+    if (file.inner === undefined) this.reopen(file)
+    this.#holders.remove(file)
+    this.#holding--
+    file.held = true
+  }
+
+  /** Undoes hold(file): its descriptor may be closed to make room again. */
+  release (file: RandomAccessFile): void {
+    if (!(file instanceof BudgetedFile) || !file.held) return
+    file.held = false
+    if (file.inner === undefined) return
+    this.#holders.push(file)
+    this.#holding++
+  }
+
   // --- for BudgetedFile ---------------------------------------------------------------------------
 
   /** Gives `file` a descriptor (it has none). */
@@ -155,7 +178,7 @@ export class BudgetedFileSystem implements FileSystem {
 
   /** `file` was just read: it becomes the last to lose its descriptor. */
   touch (file: BudgetedFile): void {
-    this.#holders.touch(file)
+    if (!file.held) this.#holders.touch(file)
   }
 
   /** Closes file's descriptor, if it holds one, and uncounts it. */
@@ -163,8 +186,12 @@ export class BudgetedFileSystem implements FileSystem {
     const inner = file.inner
     if (inner === undefined) return
     file.inner = undefined
-    this.#holders.remove(file)
-    this.#holding--
+    if (file.held) {
+      file.held = false
+    } else {
+      this.#holders.remove(file)
+      this.#holding--
+    }
     try {
       inner.close()
     } catch {
@@ -221,6 +248,8 @@ class BudgetedFile implements RandomAccessFile, RecencyLinks<BudgetedFile> {
   readonly #owner: BudgetedFileSystem
   /** The open file, while this holds a descriptor. */
   inner: RandomAccessFile | undefined
+  /** Kept open by BudgetedFileSystem.hold: out of the list of readers that close to make room. */
+  held = false
   // The owner's list of readers holding a descriptor.
   older: BudgetedFile | undefined
   newer: BudgetedFile | undefined

@@ -111,6 +111,14 @@ export class TableCache {
     this.#find(fileNumber, fileSize)
   }
 
+  /**
+   * The file table `fileNumber` reads, while the table is open here (a read-only database keeps the
+   * descriptors of tables the writer may delete: engine/db/read-only.ts).
+   */
+  file (fileNumber: number): RandomAccessFile | undefined {
+    return this.#byNumber.get(fileNumber)?.table.file
+  }
+
   /** Where in table `fileNumber` the entries for ikey begin (Table.approximateOffsetOf). */
   approximateOffsetOf (fileNumber: number, fileSize: number, ikey: Uint8Array, off: number, len: number): number {
     return this.#find(fileNumber, fileSize).table.approximateOffsetOf(ikey, off, len)
