@@ -50,6 +50,7 @@ import { LruCache } from '../util/lru-cache'
 import { sharedMemory } from '../util/shared-memory'
 import { FileType, logFileName, parseFileName, tableFileName } from '../filename'
 import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-edit'
+import { PointRead } from '../version/point-read'
 import { VersionSet } from '../version/version-set'
 import { BatchReader, insertBatch, WriteBatch, type Bytes } from './write-batch'
 import { getProperty } from './properties'
@@ -184,6 +185,8 @@ export class Db {
   #recoveryFlush: Promise<void> | undefined
   /** A flush's MANIFEST edit is being written: set and cleared by #installFlush. */
   #installingFlush = false
+  /** Obsolete files being unlinked on the thread pool, by name: added by #removeObsoleteFiles, awaited by close(). */
+  readonly #removing = new Map<string, Promise<void>>()
   /** The compaction running: set and cleared by #startCompaction. */
   #compacting: Promise<void> | undefined
   /** A commit found the memtable full while a flush ran (#stall); the flush's end commits it (#resumeStalled). */
@@ -213,6 +216,8 @@ export class Db {
   #closed = false
 
   // --- a read's result: set by get() (#memGet and the version's), read by the caller before its next call ---
+  /** What Version.get builds and answers into: the Db's, since versions are shared and keep no per-call state. */
+  readonly #pointRead = new PointRead()
   /** After get() returns true: the value is valueBuf[valueOff, valueOff + valueLen), until the next call. */
   valueBuf: Uint8Array = new Uint8Array(0)
   valueOff = 0
@@ -281,7 +286,7 @@ export class Db {
     db.#recoverySkipped = r.skipped
     info.start()
     if (r.kept !== undefined) db.#flushRecovered(r.kept)
-    db.#removeObsoleteFiles()
+    void db.#removeObsoleteFiles()
     db.#maybeScheduleCompaction()
     return db
   }
@@ -419,10 +424,12 @@ export class Db {
     if (r === LookupResult.NotFound && this.#imm !== undefined) r = this.#memGet(this.#imm, buf, len, sequence)
     for (let i = 0; r === LookupResult.NotFound && i < replayed.length; i++) r = this.#memGet(replayed[i], buf, len, sequence)
     if (r !== LookupResult.NotFound) return r === LookupResult.Found
-    if (version.get(buf, 0, len, sequence, fillCache) !== LookupResult.Found) return false
-    this.valueBuf = version.valueBuf
-    this.valueOff = version.valueOff
-    this.valueLen = version.valueLen
+    const read = this.#pointRead
+    if (version.get(buf, 0, len, sequence, read, fillCache) !== LookupResult.Found) return false
+    const entry = read.entry
+    this.valueBuf = entry.valueBuf
+    this.valueOff = entry.valueOff
+    this.valueLen = entry.valueLen
     return true
   }
 
@@ -573,7 +580,7 @@ export class Db {
     for (const file of this.#retiredLogs) file.close()
     this.#retiredLogs.clear()
     // Both threads are idle now; each takes tens of ms to stop: stop them together.
-    await Promise.all([this.#background.close(), this.#compactionWorker.close()])
+    await Promise.all([this.#background.close(), this.#compactionWorker.close(), ...this.#removing.values()])
     this.#versions.close()
     this.#tableCache.close()
     this.#info.close()
@@ -907,7 +914,7 @@ export class Db {
     for (const f of [...this.#retiredLogs]) {
       if (!this.#syncingFiles.has(f)) this.#closeRetired(f)
     }
-    this.#removeObsoleteFiles()
+    await this.#removeObsoleteFiles()
   }
 
   /** A group waiting for a flush or a compaction to make room: commit it now if there is room. */
@@ -1019,7 +1026,7 @@ export class Db {
       for (const f of outputs) written += f.fileSize
       info.log(`Compacted ${inputs} => ${written} bytes (read ${c.totalInputBytes} bytes, ${Math.round(performance.now() - start)} ms)`)
       info.log(`compacted to: ${versions.current.levelSummary()}`)
-      this.#removeObsoleteFiles()
+      await this.#removeObsoleteFiles()
     } catch (err) {
       // Closing cancels a running compaction; that is not an error of the database.
       if (this.#closed) info.log(`Compaction of ${inputs} stopped: the database is closing`)
@@ -1077,8 +1084,13 @@ export class Db {
   }
 
   /** Deletes files no longer needed (LevelDB's RemoveObsoleteFiles); errors are ignored. */
-  #removeObsoleteFiles (): void {
-    if (this.#bgError !== undefined) return // after an error we cannot tell what is live
+  /**
+   * Deletes the files no live version, pending output or live log needs (LevelDB's RemoveObsoleteFiles).
+   * The unlinks run on the thread pool (deleting a large table frees its extents in the kernel); the promise
+   * settles when they are done, and never rejects: a file left behind is deleted by the next open.
+   */
+  #removeObsoleteFiles (): Promise<void> {
+    if (this.#bgError !== undefined) return Promise.resolve() // after an error we cannot tell what is live
     const v = this.#versions
     const live = v.liveFiles()
     for (const n of this.#pendingOutputs) live.add(n)
@@ -1086,11 +1098,12 @@ export class Db {
     try {
       names = this.fs.readdir(this.dir)
     } catch {
-      return
+      return Promise.resolve()
     }
+    const removals: Array<Promise<void>> = []
     for (const name of names) {
       const parsed = parseFileName(name)
-      if (parsed === undefined) continue
+      if (parsed === undefined || this.#removing.has(name)) continue
       let keep = true
       switch (parsed.type) {
         case FileType.Log: keep = parsed.number >= v.logNumber || parsed.number === v.prevLogNumber; break
@@ -1102,9 +1115,24 @@ export class Db {
       if (!keep) {
         if (parsed.type === FileType.Table) this.#tableCache.evict(parsed.number)
         this.#info.log(`Delete type=${parsed.type} #${parsed.number}`)
-        try { this.fs.unlink(`${this.dir}/${name}`) } catch {}
+        removals.push(this.#remove(name))
       }
     }
+    return removals.length === 0 ? Promise.resolve() : Promise.all(removals).then(() => undefined)
+  }
+
+  /** Unlinks dir/name on the thread pool where the file system can; listed in #removing until done. */
+  #remove (name: string): Promise<void> {
+    const path = `${this.dir}/${name}`
+    let done: Promise<void>
+    try {
+      done = this.fs.unlinkAsync?.(path) ?? Promise.resolve(this.fs.unlink(path))
+    } catch {
+      return Promise.resolve()
+    }
+    const settled = done.catch(() => {}).finally(() => this.#removing.delete(name))
+    this.#removing.set(name, settled)
+    return settled
   }
 }
 

@@ -113,6 +113,13 @@ export class BudgetedFileSystem implements FileSystem {
     this.#inner.unlink(path)
   }
 
+  /** Holds no descriptor. The inner file system's unlinkAsync where it has one, else its synchronous unlink. */
+  unlinkAsync (path: string): Promise<void> {
+    if (this.#inner.unlinkAsync !== undefined) return this.#inner.unlinkAsync(path)
+    this.#inner.unlink(path)
+    return Promise.resolve()
+  }
+
   rmdir (dir: string): void {
     this.#inner.rmdir(dir)
   }

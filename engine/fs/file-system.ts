@@ -45,6 +45,11 @@ export interface FileSystem {
    */
   link? (existing: string, newPath: string): void
   unlink (path: string): void
+  /**
+   * unlink on the thread pool: the Db's deletion of obsolete files, which may free tens of MiB of extents
+   * (milliseconds of kernel time) after a compaction. Optional: without it the Db unlinks synchronously.
+   */
+  unlinkAsync? (path: string): Promise<void>
   /** Removes an empty directory. */
   rmdir (dir: string): void
   /** fsyncs a directory so that renames and creations in it are durable. */

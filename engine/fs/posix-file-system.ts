@@ -109,6 +109,10 @@ export class PosixFileSystem implements FileSystem {
     fs.unlinkSync(path)
   }
 
+  unlinkAsync (path: string): Promise<void> {
+    return new Promise((resolve, reject) => fs.unlink(path, (err) => { err !== null ? reject(err) : resolve() }))
+  }
+
   rmdir (dir: string): void {
     fs.rmdirSync(dir)
   }

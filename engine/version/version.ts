@@ -22,9 +22,10 @@ import {
 import type { InternalIterator } from '../internal-iterator'
 import { findFile, LevelIterator } from './level-iterator'
 import { LookupResult } from '../memtable/memtable'
-import { TableEntry } from '../table/table'
+import type { TableEntry } from '../table/table'
 import type { TableCache } from '../table/table-cache'
 import { tableFileName } from '../filename'
+import type { PointRead } from './point-read'
 import { NUM_LEVELS, type FileMetaData, type VersionEdit } from './version-edit'
 
 /** Deepest level a flushed memtable may be placed in (LevelDB config::kMaxMemCompactLevel). */
@@ -35,7 +36,6 @@ export function maxGrandParentOverlapBytes (maxFileSize: number): number {
   return 10 * maxFileSize
 }
 
-const EMPTY = new Uint8Array(0)
 const NO_FILES: readonly FileMetaData[] = Object.freeze([])
 
 /** The user-key part of an internal key's length. */
@@ -49,25 +49,6 @@ export class Version {
   /** Called when unref() drops the count to 0 (the VersionSet forgets the version then). */
   onUnreferenced: ((version: Version) => void) | undefined
   #refs = 0
-
-  /**
-   * After get() returns Found: the value, a view into an immutable table block (it stays valid; the
-   * fields are overwritten by the next get()).
-   */
-  valueBuf: Uint8Array = EMPTY
-  valueOff = 0
-  valueLen = 0
-  /**
-   * After get(): the first file consulted when more than one was (LevelDB's GetStats, which charges it
-   * a seek for seek-triggered compaction), else undefined; and its level.
-   */
-  seekFile: FileMetaData | undefined
-  seekFileLevel = -1
-
-  // Scratch for get(): the lookup key and the entry a table returns. get() finishes before it returns,
-  // so one of each per version suffices.
-  #lookup = new Uint8Array(64)
-  #entry: TableEntry | undefined
 
   /**
    * `files[level]` must already be in the order the invariants state (use VersionBuilder to build a
@@ -124,23 +105,18 @@ export class Version {
 
   /**
    * Looks up the newest entry for user key key[keyOff, keyOff + keyLen) with a sequence <= `sequence`
-   * in the tables: Found (value in valueBuf/valueOff/valueLen), Deleted, or NotFound. Throws
+   * in the tables: Found (the value in read.entry), Deleted, or NotFound. Throws
    * LEVEL_CORRUPTION or LEVEL_IO_ERROR naming the table when one that must be consulted cannot be
    * read; it never skips a table to serve an older entry. Requires: sequence < 2^53.
    */
-  get (key: Uint8Array, keyOff: number, keyLen: number, sequence: number, fillCache = true): LookupResult {
+  get (key: Uint8Array, keyOff: number, keyLen: number, sequence: number, read: PointRead, fillCache = true): LookupResult {
     const ikeyLen = keyLen + TAG_BYTES
-    if (this.#lookup.length < ikeyLen) this.#lookup = new Uint8Array(Math.max(ikeyLen, this.#lookup.length * 2))
-    const ikey = this.#lookup
+    if (read.lookup.length < ikeyLen) read.lookup = new Uint8Array(Math.max(ikeyLen, read.lookup.length * 2))
+    const ikey = read.lookup
     if (keyLen <= 32) for (let i = 0; i < keyLen; i++) ikey[i] = key[keyOff + i]
     else ikey.set(key.subarray(keyOff, keyOff + keyLen), 0)
     putTag(ikey, keyLen, sequence, VALUE_TYPE_FOR_SEEK)
-    const entry = this.#entry ??= new TableEntry()
-
-    this.seekFile = undefined
-    this.seekFileLevel = -1
-    let lastFile: FileMetaData | undefined
-    let lastLevel = -1
+    const entry = read.entry
 
     for (let level = 0; level < NUM_LEVELS; level++) {
       const files = this.files[level]
@@ -153,12 +129,6 @@ export class Version {
         const f = files[i]
         if (compareBytes(key, keyOff, keyLen, f.smallest, 0, userLen(f.smallest)) < 0) continue
         if (level === 0 && compareBytes(key, keyOff, keyLen, f.largest, 0, userLen(f.largest)) > 0) continue
-        if (lastFile !== undefined && this.seekFile === undefined) {
-          this.seekFile = lastFile
-          this.seekFileLevel = lastLevel
-        }
-        lastFile = f
-        lastLevel = level
         const result = this.#searchFile(f, key, keyOff, keyLen, ikey, ikeyLen, fillCache, entry)
         if (result !== LookupResult.NotFound) return result
       }
@@ -288,11 +258,7 @@ export class Version {
       throw corruption(`corrupted internal key (${n} bytes, type ${type}) in ${tableFileName(this.tableCache.dir, f.number)}`)
     }
     if (compareBytes(entry.keyBuf, 0, n - TAG_BYTES, key, keyOff, keyLen) !== 0) return LookupResult.NotFound
-    if (type === ValueType.Deletion) return LookupResult.Deleted
-    this.valueBuf = entry.valueBuf
-    this.valueOff = entry.valueOff
-    this.valueLen = entry.valueLen
-    return LookupResult.Found
+    return type === ValueType.Deletion ? LookupResult.Deleted : LookupResult.Found
   }
 
   #overlappingInputs (

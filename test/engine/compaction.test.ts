@@ -22,6 +22,7 @@ import { compareBytes, compareInternalKeys, MAX_SEQUENCE, ValueType } from '../.
 import { LookupResult } from '../../engine/memtable/memtable'
 import { TableCache } from '../../engine/table/table-cache'
 import { tableFileName } from '../../engine/filename'
+import { PointRead } from '../../engine/version/point-read'
 import { Version } from '../../engine/version/version'
 import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../../engine/version/version-edit'
 import { Random } from './helpers/random'
@@ -270,14 +271,15 @@ function sameReads (
 ): void {
   let mismatches = 0
   let reads = 0
+  const read = new PointRead()
   for (let i = 0; i < keyCount; i++) {
     const user = userKey(i)
     for (const s of snaps) {
       // Deleted and NotFound mean the same to a reader (a dropped deletion turns one into the other).
-      const a = v.get(user, 0, user.length, s, false) === LookupResult.Found
-      const av = a ? Buffer.from(v.valueBuf.subarray(v.valueOff, v.valueOff + v.valueLen)) : undefined
-      const b = nv.get(user, 0, user.length, s, false) === LookupResult.Found
-      const bv = b ? Buffer.from(nv.valueBuf.subarray(nv.valueOff, nv.valueOff + nv.valueLen)) : undefined
+      const a = v.get(user, 0, user.length, s, read, false) === LookupResult.Found
+      const av = a ? Buffer.from(read.entry.valueBuf.subarray(read.entry.valueOff, read.entry.valueOff + read.entry.valueLen)) : undefined
+      const b = nv.get(user, 0, user.length, s, read, false) === LookupResult.Found
+      const bv = b ? Buffer.from(read.entry.valueBuf.subarray(read.entry.valueOff, read.entry.valueOff + read.entry.valueLen)) : undefined
       reads++
       if (a !== b || (av !== undefined && bv !== undefined && !av.equals(bv))) {
         if (mismatches++ < 5) t.fail(`${label}: get(${user.toString('latin1')}, ${s}): found ${String(a)} before, ${String(b)} after`)

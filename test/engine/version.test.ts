@@ -7,6 +7,7 @@ import { MAX_SEQUENCE, ValueType } from '../../engine/internal-key'
 import { LookupResult } from '../../engine/memtable/memtable'
 import { TableCache } from '../../engine/table/table-cache'
 import { tableFileName } from '../../engine/filename'
+import { PointRead } from '../../engine/version/point-read'
 import { Version, VersionBuilder } from '../../engine/version/version'
 import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../../engine/version/version-edit'
 import { Random } from './helpers/random'
@@ -106,15 +107,16 @@ test('Version.get: the newest version visible at the snapshot wins, across L0 fi
     let found = 0
     let deleted = 0
     let missing = 0
+    const read = new PointRead()
     for (let q = 0; q < 3000; q++) {
       const user = userKeyOf(rnd.int(400))
       const snapshot = rnd.chance(0.1) ? MAX_SEQUENCE : rnd.range(0, h.writes.length + 5)
       const expected = modelGet(byUser.get(user.toString('latin1')) ?? [], user, snapshot)
-      const r = h.version.get(user, 0, user.length, snapshot, rnd.chance(0.5))
+      const r = h.version.get(user, 0, user.length, snapshot, read, rnd.chance(0.5))
       const want = expected === undefined ? LookupResult.NotFound : expected.type === ValueType.Value ? LookupResult.Found : LookupResult.Deleted
       let ok = r === want
       if (ok && r === LookupResult.Found && expected !== undefined) {
-        ok = Buffer.from(h.version.valueBuf.subarray(h.version.valueOff, h.version.valueOff + h.version.valueLen)).equals(expected.value)
+        ok = Buffer.from(read.entry.valueBuf.subarray(read.entry.valueOff, read.entry.valueOff + read.entry.valueLen)).equals(expected.value)
       }
       if (!ok && mismatches++ < 5) t.fail(`seed ${seed}: get(${user.toString('latin1')}, ${snapshot}) = ${resultName(r)}, model says ${resultName(want)}`)
       if (want === LookupResult.Found) found++
@@ -139,20 +141,14 @@ test('Version.get: a newer L0 file shadows an older one, L0 shadows L1, L1 shado
   const v = Version.apply(new Version(cache), edit)
   const get = (user: string, s: number): string => {
     const k = Buffer.from(user)
-    const r = v.get(k, 0, k.length, s)
-    return r === LookupResult.Found ? Buffer.from(v.valueBuf.subarray(v.valueOff, v.valueOff + v.valueLen)).toString() : resultName(r)
+    const read = new PointRead()
+    const r = v.get(k, 0, k.length, s, read)
+    return r === LookupResult.Found ? Buffer.from(read.entry.valueBuf.subarray(read.entry.valueOff, read.entry.valueOff + read.entry.valueLen)).toString() : resultName(r)
   }
   t.same([get('a', 100), get('a', 7), get('a', 5), get('a', 3), get('a', 0)], ['L0 new', 'L0 old', 'L1', 'L2', 'NotFound'])
   t.same([get('b', 100), get('b', 8), get('b', 4), get('b', 1)], ['L0 new', 'Deleted', 'L2', 'NotFound'])
   t.same([get('c', 100), get('c', 6)], ['Deleted', 'L2'])
   t.equal(get('d', 100), 'NotFound')
-
-  // Seek charging (LevelDB's GetStats): the first file consulted, when more than one was.
-  get('a', 100)
-  t.equal(v.seekFile, undefined, 'answered by the first file consulted: nothing charged')
-  get('a', 3)
-  t.equal(v.seekFile?.number, 4, 'consulted 4, 3, 2 and 1: file 4 is charged')
-  t.equal(v.seekFileLevel, 0)
   cache.close()
   removeDir(dir)
   t.end()
@@ -170,15 +166,15 @@ test('Version.get: an unreadable table fails the read; it is never skipped for a
   bytes[3] ^= 0xff // inside the only data block
   fs.writeFileSync(tableFileName(dir, 2), bytes)
   const a = Buffer.from('a')
-  t.throws(() => v.get(a, 0, 1, 100), (err: any) => err.code === 'LEVEL_CORRUPTION' && err.message.includes('000002.ldb'), 'damaged block: LEVEL_CORRUPTION naming the file')
+  t.throws(() => v.get(a, 0, 1, 100, new PointRead()), (err: any) => err.code === 'LEVEL_CORRUPTION' && err.message.includes('000002.ldb'), 'damaged block: LEVEL_CORRUPTION naming the file')
   const b = Buffer.from('b')
-  t.throws(() => v.get(b, 0, 1, 100), (err: any) => err.code === 'LEVEL_CORRUPTION' && err.message.includes('000003.ldb'), 'entry of type 7: LEVEL_CORRUPTION naming the file')
+  t.throws(() => v.get(b, 0, 1, 100, new PointRead()), (err: any) => err.code === 'LEVEL_CORRUPTION' && err.message.includes('000003.ldb'), 'entry of type 7: LEVEL_CORRUPTION naming the file')
 
   fs.unlinkSync(tableFileName(dir, 1))
   const onlyL1 = new Version(cache, [[], v.files[1]])
-  t.throws(() => onlyL1.get(a, 0, 1, 100), (err: any) => err.code === 'LEVEL_CORRUPTION' && /missing file .*000001\.ldb/.test(err.message), 'a missing table that must be consulted: LEVEL_CORRUPTION')
+  t.throws(() => onlyL1.get(a, 0, 1, 100, new PointRead()), (err: any) => err.code === 'LEVEL_CORRUPTION' && /missing file .*000001\.ldb/.test(err.message), 'a missing table that must be consulted: LEVEL_CORRUPTION')
   const zz = Buffer.from('zz')
-  t.equal(onlyL1.get(zz, 0, 2, 100), LookupResult.NotFound, 'a key outside its range never opens it')
+  t.equal(onlyL1.get(zz, 0, 2, 100, new PointRead()), LookupResult.NotFound, 'a key outside its range never opens it')
   cache.close()
   removeDir(dir)
   t.end()

@@ -348,6 +348,12 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
     else this.#current.delete(path.resolve(to))
   }
 
+  /** Synchronous, recorded as unlink: the model's operations happen in call order. */
+  override unlinkAsync (file: string): Promise<void> {
+    this.unlink(file)
+    return Promise.resolve()
+  }
+
   override unlink (file: string): void {
     this.#enter({ op: 'unlink', path: file, kind: fileKind(file), mutation: 0 })
     super.unlink(file)
