@@ -29,7 +29,8 @@
 //
 // Limits: the pool grows asynchronously between the engine's calls (a slot costs ~2 ms to create), and a
 // file created when no slot is free fails with ENOSPC; so do more than MIN_FREE files created in one
-// synchronous stretch (a compaction writing many tables at once). freeBytes is unknown (the quota's
+// synchronous stretch (a compaction writing many tables at once), and the files of more than about a dozen
+// databases opened at the same moment (ready() promises at most MAX_PROMISED slots beyond MIN_FREE). freeBytes is unknown (the quota's
 // estimate is asynchronous). describe() is undefined: handles cannot move to another worker, so the
 // engine flushes and compacts inline.
 import { crc32c } from '../util/crc32c'
@@ -49,6 +50,11 @@ const MAX_PATH_BYTES = HEADER_BYTES - PATH_AT
 const MIN_FREE = 32
 /** Slots promised to each caller of ready() (a database's open creates about six files), on top of MIN_FREE. */
 const PER_READY = 8
+/**
+ * At most this many promised at once. A promise is only settled by slots taken, and an open that creates
+ * fewer files than PER_READY leaves the rest promised: without a bound, the pool would grow with every open.
+ */
+const MAX_PROMISED = 64
 /** Slots created at once while refilling (each is a few async OPFS calls). */
 const REFILL_BATCH = 8
 const SLOT_PREFIX = 'slot-'
@@ -210,7 +216,7 @@ export class OpfsFileSystem implements FileSystem {
    * earlier callers were promised): web-lock.ts awaits it before a database's open creates its files.
    */
   async ready (): Promise<void> {
-    this.#promised += PER_READY
+    this.#promised = Math.min(this.#promised + PER_READY, MAX_PROMISED)
     while (this.#free.length < this.#target) {
       this.#scheduleRefill()
       await this.#refilling
