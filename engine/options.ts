@@ -5,7 +5,7 @@
 import { invalidArgument, notSupported } from './errors'
 import { MIN_OPEN_FILES } from './fs/descriptor-budget'
 import type { FileSystem } from './fs/file-system'
-import { PosixFileSystem } from './fs/posix-file-system'
+import { defaultFileSystem } from './fs/default-file-system'
 
 export type Compression = 'none' | 'snappy' | 'zstd'
 
@@ -107,7 +107,7 @@ export function sanitizeOptions (input: DbOptionsInput = {}): DbOptions {
     refreshInterval: refreshInterval(input),
     infoLog: input.infoLog ?? true,
     paranoidChecks: input.paranoidChecks ?? true,
-    fs: input.fs ?? new PosixFileSystem()
+    fs: input.fs ?? defaultFileSystem()
   }
 }
 

@@ -47,6 +47,7 @@ import { checkCompressionSupported, CompressionType } from '../table/compression
 import { TableCache } from '../table/table-cache'
 import { eventLoopBudget } from '../util/event-loop-budget'
 import { LruCache } from '../util/lru-cache'
+import { sharedMemory } from '../util/shared-memory'
 import { FileType, logFileName, parseFileName, tableFileName } from '../filename'
 import { NUM_LEVELS, VersionEdit, type FileMetaData } from '../version/version-edit'
 import { PointRead } from '../version/point-read'
@@ -114,7 +115,7 @@ export class Db {
   /** Runs compactions: a thread of its own, so that a long compaction never delays a flush. */
   readonly #compactionWorker = new BackgroundWorker(() => this.fs.closeIdle?.())
   /** Set to 1 by close() only: a running compaction stops at its next check and removes its outputs. */
-  readonly #cancel = new Int32Array(new SharedArrayBuffer(4))
+  readonly #cancel = new Int32Array(sharedMemory(4))
   /** LevelDB's info log (engine/info-log.ts): set by #recover, closed by close(). */
   #info = InfoLog.disabled
   /** What a lenient open skipped (the rough-level.recovery-skipped property): set by #recover. */

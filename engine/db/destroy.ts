@@ -3,12 +3,12 @@
 // everything else), and only under the database's lock (an open database is never destroyed).
 import { fromFsError } from '../errors'
 import type { FileSystem } from '../fs/file-system'
-import { PosixFileSystem } from '../fs/posix-file-system'
+import { defaultFileSystem } from '../fs/default-file-system'
 import { acquireLock } from '../fs/lock'
 import { FileType, lockFileName, parseFileName } from '../filename'
 
 /** Resolves when done; a missing directory counts as destroyed. Rejects with LEVEL_LOCKED if the database is open. */
-export async function destroyDb (dir: string, fs: FileSystem = new PosixFileSystem()): Promise<void> {
+export async function destroyDb (dir: string, fs: FileSystem = defaultFileSystem()): Promise<void> {
   let names: string[]
   try {
     names = fs.readdir(dir)

@@ -13,6 +13,7 @@
 // idle descriptors of its own to come back under it (BudgetedFileSystem); the fifth left to the
 // application absorbs the overdraft in the meantime.
 import nodeFs = require('node:fs')
+import { sharedMemory } from '../util/shared-memory'
 import { systemErrorCode } from '../errors'
 
 /**
@@ -44,7 +45,7 @@ export class DescriptorBudget {
    */
   constructor (limit: number | SharedArrayBuffer) {
     if (typeof limit === 'number') {
-      this.shared = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)
+      this.shared = sharedMemory(2 * Int32Array.BYTES_PER_ELEMENT)
       this.#cells = new Int32Array(this.shared)
       this.#cells[LIMIT] = Math.max(1, Math.floor(limit))
     } else {
@@ -91,7 +92,7 @@ export function descriptorLimit (maxOpenFiles: number, spare = spareDescriptors(
 
 /** Descriptors this process can still open (Linux), or undefined where that cannot be read. */
 export function spareDescriptors (): number | undefined {
-  if (process.platform !== 'linux') return undefined
+  if (typeof process === 'undefined' || process.platform !== 'linux') return undefined // a browser has no process
   try {
     const limits = nodeFs.readFileSync('/proc/self/limits', 'latin1')
     const soft = /^Max open files\s+(\S+)/m.exec(limits)?.[1]

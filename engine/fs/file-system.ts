@@ -74,6 +74,11 @@ export interface FileSystem {
    * so that another thread can have them. Optional: most file systems hold none.
    */
   closeIdle? (): void
+  /**
+   * Resolves when the file system can create files again without waiting (an OPFS pool's free slots:
+   * engine/fs/opfs-file-system.ts). Optional: most file systems create files whenever asked.
+   */
+  ready? (): Promise<void>
 }
 
 /** What a worker thread needs to rebuild the same FileSystem on its side (postMessage cannot carry objects). */

@@ -6,6 +6,8 @@
 // Invariant: an offset, once returned, stays valid for the arena's life; growth copies the bytes
 // into a larger buffer (amortised doubling), so views (u8/u32/bytes) must be re-read after allocate().
 
+import { sharedMemory } from '../util/shared-memory'
+
 export class Arena {
   u8: Uint8Array
   u32: Uint32Array
@@ -17,7 +19,7 @@ export class Arena {
   /** A new arena, or (with `usedBytes`) a view of an existing one's memory, e.g. in the flush worker. */
   constructor (initialBytes: number | SharedArrayBuffer = 64 * 1024, usedBytes?: number) {
     const sab = typeof initialBytes === 'number'
-      ? new SharedArrayBuffer(Math.max(1024, (initialBytes + 3) & ~3)) // whole words, and room to double from
+      ? sharedMemory(Math.max(1024, (initialBytes + 3) & ~3)) // whole words, and room to double from
       : initialBytes
     this.u8 = new Uint8Array(sab)
     this.u32 = new Uint32Array(sab)
@@ -58,7 +60,7 @@ export class Arena {
   #grow (needBytes: number): void {
     let size = this.u8.length * 2
     while (size < needBytes) size *= 2
-    const sab = new SharedArrayBuffer(size)
+    const sab = sharedMemory(size)
     const u8 = new Uint8Array(sab)
     u8.set(this.u8.subarray(0, this.#top * 4))
     this.u8 = u8

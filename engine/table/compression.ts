@@ -44,7 +44,7 @@ export const zstdCompressionAvailable = zstdCompressSync !== undefined
 /** Throws LEVEL_NOT_SUPPORTED unless blocks can be written with `type` here. */
 export function checkCompressionSupported (type: CompressionType): void {
   if (type === CompressionType.Zstd && !zstdCompressionAvailable) {
-    throw notSupported(`zstd compression needs node:zlib zstdCompressSync (Node >= 22.15); this is Node ${process.versions.node}`)
+    throw notSupported(`zstd compression needs node:zlib zstdCompressSync (Node >= 22.15); this is ${typeof process === 'undefined' ? 'not Node' : `Node ${process.versions.node}`}`)
   }
 }
 

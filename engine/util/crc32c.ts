@@ -44,7 +44,8 @@ export function crc32cPure (data: Uint8Array, initial = 0): number {
 }
 
 function loadNative (): Crc32c | undefined {
-  if (process.env.ROUGH_LEVEL_PURE_CRC === '1') return undefined
+  // A browser has no process (and no native binding: the browser build maps it to nothing).
+  if (typeof process === 'undefined' || process.env.ROUGH_LEVEL_PURE_CRC === '1') return undefined
   try {
     const native = require('@node-rs/crc32') as { crc32c: (input: Uint8Array, initial?: number) => number }
     // Prove the binding computes what we expect before trusting it with every checksum.

@@ -12,7 +12,9 @@ const root = path.resolve(__dirname, '..', '..', '..')
 /** Lowest first. Keep in step with README.md's layer picture. */
 const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['base', ['engine/errors.ts', 'engine/util/', 'engine/internal-key.ts', 'engine/key-shortening.ts',
-    'engine/filename.ts', 'engine/internal-iterator.ts', 'engine/snapshot-list.ts', 'engine/constants.ts']],
+    'engine/filename.ts', 'engine/internal-iterator.ts', 'engine/snapshot-list.ts', 'engine/constants.ts',
+    // The browser build's stand-ins for Node's built-ins and its web API types (package.json `browser`).
+    'engine/browser/']],
   ['files', ['engine/fs/', 'engine/options.ts', 'engine/info-log.ts']],
   ['formats', ['engine/log/', 'engine/memtable/', 'engine/table/', 'engine/iterators/',
     'engine/version/version-edit.ts']],
@@ -20,12 +22,12 @@ const LAYERS: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['compaction', ['engine/compaction/']],
   ['background', ['engine/background/']],
   ['db', ['engine/db/']],
-  ['adapter', ['adapter/', 'index.ts', 'options.ts']],
+  ['adapter', ['adapter/', 'index.ts', 'options.ts', 'browser.ts']],
   ['tools', ['cli/']]
 ]
 
 const SOURCE_DIRS = ['engine', 'adapter', 'cli']
-const SOURCE_FILES = ['index.ts', 'options.ts']
+const SOURCE_FILES = ['index.ts', 'options.ts', 'browser.ts']
 const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s+'([^']+)'|require\('([^']+)'\)|import\('([^']+)'\)/g
 
 function tsFiles (dir: string): string[] {

@@ -1,0 +1,30 @@
+// The package's entry in a browser (package.json's `browser` field and `browser` export condition): the
+// same RoughLevel, for a dedicated worker, on OPFS. Node's globals that the engine still uses are installed
+// first (engine/browser/globals.ts); the `browser` field swaps the modules that need Node for browser ones
+// (the file system, the lock, the background worker, node:path and the rest: README, "In the browser").
+import { installGlobals } from './engine/browser/globals'
+installGlobals()
+
+// Required after installGlobals (not imported, which would be hoisted above it): engine modules read
+// Buffer as they load.
+const index = require('./index') as typeof import('./index')
+const opfs = require('./engine/fs/opfs-file-system') as typeof import('./engine/fs/opfs-file-system')
+const defaults = require('./engine/fs/opfs-default-file-system') as typeof import('./engine/fs/opfs-default-file-system')
+
+export const RoughLevel = index.RoughLevel
+export type RoughLevel<K = string, V = string> = import('./index').RoughLevel<K, V>
+export type * from './options'
+export type { RepairReport, CheckpointReport } from './index'
+export const OpfsFileSystem = opfs.OpfsFileSystem
+export type OpfsFileSystem = import('./engine/fs/opfs-file-system').OpfsFileSystem
+export type { OpfsOptions } from './engine/fs/opfs-file-system'
+
+/**
+ * Opens the OPFS pool (only in a dedicated worker) that every database in this worker then uses, and
+ * resolves with it. Close the databases, then the pool (`close()`), to hand the pool to another worker.
+ */
+export async function openOpfs (options?: import('./engine/fs/opfs-file-system').OpfsOptions): Promise<OpfsFileSystem> {
+  const fs = await opfs.OpfsFileSystem.open(options)
+  defaults.setDefaultFileSystem(fs)
+  return fs
+}

@@ -1,0 +1,79 @@
+// Durability in the browser: a worker putting keys with sync: true is terminated at a random point (its
+// writes crossing memtable switches, inline flushes and compactions: crash-workload.ts), then another worker
+// reopens the database. Every put the writer acknowledged must be there with its value, and what is there
+// must be a prefix of the puts made (no gap, nothing else). Three rounds, each appending to the last, on a
+// cross-origin isolated page (the memtable in a SharedArrayBuffer; abstract-level.test.ts covers the other).
+import test from 'tape'
+import fs = require('node:fs')
+import path = require('node:path')
+import { bundleWorker, CHROMIUM, INSTALL_HINT, openSession, type WorkerMessage } from './harness'
+import { crashKey, crashValue } from './crash-workload'
+
+const ROUNDS = 3
+const TIMEOUT_MS = 60_000
+
+type Entry = [string, string]
+
+test('browser: sync puts survive a terminated worker', async (t) => {
+  if (!fs.existsSync(CHROMIUM)) return t.fail(INSTALL_HINT)
+  const script = await bundleWorker(path.join(__dirname, 'crash-worker.js'))
+  let acked = -1
+  let contents: Entry[] | undefined
+  let writing: WorkerMessage | undefined
+  let flushes = 0
+  let compactions = 0
+  const errors: string[] = []
+  let wake = (): void => {}
+  const session = await openSession(script, (message: WorkerMessage & { worker: string }) => {
+    if (message.type === 'ack' && typeof message.i === 'number') acked = Math.max(acked, message.i)
+    if (message.type === 'writing') writing = message
+    if (message.type === 'contents') {
+      contents = message.entries as Entry[]
+      flushes += Number(message.flushes)
+      compactions += Number(message.compactions)
+    }
+    if (message.type === 'error') errors.push(`${message.worker}: ${String(message.message)}`)
+    wake()
+  }, true)
+  /** Resolves when ready() holds, rejects after TIMEOUT_MS or on a worker's error. */
+  const until = (what: string, ready: () => boolean): Promise<void> => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), TIMEOUT_MS)
+    wake = () => {
+      if (errors.length > 0 || ready()) {
+        clearTimeout(timer)
+        if (errors.length > 0) reject(new Error(errors.join('\n')))
+        else resolve()
+      }
+    }
+    wake()
+  })
+  try {
+    let present = 0
+    for (let round = 0; round < ROUNDS; round++) {
+      const stopAfter = present + 100 + Math.floor(Math.random() * 1500)
+      acked = present - 1
+      await session.startWorker(`writer${round}`)
+      await session.postToWorker(`writer${round}`, { cmd: 'write', from: present })
+      await until(`ack ${stopAfter}`, () => acked >= stopAfter)
+      await session.terminateWorker(`writer${round}`)
+      const seen = acked
+      contents = undefined
+      await session.startWorker(`checker${round}`)
+      await session.postToWorker(`checker${round}`, { cmd: 'check' })
+      await until('the reopened contents', () => contents !== undefined)
+      const entries = (contents as Entry[] | undefined) ?? []
+      t.ok(entries.length > seen, `round ${round}: terminated after ack ${seen}; ${entries.length} entries after reopen`)
+      const found = new Map(entries)
+      let wrong = -1
+      for (let i = 0; i < entries.length && wrong < 0; i++) if (found.get(crashKey(i)) !== crashValue(i)) wrong = i
+      t.equal(wrong, -1, `round ${round}: the entries are puts 0..${entries.length - 1}, each with its value`)
+      present = entries.length
+    }
+    t.same([writing?.process, writing?.sharedMemory], ['undefined', 'function'], 'the writer had no process, and shared memory (isolated page)')
+    t.ok(flushes > 0 && compactions > 0, `the writers flushed (${flushes}) and compacted (${compactions}) before they were terminated`)
+  } catch (err) {
+    t.error(err)
+  } finally {
+    await session.close()
+  }
+})
