@@ -13,14 +13,10 @@ import os = require('node:os')
 import path = require('node:path')
 import { RoughLevel } from '../index'
 import { crc32c, crc32cPure, nativeCrc32c } from '../engine/util/crc32c'
+import { numberArg } from './args'
 import { keyOf, mulberry32, sample, ValuePool } from './data'
 
 interface ChildResult { native: boolean, getSyncPerSec: number, scanPerSec: number }
-
-function arg (name: string, fallback: number): number {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`))
-  return hit === undefined ? fallback : Number(hit.slice(name.length + 3))
-}
 
 /** Nanoseconds per call of fn over a 4 KiB block, best of `rounds`. */
 function nsPerBlock (fn: (data: Uint8Array, initial: number) => number, rounds: number): number {
@@ -74,9 +70,9 @@ function runChild (dir: string, reads: number, n: number, pure: boolean): Promis
 
 async function main (): Promise<void> {
   if (process.argv[2] === 'child') return child(process.argv[3], Number(process.argv[4]), Number(process.argv[5]))
-  const n = arg('n', 200000)
-  const reads = arg('reads', 100000)
-  const rounds = arg('rounds', 3)
+  const n = numberArg('n', 200000)
+  const reads = numberArg('reads', 100000)
+  const rounds = numberArg('rounds', 3)
   console.log(`${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
 
   const pureNs = nsPerBlock(crc32cPure, rounds)

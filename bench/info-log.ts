@@ -11,14 +11,10 @@ import fs = require('node:fs')
 import os = require('node:os')
 import path = require('node:path')
 import { RoughLevel } from '../index'
+import { numberArg } from './args'
 import { keyOf, mulberry32, sample, ValuePool } from './data'
 
 interface ChildResult { putsPerSec: number, batchPerSec: number, logLines: number }
-
-function arg (name: string, fallback: number): number {
-  const hit = process.argv.find((a) => a.startsWith(`--${name}=`))
-  return hit === undefined ? fallback : Number(hit.slice(name.length + 3))
-}
 
 async function child (dir: string, n: number, infoLog: boolean): Promise<void> {
   const db = new RoughLevel(dir, { infoLog, writeBufferSize: 256 * 1024 })
@@ -55,8 +51,8 @@ function runChild (dir: string, n: number, infoLog: boolean): Promise<ChildResul
 
 async function main (): Promise<void> {
   if (process.argv[2] === 'child') return child(process.argv[3], Number(process.argv[4]), process.argv[5] === 'on')
-  const n = arg('n', 300000)
-  const rounds = arg('rounds', 3)
+  const n = numberArg('n', 300000)
+  const rounds = numberArg('rounds', 3)
   console.log(`${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-bench-infolog-'))
   try {

@@ -19,6 +19,21 @@ export interface FlushJob {
   options: BuildTableOptions
 }
 
+/**
+ * Write the entries of `memtables` numbered at or below `sequence` (every version and tombstone) as table
+ * `fileNumber`: a checkpoint's memtables (engine/db/checkpoint.ts). They may still take writes (live shapes).
+ */
+export interface MemTablesAsOfJob {
+  kind: 'memtables-as-of'
+  id: number
+  fs: FileSystemDescription
+  dir: string
+  fileNumber: number
+  memtables: MemTableShape[]
+  sequence: number
+  options: BuildTableOptions
+}
+
 /** Merge a compaction's inputs into new tables numbered from `fileNumbers`. */
 export interface CompactionJob {
   kind: 'compaction'
@@ -33,7 +48,7 @@ export interface CompactionJob {
   cancel: SharedArrayBuffer
 }
 
-export type Job = FlushJob | CompactionJob
+export type Job = FlushJob | MemTablesAsOfJob | CompactionJob
 
 /** `log`: lines for the info log, stamped in the worker; only the main thread writes LOG. */
 export type JobResult =

@@ -1,11 +1,12 @@
-// The background worker thread's entry: builds table files from sealed memtables (flushes) and from
-// compaction inputs, so that the main thread (every API call) is never held by either. It only writes
+// The background worker thread's entry: builds table files from sealed memtables (flushes), from a
+// checkpoint's memtables as of its sequence, and from compaction inputs, so that the main thread (every API call) is never held by either. It only writes
 // tables; the main thread records them in the MANIFEST and installs the new version.
 import { parentPort } from 'node:worker_threads'
 import { systemErrorCode } from '../errors'
 import { fileSystemFrom } from '../fs/posix-file-system'
 import { infoLine, type InfoLine } from '../info-log'
 import { MemTable } from '../memtable/memtable'
+import { memTablesAsOf } from '../iterators/as-of-iterator'
 import { TableCache } from '../table/table-cache'
 import { buildTable } from '../table/build-table'
 import { Compaction } from '../compaction/compaction'
@@ -29,6 +30,9 @@ port.on('message', (job: Job) => {
     if (job.kind === 'flush') {
       const mem = new MemTable(job.memtable)
       const file = buildTable(fs, job.dir, job.fileNumber, mem.iterator(), job.options)
+      result = { id: job.id, ok: true, files: file.fileSize > 0 ? [file] : [] }
+    } else if (job.kind === 'memtables-as-of') {
+      const file = buildTable(fs, job.dir, job.fileNumber, memTablesAsOf(job.memtables.map((shape) => new MemTable(shape)), job.sequence), job.options)
       result = { id: job.id, ok: true, files: file.fileSize > 0 ? [file] : [] }
     } else {
       const tableCache = new TableCache(job.dir, fs, COMPACTION_TABLE_CACHE)

@@ -6,7 +6,9 @@
 //     the source may later compact, delete or destroy its files without touching it), or copied where a
 //     link is not possible (another file system: EXDEV; a file system without links: EPERM, ENOTSUP...);
 //   - the memtables' entries numbered at or below the sequence (every version and tombstone, through
-//     AsOfIterator) written as one level-0 table by the flush's own table builder (buildTable). A table rather
+//     AsOfIterator) written as one level-0 table by the flush's own table builder, on the flush worker
+//     (writeMemTablesAsOf: it reads the arenas without a copy, the writable memtable's too while it takes
+//     later writes; on this thread only where the Db runs without workers). A table rather
 //     than copies of the logs cut at that sequence: the source's logs may be deleted by its next flush while
 //     they are copied (and a follower's may be gone already), where the memtables are in memory and pinned;
 //     and the checkpoint then opens without a log to replay, in rough-level and classic-level alike;
@@ -17,23 +19,25 @@
 // Crash safety: CURRENT is written last, so a destination left by a crash has no CURRENT and opens as
 // nothing (LevelDB and rough-level refuse it without createIfMissing). Every file is synced (copies and the
 // built table as they are written; linked tables share the source's synced inode) and the directory, and
-// its parent when this created it, before the promise resolves. The source is only read.
+// its parent when this created it, before the promise resolves; every fsync runs on the thread pool. The
+// source is only read.
 //
-// The caller pins what is read: the version (so that no concurrent compaction deletes a table before it is
-// linked) and the memtables' iterators, all taken in one synchronous step at the call.
+// What is read is taken in one synchronous step at the call: the caller pins the version (so that no
+// concurrent compaction deletes a table before it is linked); writeCheckpoint pins the memtables (an open
+// iterator each) before its first await, until the table is written, so that no flush recycles an arena
+// the worker reads.
 import path = require('node:path')
-import { buildTable, buildTableOptions } from '../table/build-table'
+import type { BackgroundWorker } from '../background/background'
 import { fromFsError, invalidArgument, systemErrorCode } from '../errors'
 import type { FileSystem } from '../fs/file-system'
-import { AsOfIterator } from '../iterators/as-of-iterator'
-import type { InternalIterator } from '../internal-iterator'
-import { MergingIterator } from '../iterators/merging-iterator'
+import type { MemTable } from '../memtable/memtable'
 import type { DbOptions } from '../options'
 import { eventLoopBudget } from '../util/event-loop-budget'
 import { currentFileName, descriptorFileName, sstTableFileName, tableFileName, tempFileName } from '../filename'
 import type { Version } from '../version/version'
 import { NUM_LEVELS, VersionEdit } from '../version/version-edit'
-import { COMPARATOR_NAME, installNewManifest } from '../version/version-set'
+import { COMPARATOR_NAME, installNewManifestAsync } from '../version/version-set'
+import { writeMemTablesAsOf } from './memtable-flush'
 
 /** Bytes copied per read and write when a table cannot be linked; the event loop may turn between them. */
 const COPY_CHUNK = 1024 * 1024
@@ -44,8 +48,10 @@ export interface CheckpointSource {
   readonly options: DbOptions
   /** The version in force at the call. */
   readonly version: Version
-  /** Iterators over the memtables at the call (any order). */
-  readonly memtables: InternalIterator[]
+  /** The memtables at the call (any order), the writable one included. */
+  readonly memtables: readonly MemTable[]
+  /** The Db's flush worker, which writes the memtables as a table. */
+  readonly worker: BackgroundWorker
   /** The last sequence at the call: nothing numbered after it goes in. */
   readonly sequence: number
   /** The source's next file number, if it keeps one (a follower's is its own): the tables' numbers are above it anyway. */
@@ -64,6 +70,15 @@ export interface CheckpointReport {
  * source's state at `source.sequence`. On failure what it created is removed (a directory it created, too).
  */
 export async function writeCheckpoint (source: CheckpointSource, dest: string): Promise<CheckpointReport> {
+  const pins = source.memtables.map((mem) => mem.iterator())
+  try {
+    return await writeCheckpointFiles(source, dest)
+  } finally {
+    for (const pin of pins) pin.close()
+  }
+}
+
+async function writeCheckpointFiles (source: CheckpointSource, dest: string): Promise<CheckpointReport> {
   const fs = source.options.fs
   const created = prepareDestination(fs, source.dir, dest)
   const made: string[] = []
@@ -75,20 +90,17 @@ export async function writeCheckpoint (source: CheckpointSource, dest: string): 
       for (const f of source.version.files[level]) {
         const to = tableFileName(dest, f.number)
         made.push(to)
-        if (linkOrCopyTable(fs, source.dir, f.number, to)) report.linked++
+        if (await linkOrCopyTable(fs, source.dir, f.number, to)) report.linked++
         else report.copied++
         edit.addFile(level, f)
         if (eventLoopBudget.spent()) await eventLoopBudget.turn()
       }
     }
-    // Writing the memtables holds the thread (buildTable is synchronous): start it on a fresh slice.
-    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
     let tableNumber = source.nextFileNumber
     for (const files of source.version.files) for (const f of files) tableNumber = Math.max(tableNumber, f.number + 1)
-    const memIterator = new AsOfIterator(new MergingIterator(source.memtables), source.sequence)
     made.push(tableFileName(dest, tableNumber))
-    const table = buildTable(fs, dest, tableNumber, memIterator, buildTableOptions(source.options))
-    if (table.fileSize > 0) {
+    const table = await writeMemTablesAsOf(source.worker, dest, source.options, tableNumber, source.memtables, source.sequence)
+    if (table !== undefined) {
       // The newest data: level 0 reads newest (highest number) first.
       edit.addFile(0, table)
       report.memtableBytes = table.fileSize
@@ -100,8 +112,8 @@ export async function writeCheckpoint (source: CheckpointSource, dest: string): 
     edit.lastSequence = source.sequence
     made.push(descriptorFileName(dest, manifestNumber), tempFileName(dest, manifestNumber), currentFileName(dest))
     // Syncs the directory (the tables' names) before CURRENT names the MANIFEST; CURRENT last.
-    installNewManifest(fs, dest, manifestNumber, edit)
-    if (created) syncParent(fs, dest)
+    await installNewManifestAsync(fs, dest, manifestNumber, edit)
+    if (created) await syncParent(fs, dest)
     return report
   } catch (err) {
     for (const p of made) try { fs.unlink(p) } catch {}
@@ -132,7 +144,7 @@ function prepareDestination (fs: FileSystem, dir: string, dest: string): boolean
 }
 
 /** Links table `number` (as .ldb, or .sst as LevelDB before 1.14 named it) to `to`, or copies it; true if linked. */
-function linkOrCopyTable (fs: FileSystem, dir: string, number: number, to: string): boolean {
+async function linkOrCopyTable (fs: FileSystem, dir: string, number: number, to: string): Promise<boolean> {
   let from = tableFileName(dir, number)
   if (!fs.exists(from) && fs.exists(sstTableFileName(dir, number))) from = sstTableFileName(dir, number)
   if (fs.link !== undefined) {
@@ -144,12 +156,12 @@ function linkOrCopyTable (fs: FileSystem, dir: string, number: number, to: strin
       if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS'].includes(systemErrorCode(err) ?? '')) throw fromFsError(`linking ${from} to ${to}`, err)
     }
   }
-  copyFile(fs, from, to)
+  await copyFile(fs, from, to)
   return false
 }
 
-/** Copies from to `to` and fdatasyncs the copy. */
-function copyFile (fs: FileSystem, from: string, to: string): void {
+/** Copies from to `to` a chunk per slice, and fdatasyncs the copy on the thread pool. */
+async function copyFile (fs: FileSystem, from: string, to: string): Promise<void> {
   const input = fs.openRandomAccess(from)
   try {
     const output = fs.openWritable(to)
@@ -157,12 +169,13 @@ function copyFile (fs: FileSystem, from: string, to: string): void {
       const size = input.size()
       const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(size, 1)))
       for (let at = 0; at < size;) {
+        if (eventLoopBudget.spent()) await eventLoopBudget.turn()
         const n = input.read(buf, 0, Math.min(buf.length, size - at), at)
         if (n <= 0) throw fromFsError(`copying ${from}`, Object.assign(new Error(`${from} ended at ${at} of ${size} bytes`), { code: 'EIO' }))
         output.append(buf, 0, n)
         at += n
       }
-      output.sync()
+      await output.syncAsync()
     } finally {
       output.close()
     }
@@ -172,9 +185,9 @@ function copyFile (fs: FileSystem, from: string, to: string): void {
 }
 
 /** Makes dest's own name durable: its parent directory is synced. */
-function syncParent (fs: FileSystem, dest: string): void {
+async function syncParent (fs: FileSystem, dest: string): Promise<void> {
   try {
-    fs.syncDir(path.dirname(path.resolve(dest)))
+    await fs.syncDirAsync(path.dirname(path.resolve(dest)))
   } catch (err) {
     throw fromFsError(`syncing the directory holding ${dest}`, err)
   }

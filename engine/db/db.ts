@@ -530,17 +530,14 @@ export class Db {
       const unpin = view === undefined ? undefined : follower!.pin(view)
       const version = view?.version ?? this.#versions.current
       version.ref()
-      const memtables: InternalIterator[] = [this.#mem.iterator()]
-      if (this.#imm !== undefined) memtables.push(this.#imm.iterator())
-      for (const mem of view?.memtables ?? this.#replayed) memtables.push(mem.iterator())
-      const source = { dir: this.dir, options: this.options, version, memtables, sequence: this.lastSequence, nextFileNumber: this.#versions.nextFileNumber }
+      const memtables = [this.#mem, ...this.#imm === undefined ? [] : [this.#imm], ...view?.memtables ?? this.#replayed]
+      const source = { dir: this.dir, options: this.options, version, memtables, worker: this.#background, sequence: this.lastSequence, nextFileNumber: this.#versions.nextFileNumber }
       try {
         return await writeCheckpoint(source, dest)
       } catch (err) {
         // A follower's table the writer deleted before it was linked: catch up and try again.
         if (follower === undefined || attempt >= MAX_ATTEMPTS || systemErrorCode(err) !== 'ENOENT') throw err
       } finally {
-        for (const it of memtables) it.close()
         version.unref()
         unpin?.()
       }

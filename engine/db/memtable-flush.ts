@@ -1,7 +1,10 @@
 // Writing a sealed memtable as a level-0 table (LevelDB's WriteLevel0Table), for the Db's flushes and for
-// recovery alike: on the flush worker, which sees the memtable's arena without a copy, or on this thread
-// when the file system cannot be rebuilt in a worker (the fault-injection tests' flushInline).
+// recovery alike, and a checkpoint's memtables as of its sequence: on the flush worker, which sees the
+// memtables' arenas without a copy, or on this thread when the file system cannot be rebuilt in a worker
+// (the fault-injection tests' flushInline).
 import { BackgroundWorker, resultError } from '../background/background'
+import type { JobResult } from '../background/job'
+import { memTablesAsOf } from '../iterators/as-of-iterator'
 import { buildTable, buildTableOptions } from '../table/build-table'
 import type { InfoLog } from '../info-log'
 import type { MemTable } from '../memtable/memtable'
@@ -41,13 +44,42 @@ async function buildMemTable (
   const tableOptions = buildTableOptions(options)
   const fs = workerFileSystem(options)
   if (fs !== undefined) {
-    const result = await worker.run({
+    return builtTable(await worker.run({
       kind: 'flush', fs, dir, fileNumber: number, memtable: mem.shape(), options: tableOptions
-    })
-    if (!result.ok) throw resultError(result)
-    return result.files[0]
+    }))
   }
   await undefined
   const built = buildTable(options.fs, dir, number, mem.iterator(), tableOptions)
   return built.fileSize > 0 ? built : undefined
+}
+
+/**
+ * Writes the entries of `mems` numbered at or below `sequence` (every version and tombstone) as table
+ * `number` in dir, or nothing when there are none: a checkpoint's memtables, which may still take writes.
+ * Requires: mems pinned (an open iterator each) until it settles, so that no arena is recycled under the worker.
+ */
+export async function writeMemTablesAsOf (
+  worker: BackgroundWorker, dir: string, options: DbOptions, number: number, mems: readonly MemTable[], sequence: number
+): Promise<FileMetaData | undefined> {
+  const tableOptions = buildTableOptions(options)
+  const fs = workerFileSystem(options)
+  if (fs !== undefined) {
+    return builtTable(await worker.run({
+      kind: 'memtables-as-of', fs, dir, fileNumber: number, memtables: mems.map((mem) => mem.shape(true)), sequence, options: tableOptions
+    }))
+  }
+  await undefined
+  const iterator = memTablesAsOf(mems, sequence)
+  try {
+    const built = buildTable(options.fs, dir, number, iterator, tableOptions)
+    return built.fileSize > 0 ? built : undefined
+  } finally {
+    iterator.close()
+  }
+}
+
+/** A table job's one table, or undefined when it wrote none; its failure thrown with its Level code. */
+function builtTable (result: JobResult): FileMetaData | undefined {
+  if (!result.ok) throw resultError(result)
+  return result.files[0]
 }

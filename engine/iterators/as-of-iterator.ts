@@ -5,6 +5,13 @@
 // the internal entries, since tombstones must go on shadowing older tables.)
 import { tagSequence } from '../internal-key'
 import type { InternalIterator } from '../internal-iterator'
+import type { MemTable } from '../memtable/memtable'
+import { MergingIterator } from './merging-iterator'
+
+/** The entries of several memtables numbered at or below `sequence`, merged in internal-key order. The caller closes it. */
+export function memTablesAsOf (memtables: readonly MemTable[], sequence: number): AsOfIterator {
+  return new AsOfIterator(new MergingIterator(memtables.map((mem) => mem.iterator())), sequence)
+}
 
 export class AsOfIterator implements InternalIterator {
   readonly #inner: InternalIterator

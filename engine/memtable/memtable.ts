@@ -10,8 +10,12 @@
 //   bytes from word n + 4 + h: internal key, then value
 // Invariants: nodes are never removed or moved; a node's contents never change once linked; every
 // internal key is unique (a sequence number is used once). JavaScript runs one write at a time, so
-// readers never see a half-linked node. On the main thread a KeyIndex (key-index.ts) maps each user key
-// to its newest node, kept by add(); get() asks it first.
+// readers on this thread never see a half-linked node. On the main thread a KeyIndex (key-index.ts) maps
+// each user key to its newest node, kept by add(); get() asks it first.
+// A worker may read a memtable that still takes writes (a checkpoint's: shape(true)). As LevelDB's skip
+// list (Release_Store / Acquire_Load of a node's next pointers), add() publishes a node at level 0 with
+// Atomics.store once its words are written, and such a reader follows level-0 links with Atomics.load:
+// every node it reaches is whole. It only walks forward (a table build), so the other links need no order.
 import { compareBytes, putTag, ValueType, VALUE_TYPE_FOR_SEEK } from '../internal-key'
 import { getFixed32 } from '../util/coding'
 import { copyBytes } from '../util/copy-bytes'
@@ -35,6 +39,8 @@ export interface MemTableShape {
   usedBytes: number
   height: number
   entries: number
+  /** Writes may follow (the main thread's writable memtable): iterators follow links with Atomics.load. */
+  live: boolean
 }
 
 /**
@@ -60,6 +66,8 @@ export class MemTable {
   entries = 0
   /** Each user key's newest node; none in a read-only view (the flush worker's). */
   readonly #index: KeyIndex | undefined
+  /** A view of a memtable another thread still writes (MemTableShape.live). */
+  readonly live: boolean = false
 
   /**
    * A new memtable in a new arena of `initialBytes`, in a recycled arena (emptied here), or a read-only
@@ -73,6 +81,7 @@ export class MemTable {
       this.arena = new Arena(initialBytes.buffer, initialBytes.usedBytes)
       this.#height = initialBytes.height
       this.entries = initialBytes.entries
+      this.live = initialBytes.live
       this.#index = undefined
       return
     } else {
@@ -87,9 +96,12 @@ export class MemTable {
     u32[HEAD] = MAX_HEIGHT
   }
 
-  /** What another thread needs to read this memtable (no more writes may follow). */
-  shape (): MemTableShape {
-    return { buffer: this.arena.buffer, usedBytes: this.arena.usage, height: this.#height, entries: this.entries }
+  /**
+   * What another thread needs to read this memtable: sealed (no more writes may follow), or `live`. The
+   * caller keeps the memtable pinned (an open iterator) until that thread is done with it.
+   */
+  shape (live = false): MemTableShape {
+    return { buffer: this.arena.buffer, usedBytes: this.arena.usage, height: this.#height, entries: this.entries, live }
   }
 
   /** Bytes used (the flush trigger compares this with writeBufferSize). */
@@ -126,7 +138,9 @@ export class MemTable {
     for (let i = 0; i < height; i++) {
       const p = prev[i]
       u32[node + 1 + i] = u32[p + 1 + i]
-      u32[p + 1 + i] = node
+      // At level 0 the node is published once its key, value and level-0 link are written: released to a live reader (see the header).
+      if (i === 0) Atomics.store(u32, p + 1, node)
+      else u32[p + 1 + i] = node
     }
     // Level-0 back link: node's successor now points back at node.
     u32[node + 1 + height] = prev[0]
@@ -361,7 +375,7 @@ export class MemTableIterator implements InternalIterator {
   }
 
   seekToFirst (): void {
-    this.#at(this.table.arena.u32[HEAD + 1])
+    this.#at(this.#link(HEAD))
   }
 
   seekToLast (): void {
@@ -375,7 +389,13 @@ export class MemTableIterator implements InternalIterator {
   }
 
   next (): void {
-    this.#at(this.table.arena.u32[this.#node + 1])
+    this.#at(this.#link(this.#node))
+  }
+
+  /** node's level-0 successor; acquired from a live memtable's writer (see the header). */
+  #link (node: number): number {
+    const u32 = this.table.arena.u32
+    return this.table.live ? Atomics.load(u32, node + 1) : u32[node + 1]
   }
 
   prev (): void {

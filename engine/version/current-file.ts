@@ -3,8 +3,8 @@
 // fsynced so that the rename survives a crash. Used by VersionSet (a new database, every open's new
 // MANIFEST) and by repair.
 import path = require('node:path')
-import { fromFsError } from '../errors'
-import type { FileSystem } from '../fs/file-system'
+import { type EngineError, fromFsError } from '../errors'
+import type { FileSystem, WritableFile } from '../fs/file-system'
 import { currentFileName, descriptorFileName, tempFileName } from '../filename'
 
 /**
@@ -14,11 +14,9 @@ import { currentFileName, descriptorFileName, tempFileName } from '../filename'
  */
 export function setCurrentFile (fs: FileSystem, dir: string, manifestNumber: number): void {
   const temp = tempFileName(dir, manifestNumber)
-  const contents = Buffer.from(path.basename(descriptorFileName(dir, manifestNumber)) + '\n', 'latin1')
   try {
-    const file = fs.openWritable(temp)
+    const file = writeCurrentTemp(fs, dir, manifestNumber)
     try {
-      file.append(contents, 0, contents.length)
       file.sync()
     } finally {
       file.close()
@@ -31,8 +29,48 @@ export function setCurrentFile (fs: FileSystem, dir: string, manifestNumber: num
   try {
     fs.syncDir(dir)
   } catch (err) {
-    const failure = fromFsError('syncing the directory after switching CURRENT', err)
-    failure.committed = true
-    throw failure
+    throw committedSyncFailure(err)
   }
+}
+
+/** setCurrentFile with its fsyncs on the thread pool (a checkpoint's CURRENT: the event loop never waits for the disk). */
+export async function setCurrentFileAsync (fs: FileSystem, dir: string, manifestNumber: number): Promise<void> {
+  const temp = tempFileName(dir, manifestNumber)
+  try {
+    const file = writeCurrentTemp(fs, dir, manifestNumber)
+    try {
+      await file.syncAsync()
+    } finally {
+      file.close()
+    }
+    fs.rename(temp, currentFileName(dir))
+  } catch (err) {
+    try { fs.unlink(temp) } catch {}
+    throw err
+  }
+  try {
+    await fs.syncDirAsync(dir)
+  } catch (err) {
+    throw committedSyncFailure(err)
+  }
+}
+
+/** The temp file holding CURRENT's new contents, written and still open (the caller syncs and closes it). */
+function writeCurrentTemp (fs: FileSystem, dir: string, manifestNumber: number): WritableFile {
+  const contents = Buffer.from(path.basename(descriptorFileName(dir, manifestNumber)) + '\n', 'latin1')
+  const file = fs.openWritable(tempFileName(dir, manifestNumber))
+  try {
+    file.append(contents, 0, contents.length)
+  } catch (err) {
+    file.close()
+    throw err
+  }
+  return file
+}
+
+/** The directory's fsync failed after the rename: CURRENT names the new MANIFEST, so nothing it names may go. */
+function committedSyncFailure (err: unknown): EngineError {
+  const failure = fromFsError('syncing the directory after switching CURRENT', err)
+  failure.committed = true
+  return failure
 }

@@ -46,7 +46,7 @@ import { LogReader } from '../log/reader'
 import { readTailBytes } from '../log/tail-bytes'
 import { LogWriter } from '../log/writer'
 import type { TableCache } from '../table/table-cache'
-import { setCurrentFile } from './current-file'
+import { setCurrentFile, setCurrentFileAsync } from './current-file'
 import { currentFileName, descriptorFileName } from '../filename'
 import { Version, VersionBuilder } from './version'
 import { NUM_LEVELS, VersionEdit } from './version-edit'
@@ -220,10 +220,8 @@ export class VersionSet {
 export function installNewManifest (fs: FileSystem, dir: string, number: number, edit: VersionEdit): void {
   const name = descriptorFileName(dir, number)
   try {
-    const file = fs.openWritable(name)
+    const file = writeManifestFile(fs, name, edit)
     try {
-      const record = edit.encode()
-      new LogWriter(file).addRecord(record, 0, record.length)
       file.sync()
     } finally {
       file.close()
@@ -231,10 +229,44 @@ export function installNewManifest (fs: FileSystem, dir: string, number: number,
     fs.syncDir(dir)
     setCurrentFile(fs, dir, number)
   } catch (err) {
-    // Once CURRENT names the MANIFEST, deleting it would leave CURRENT naming nothing.
-    if ((err as EngineError).committed !== true) try { fs.unlink(name) } catch {}
-    throw fromFsError(`writing ${name}`, err)
+    throw manifestFailure(fs, name, err)
   }
+}
+
+/** installNewManifest with every fsync on the thread pool (a checkpoint's: the event loop never waits for the disk). */
+export async function installNewManifestAsync (fs: FileSystem, dir: string, number: number, edit: VersionEdit): Promise<void> {
+  const name = descriptorFileName(dir, number)
+  try {
+    const file = writeManifestFile(fs, name, edit)
+    try {
+      await file.syncAsync()
+    } finally {
+      file.close()
+    }
+    await fs.syncDirAsync(dir)
+    await setCurrentFileAsync(fs, dir, number)
+  } catch (err) {
+    throw manifestFailure(fs, name, err)
+  }
+}
+
+/** MANIFEST `name` holding `edit` alone, written and still open (the caller syncs and closes it). */
+function writeManifestFile (fs: FileSystem, name: string, edit: VersionEdit): WritableFile {
+  const file = fs.openWritable(name)
+  try {
+    const record = edit.encode()
+    new LogWriter(file).addRecord(record, 0, record.length)
+  } catch (err) {
+    file.close()
+    throw err
+  }
+  return file
+}
+
+/** A new MANIFEST's failure: removed unless CURRENT already names it (deleting it would leave CURRENT naming nothing). */
+function manifestFailure (fs: FileSystem, name: string, err: unknown): EngineError {
+  if ((err as EngineError).committed !== true) try { fs.unlink(name) } catch {}
+  return fromFsError(`writing ${name}`, err)
 }
 
 /** The state a MANIFEST describes once all its edits are applied (LevelDB's VersionSet::Recover, before it takes effect). */

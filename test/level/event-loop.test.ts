@@ -326,3 +326,16 @@ test('event loop: a follower\'s refresh that catches up with 12 MiB of new log r
   await reader.close()
   await writer.close()
 })
+
+test('event loop: a checkpoint of a 16 MiB memtable', async (t) => {
+  // A write buffer larger than the fill keeps everything in the memtable: the checkpoint writes it all as a table.
+  const db = await filled(120000, { writeBufferSize: 64 * 1024 * 1024 })
+  const dest = tempDir()
+  check(t, 'checkpoint', await watch(async () => { await db.checkpoint(dest) }))
+  await db.close()
+  const copy = new RoughLevel(dest, { createIfMissing: false })
+  await copy.open()
+  t.equal((await copy.keys().all()).length, 120000, 'the checkpoint holds every entry')
+  t.equal(await copy.get(key(119999)), value(119999), 'and the last write')
+  await copy.close()
+})
