@@ -131,6 +131,8 @@ function anchor (heading: string): string {
 function resolveCited (cited: string, fromFile: string): string | undefined {
   for (const base of [root, path.dirname(fromFile)]) {
     const p = path.join(base, cited)
+    // Only inside the repository: a clean clone has nothing beside it (the checkout here does).
+    if (path.relative(root, p).startsWith('..')) continue
     if (fs.existsSync(p)) return p
   }
   return undefined
