@@ -50,7 +50,10 @@ test('browser: sync puts survive a terminated worker', async (t) => {
   try {
     let present = 0
     for (let round = 0; round < ROUNDS; round++) {
-      const stopAfter = present + 100 + Math.floor(Math.random() * 1500)
+      // At least ~6 memtables of puts per round (~200 puts fill one), so that every writer flushes four
+      // times and compacts before it is terminated: with as few as 100 puts a round, all three rounds could
+      // end before any compaction (the check below failed so on a CI run).
+      const stopAfter = present + 1200 + Math.floor(Math.random() * 800)
       acked = present - 1
       await session.startWorker(`writer${round}`)
       await session.postToWorker(`writer${round}`, { cmd: 'write', from: present })
