@@ -2,7 +2,9 @@
 // another, from a source of many tables plus a memtable of 20000 entries): the source opens afterwards with
 // exactly its entries, every checkpoint the child reported done opens with the same entries, and an
 // interrupted one never opens as a database (CURRENT is written last), in rough-level or classic-level.
-// The kills land at spread delays so that some fall inside a checkpoint.
+// The kills land at spread delays after the child is ready, so that some fall inside a checkpoint, and, in
+// the last rounds, at delays after its first checkpoint finished, so that some finished ones are checked however
+// slow the machine (a loaded one took more than the longest delay over its first checkpoint).
 import test from 'tape'
 import { ClassicLevel } from 'classic-level'
 import { fork } from 'node:child_process'
@@ -13,7 +15,11 @@ import { RoughLevel } from '../../index'
 import { MEMTABLE_ENTRIES, memtableEntry } from '../fixtures/checkpoint-child'
 
 const CHILD = path.join(__dirname, '..', 'fixtures', 'checkpoint-child.js')
-const DELAYS_MS = [0, 5, 15, 40, 80, 150, 300, 600]
+/** Each round's kill: `delay` ms after the child's 'ready', or after its first finished checkpoint. */
+const KILLS: Array<{ after: 'ready' | 'first done', delay: number }> = [
+  ...[0, 5, 15, 40, 80, 150, 300, 600].map((delay) => ({ after: 'ready' as const, delay })),
+  ...[0, 30].map((delay) => ({ after: 'first done' as const, delay }))
+]
 const TABLES = 60
 
 type Entries = Array<[string, string]>
@@ -51,7 +57,7 @@ test('SIGKILL during checkpoints: the source intact, finished checkpoints whole,
   let finished = 0
   let interrupted = 0
   const problems: string[] = []
-  for (const [round, delay] of DELAYS_MS.entries()) {
+  for (const [round, { after, delay }] of KILLS.entries()) {
     const destRoot = path.join(root, `dest-${round}`)
     fs.mkdirSync(destRoot)
     const child = fork(CHILD, [src, destRoot], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -59,8 +65,13 @@ test('SIGKILL during checkpoints: the source intact, finished checkpoints whole,
     const exited = new Promise((resolve) => child.once('exit', resolve))
     await new Promise<void>((resolve) => {
       child.on('message', (m: 'ready' | { done: number }) => {
-        if (m === 'ready') setTimeout(() => { child.kill('SIGKILL'); resolve() }, delay)
-        else done.add(m.done)
+        const kill = (): void => { setTimeout(() => { child.kill('SIGKILL'); resolve() }, delay) }
+        if (m === 'ready') {
+          if (after === 'ready') kill()
+        } else {
+          done.add(m.done)
+          if (after === 'first done' && done.size === 1) kill()
+        }
       })
       child.once('exit', () => resolve())
     })
@@ -85,7 +96,7 @@ test('SIGKILL during checkpoints: the source intact, finished checkpoints whole,
       }
     }
   }
-  t.same(problems, [], `${DELAYS_MS.length} kills: the source intact each time; ${finished} finished checkpoints hold every entry (rough-level and classic-level); ${interrupted} interrupted ones open in neither`)
+  t.same(problems, [], `${KILLS.length} kills: the source intact each time; ${finished} finished checkpoints hold every entry (rough-level and classic-level); ${interrupted} interrupted ones open in neither`)
   t.ok(interrupted > 0, `some kills fell inside a checkpoint (${interrupted})`)
   t.ok(finished > 0, `and some after checkpoints had finished (${finished})`)
   fs.rmSync(root, { recursive: true, force: true })

@@ -1,12 +1,16 @@
 // The event loop's budget through the Level API: every loop of calls a user writes (awaited one at a time,
 // in flight together, iterated, cleared, opened and closed) lets timers run. A 1 ms setInterval beside each
-// loop records the longest gap between its callbacks; the bound is generous (a loaded CI machine, a garbage
-// collection) so that it catches a loop that never yields, which holds the loop for the whole run (each
-// loop below runs for several times the bound), not the figure: bench/ measures that.
+// loop records the longest gap between its callbacks; the bound is generous (a loaded CI machine) so that it
+// catches a loop that never yields, which holds the loop for the whole run (each loop below runs for several
+// times the bound), not the figure: bench/ measures that. The garbage collector's pauses inside a gap are not
+// counted against the bound (they are reported beside it): tens of thousands of the caller's promises in
+// flight make a scavenge long in any engine, and on a loaded machine its parallel phases wait for helper
+// threads that are not running.
 import test from 'tape'
 import fs = require('node:fs')
 import os = require('node:os')
 import path = require('node:path')
+import { PerformanceObserver } from 'node:perf_hooks'
 import { RoughLevel } from '../../index'
 import { prng } from '../fixtures/level-child'
 
@@ -28,8 +32,10 @@ const key = (i: number): string => `k${String(i).padStart(9, '0')}`
 const value = (i: number): string => `value-${i}-`.padEnd(100, String.fromCharCode(97 + (i % 26)))
 
 interface Watch {
-  /** Longest gap between two ticks of the 1 ms interval, in ms. */
+  /** Longest gap between two ticks of the 1 ms interval, less the collector's pauses inside it, in ms. */
   gap: number
+  /** The collector's pauses inside that gap, in ms. */
+  gcInGap: number
   /** Wall time of the loop, in ms. */
   ms: number
   /** Ticks of the interval while the body ran. */
@@ -46,7 +52,13 @@ interface Watch {
  */
 async function watch (body: (step: () => void, restart: () => void) => Promise<void>): Promise<Watch> {
   let last = performance.now()
-  let gap = 0
+  /** Every stretch between two ticks (and the last one, to the end), as [from, to]. */
+  let stretches: Array<[number, number]> = []
+  const pauses: Array<[number, number]> = []
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) pauses.push([e.startTime, e.startTime + e.duration])
+  })
+  gc.observe({ entryTypes: ['gc'] })
   let ticks = 0
   let steps = 0
   let stepsAtTick = 0
@@ -54,7 +66,7 @@ async function watch (body: (step: () => void, restart: () => void) => Promise<v
   const step = (): void => { steps++ }
   const timer = setInterval(() => {
     const now = performance.now()
-    if (now - last > gap) gap = now - last
+    stretches.push([last, now])
     last = now
     ticks++
     if (steps - stepsAtTick > stepsBetweenTicks) stepsBetweenTicks = steps - stepsAtTick
@@ -66,16 +78,29 @@ async function watch (body: (step: () => void, restart: () => void) => Promise<v
   /** Starts the measurement afresh: what the body did before is the caller's own work, not rough-level's. */
   const restart = (): void => {
     start = last = performance.now()
-    gap = 0
+    stretches = []
     ticks = 0
   }
   restart()
   await body(step, restart)
   const end = performance.now()
   clearInterval(timer)
-  if (end - last > gap) gap = end - last
+  stretches.push([last, end])
   if (steps - stepsAtTick > stepsBetweenTicks) stepsBetweenTicks = steps - stepsAtTick
-  return { gap, ms: end - start, ticks, stepsBetweenTicks, steps }
+  // The observer hears of a collection a little later: give it a turn.
+  await new Promise((resolve) => setTimeout(resolve, 5))
+  gc.disconnect()
+  let gap = 0
+  let gcInGap = 0
+  for (const [from, to] of stretches) {
+    let collecting = 0
+    for (const [a, b] of pauses) collecting += Math.max(0, Math.min(b, to) - Math.max(a, from))
+    if (to - from - collecting > gap) {
+      gap = to - from - collecting
+      gcInGap = collecting
+    }
+  }
+  return { gap, gcInGap, ms: end - start, ticks, stepsBetweenTicks, steps }
 }
 
 /**
@@ -84,7 +109,8 @@ async function watch (body: (step: () => void, restart: () => void) => Promise<v
  */
 function check (t: test.Test, what: string, w: Watch): void {
   const bound = boundMs()
-  t.ok(w.gap <= bound, `${what}: longest gap ${w.gap.toFixed(1)} ms over ${w.ms.toFixed(0)} ms (bound ${bound.toFixed(0)} ms)`)
+  const gc = w.gcInGap > 0 ? ` besides ${w.gcInGap.toFixed(1)} ms of garbage collection` : ''
+  t.ok(w.gap <= bound, `${what}: longest gap ${w.gap.toFixed(1)} ms${gc} over ${w.ms.toFixed(0)} ms (bound ${bound.toFixed(0)} ms)`)
   if (w.steps > 0) {
     t.ok(w.stepsBetweenTicks <= w.steps / 10, `${what}: at most ${w.stepsBetweenTicks} of ${w.steps} calls between two ticks`)
   } else if (w.ms > 50) {
