@@ -321,7 +321,11 @@ test('retryWhileShort: a shortage that lasts is the caller\'s after waitMs; stop
   const s0 = Date.now()
   t.is(await retryWhileShort(async () => { attempts++; return 'EMFILE' }, () => true, { waitMs: 200 }), 'EMFILE', 'the shortage itself is returned')
   const took = Date.now() - s0
-  t.ok(took >= 150 && took < 2000 && attempts >= 4, `after about waitMs (${took} ms, ${attempts} attempts)`)
+  // It stops when the next pause (10 ms doubling: 10 * 2^(attempts - 1) after the last attempt) would end past
+  // waitMs: so never early, whatever the machine's load does to timers (it did once stop at 133 ms, after
+  // attempts at late timers, when the next pause of 80 ms would have ended at 213).
+  const nextPause = 10 * 2 ** (attempts - 1)
+  t.ok(took + nextPause > 200 && took < 2000 && attempts >= 3, `after about waitMs (${took} ms, ${attempts} attempts, the next pause ${nextPause} ms)`)
   let stopAsked = 0
   attempts = 0
   t.is(await retryWhileShort(async () => { attempts++; return 'EMFILE' }, () => true, { stop: () => ++stopAsked > 0 }), 'EMFILE')
