@@ -1,5 +1,6 @@
-// The main thread's handle on a background worker thread. Started lazily on the first job (the
-// conformance suite opens hundreds of databases that never flush), and terminated when its Db closes.
+// The main thread's handle on a background worker thread. Taken lazily at the first job (the conformance
+// suite opens hundreds of databases that never flush) from the pool of idle threads, or started, and handed
+// back to the pool when its Db closes (engine/background/thread-pool.ts).
 // It keeps the process alive only while a job is in flight: an idle worker never holds a process open,
 // but a write waiting for a flush must not be abandoned by a process exiting under it.
 //
@@ -12,20 +13,22 @@
 // Every job's promise settles: with the worker's answer, or rejected (LEVEL_IO_ERROR) when the thread
 // fails or exits, whether the job was posted before or after that; a dead thread is never posted to.
 import path = require('node:path')
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { EngineError, ioError } from '../errors'
 import { isDescriptorShortage, retryWhileShort } from '../fs/descriptor-budget'
 import type { Job, JobResult } from './job'
+import { acquire, release } from './thread-pool'
 
 /** Omit over each member of a union (plain Omit would merge the members). */
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never
 
 type Pending = { resolve: (r: JobResult) => void, reject: (err: Error) => void }
 
-/** A running thread and the jobs posted to it that it has not answered. */
+/** A running thread, the jobs posted to it that it has not answered, and this handle's listeners on it. */
 interface Thread {
   worker: Worker
   pending: Map<number, Pending>
+  listeners: { message: (result: JobResult) => void, error: (err: Error) => void, exit: (code: number) => void }
 }
 
 export class BackgroundWorker {
@@ -73,33 +76,54 @@ export class BackgroundWorker {
     if (!this.#closed) this.#thread ??= this.#start()
   }
 
+  /**
+   * Hands the thread back to the pool, idle; a thread with a job still in flight (its Db waits for its
+   * jobs before closing, so only after a failure) is stopped instead, which fails that job.
+   */
   async close (): Promise<void> {
     this.#closed = true
     const thread = this.#thread
     this.#thread = undefined
-    if (thread !== undefined) await thread.worker.terminate()
+    if (thread === undefined) return
+    if (thread.pending.size > 0) {
+      await thread.worker.terminate()
+      return
+    }
+    const { worker, listeners } = thread
+    worker.off('message', listeners.message)
+    worker.off('error', listeners.error)
+    worker.off('exit', listeners.exit)
+    await release(this.#entry, worker)
   }
 
   #start (): Thread {
-    const worker = new Worker(this.#entry)
-    const thread: Thread = { worker, pending: new Map() }
-    const { pending } = thread
-    worker.unref()
-    worker.on('message', (result: JobResult) => {
-      const p = pending.get(result.id)
-      pending.delete(result.id)
-      if (pending.size === 0) worker.unref()
-      p?.resolve(result)
-    })
-    // Only this thread's jobs fail with it; a thread started after it keeps its own.
+    const worker = acquire(this.#entry)
+    const pending = new Map<number, Pending>()
+    // Only this thread's jobs fail with it; a thread taken after it keeps its own.
     const failAll = (err: Error): void => {
       for (const p of pending.values()) p.reject(err)
       pending.clear()
       if (this.#thread === thread) this.#thread = undefined
     }
-    worker.on('error', (err) => failAll(ioError(`background worker failed: ${err.message}`, err)))
-    // An exit while idle too: the next job then starts a new thread rather than wait on a dead one.
-    worker.on('exit', (code) => failAll(ioError(`background worker exited with code ${code}`)))
+    const thread: Thread = {
+      worker,
+      pending,
+      listeners: {
+        message: (result: JobResult) => {
+          const p = pending.get(result.id)
+          pending.delete(result.id)
+          if (pending.size === 0) worker.unref()
+          p?.resolve(result)
+        },
+        error: (err) => failAll(ioError(`background worker failed: ${err.message}`, err)),
+        // An exit while idle too: the next job then takes another thread rather than wait on a dead one.
+        exit: (code) => failAll(ioError(`background worker exited with code ${code}`))
+      }
+    }
+    worker.unref()
+    worker.on('message', thread.listeners.message)
+    worker.on('error', thread.listeners.error)
+    worker.on('exit', thread.listeners.exit)
     return thread
   }
 }

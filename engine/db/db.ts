@@ -583,7 +583,7 @@ export class Db {
     this.#log?.file.close()
     for (const file of this.#retiredLogs) file.close()
     this.#retiredLogs.clear()
-    // Both threads are idle now; each takes tens of ms to stop: stop them together.
+    // Both threads are idle now: back to the pool of idle threads (a thread with a job still in flight stops).
     await Promise.all([this.#background.close(), this.#compactionWorker.close(), ...this.#removing.values()])
     this.#versions.close()
     this.#tableCache.close()
