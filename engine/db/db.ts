@@ -75,6 +75,8 @@ const MAX_GROUP_BYTES = 256 * 1024
  * part per slice (about 1 us a record), so one write of a million entries never holds the loop.
  */
 const INSERT_CHUNK = 64
+/** Schedules the commit microtask (#scheduleCommit). */
+const RESOLVED = Promise.resolve()
 /** A group's log record larger than this is appended a part per slice too (LogWriter.appendPart). */
 const LOG_PART_BYTES = 256 * 1024
 
@@ -642,7 +644,9 @@ export class Db {
     } else if (eventLoopBudget.spent()) {
       eventLoopBudget.afterTurn(this.#commitTask)
     } else {
-      queueMicrotask(this.#commitTask)
+      // A microtask, as queueMicrotask's, at about a third of its allocation (Node wraps each
+      // queueMicrotask callback for async_hooks): one per awaited write.
+      RESOLVED.then(this.#commitTask)
     }
   }
 
