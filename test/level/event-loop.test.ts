@@ -365,3 +365,23 @@ test('event loop: a checkpoint of a 16 MiB memtable', async (t) => {
   t.equal(await copy.get(key(119999)), value(119999), 'and the last write')
   await copy.close()
 })
+
+test('event loop: repair, then destroy, of a database of 100+ tables', async (t) => {
+  // A small write buffer: many tables, each flushed (and some compacted) while writing.
+  const n = 120000
+  const db = await filled(n, { writeBufferSize: 64 * 1024 })
+  const dir = db.location
+  await db.close()
+  const tables = fs.readdirSync(dir).filter((f) => f.endsWith('.ldb')).length
+  t.ok(tables >= 100, `${tables} tables`)
+  // What repair salvages when the MANIFEST is lost: every table read through, a new MANIFEST written.
+  for (const f of fs.readdirSync(dir)) if (f.startsWith('MANIFEST-') || f === 'CURRENT') fs.rmSync(path.join(dir, f))
+  check(t, 'repair', await watch(async () => { await RoughLevel.repair(dir) }))
+  const repaired = new RoughLevel(dir)
+  await repaired.open()
+  t.equal((await repaired.keys().all()).length, n, 'every entry is there after the repair')
+  await repaired.close()
+  check(t, 'destroy', await watch(async () => { await RoughLevel.destroy(dir) }))
+  // What repair set aside (lost/) is not the database's: destroy leaves it, as LevelDB's DestroyDB does.
+  t.same(fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f !== 'lost') : [], [], 'every file of the database is gone')
+})
