@@ -36,7 +36,7 @@ import { eventLoopBudget } from '../util/event-loop-budget'
 import { currentFileName, descriptorFileName, sstTableFileName, tableFileName, tempFileName } from '../filename'
 import type { Version } from '../version/version'
 import { NUM_LEVELS, VersionEdit } from '../version/version-edit'
-import { COMPARATOR_NAME, installNewManifestAsync } from '../version/version-set'
+import { COMPARATOR_NAME, installNewManifest } from '../version/version-set'
 import { writeMemTablesAsOf } from './memtable-flush'
 
 /** Bytes copied per read and write when a table cannot be linked; the event loop may turn between them. */
@@ -112,7 +112,7 @@ async function writeCheckpointFiles (source: CheckpointSource, dest: string): Pr
     edit.lastSequence = source.sequence
     made.push(descriptorFileName(dest, manifestNumber), tempFileName(dest, manifestNumber), currentFileName(dest))
     // Syncs the directory (the tables' names) before CURRENT names the MANIFEST; CURRENT last.
-    await installNewManifestAsync(fs, dest, manifestNumber, edit)
+    await installNewManifest(fs, dest, manifestNumber, edit)
     if (created) await syncParent(fs, dest)
     return report
   } catch (err) {

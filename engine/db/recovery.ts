@@ -97,7 +97,7 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
   if (!fs.exists(currentFileName(dir))) {
     if (!options.createIfMissing) throw invalidArgument(`${dir}: does not exist (create_if_missing is false)`)
     info.log(`Creating DB ${dir} since it was missing.`)
-    versions.create()
+    await versions.create()
   } else if (options.errorIfExists) {
     throw invalidArgument(`${dir}: exists (error_if_exists is true)`)
   }

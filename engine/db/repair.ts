@@ -194,13 +194,13 @@ class Repairer {
       this.#onProgress?.({ kind: 'table', number })
       await eventLoopBudget.pause()
     }
-    this.#writeDescriptor()
+    await this.#writeDescriptor()
     // CURRENT now names the new MANIFEST: what it replaces can go to lost/.
     for (const name of this.#manifests) {
       if (this.#archive(path.join(this.#dir, name))) this.#report.manifestsArchived.push(name)
     }
     for (const number of this.#logs) this.#archive(logFileName(this.#dir, number))
-    try { this.#fs.syncDir(this.#dir) } catch (err) { throw fromFsError(`syncing ${this.#dir}`, err) }
+    try { await this.#fs.syncDirAsync(this.#dir) } catch (err) { throw fromFsError(`syncing ${this.#dir}`, err) }
     let bytes = 0
     for (const t of this.#tables) bytes += t.meta.fileSize
     this.#info.log(`**** Repaired leveldb ${this.#dir}; recovered ${this.#tables.length} files; ${bytes} bytes. ` +
@@ -384,7 +384,7 @@ class Repairer {
 
   // ---- Step 4: the new MANIFEST ----
 
-  #writeDescriptor (): void {
+  async #writeDescriptor (): Promise<void> {
     let maxSequence = 0
     for (const t of this.#tables) maxSequence = Math.max(maxSequence, t.maxSequence)
     const manifestNumber = this.#nextFileNumber++
@@ -396,7 +396,7 @@ class Repairer {
     for (const t of this.#tables) edit.addFile(0, t.meta)
 
     // Its directory fsync makes every table written or renamed here durable before CURRENT names them.
-    installNewManifest(this.#fs, this.#dir, manifestNumber, edit)
+    await installNewManifest(this.#fs, this.#dir, manifestNumber, edit)
     const report = this.#report
     report.manifest = path.basename(descriptorFileName(this.#dir, manifestNumber))
     report.files = this.#tables.map((t) => t.meta)

@@ -8,33 +8,12 @@ import type { FileSystem, WritableFile } from '../fs/file-system'
 import { currentFileName, descriptorFileName, tempFileName } from '../filename'
 
 /**
- * Points CURRENT at MANIFEST-<manifestNumber>. A failure before the rename removes the temp file and
- * throws the file system's error: CURRENT is as it was. A failure of the directory fsync after the rename
- * throws LEVEL_IO_ERROR marked `committed`: CURRENT names the new MANIFEST, so nothing it names may go.
+ * Points CURRENT at MANIFEST-<manifestNumber>, its fsyncs on the thread pool (the event loop never waits
+ * for the disk). A failure before the rename removes the temp file and throws the file system's error:
+ * CURRENT is as it was. A failure of the directory fsync after the rename throws LEVEL_IO_ERROR marked
+ * `committed`: CURRENT names the new MANIFEST, so nothing it names may go.
  */
-export function setCurrentFile (fs: FileSystem, dir: string, manifestNumber: number): void {
-  const temp = tempFileName(dir, manifestNumber)
-  try {
-    const file = writeCurrentTemp(fs, dir, manifestNumber)
-    try {
-      file.sync()
-    } finally {
-      file.close()
-    }
-    fs.rename(temp, currentFileName(dir))
-  } catch (err) {
-    try { fs.unlink(temp) } catch {}
-    throw err
-  }
-  try {
-    fs.syncDir(dir)
-  } catch (err) {
-    throw committedSyncFailure(err)
-  }
-}
-
-/** setCurrentFile with its fsyncs on the thread pool (a checkpoint's CURRENT: the event loop never waits for the disk). */
-export async function setCurrentFileAsync (fs: FileSystem, dir: string, manifestNumber: number): Promise<void> {
+export async function setCurrentFile (fs: FileSystem, dir: string, manifestNumber: number): Promise<void> {
   const temp = tempFileName(dir, manifestNumber)
   try {
     const file = writeCurrentTemp(fs, dir, manifestNumber)

@@ -46,7 +46,7 @@ import { LogReader } from '../log/reader'
 import { readTailBytes } from '../log/tail-bytes'
 import { LogWriter } from '../log/writer'
 import type { TableCache } from '../table/table-cache'
-import { setCurrentFile, setCurrentFileAsync } from './current-file'
+import { setCurrentFile } from './current-file'
 import { currentFileName, descriptorFileName } from '../filename'
 import { Version, VersionBuilder } from './version'
 import { NUM_LEVELS, VersionEdit } from './version-edit'
@@ -92,14 +92,14 @@ export class VersionSet {
     if (this.nextFileNumber <= n) this.nextFileNumber = n + 1
   }
 
-  /** Writes MANIFEST-000001 and CURRENT for a new database (LevelDB's NewDB). */
-  create (): void {
+  /** Writes MANIFEST-000001 and CURRENT for a new database (LevelDB's NewDB), fsyncs on the thread pool. */
+  async create (): Promise<void> {
     const edit = new VersionEdit()
     edit.comparator = COMPARATOR_NAME
     edit.logNumber = 0
     edit.nextFileNumber = 2
     edit.lastSequence = 0
-    installNewManifest(this.fs, this.dir, 1, edit)
+    await installNewManifest(this.fs, this.dir, 1, edit)
   }
 
   /** Reads CURRENT and replays the MANIFEST it names, returning what it read. Changes nothing on disk. */
@@ -152,7 +152,7 @@ export class VersionSet {
       // Both fsyncs run on the thread pool: a slow disk never holds the event loop.
       await this.fs.syncDirAsync(this.dir)
       await this.#manifest.file.syncAsync()
-      if (created !== undefined) setCurrentFile(this.fs, this.dir, this.manifestFileNumber)
+      if (created !== undefined) await setCurrentFile(this.fs, this.dir, this.manifestFileNumber)
     } catch (err) {
       if ((err as EngineError).committed !== true) {
         if (created !== undefined) {
@@ -214,27 +214,11 @@ export class VersionSet {
 /**
  * Writes MANIFEST-<number> holding `edit` alone, fsyncs it and the directory (so that its name, and the
  * names of the files the edit lists, are durable before CURRENT names it), and points CURRENT at it:
- * LevelDB's NewDB, and RepairDB's WriteDescriptor. A failure before CURRENT changed removes the MANIFEST;
- * a failure after it is marked `committed` (see setCurrentFile).
+ * LevelDB's NewDB, RepairDB's WriteDescriptor and a checkpoint's. Every fsync runs on the thread pool: the
+ * event loop never waits for the disk. A failure before CURRENT changed removes the MANIFEST; a failure
+ * after it is marked `committed` (see setCurrentFile).
  */
-export function installNewManifest (fs: FileSystem, dir: string, number: number, edit: VersionEdit): void {
-  const name = descriptorFileName(dir, number)
-  try {
-    const file = writeManifestFile(fs, name, edit)
-    try {
-      file.sync()
-    } finally {
-      file.close()
-    }
-    fs.syncDir(dir)
-    setCurrentFile(fs, dir, number)
-  } catch (err) {
-    throw manifestFailure(fs, name, err)
-  }
-}
-
-/** installNewManifest with every fsync on the thread pool (a checkpoint's: the event loop never waits for the disk). */
-export async function installNewManifestAsync (fs: FileSystem, dir: string, number: number, edit: VersionEdit): Promise<void> {
+export async function installNewManifest (fs: FileSystem, dir: string, number: number, edit: VersionEdit): Promise<void> {
   const name = descriptorFileName(dir, number)
   try {
     const file = writeManifestFile(fs, name, edit)
@@ -244,7 +228,7 @@ export async function installNewManifestAsync (fs: FileSystem, dir: string, numb
       file.close()
     }
     await fs.syncDirAsync(dir)
-    await setCurrentFileAsync(fs, dir, number)
+    await setCurrentFile(fs, dir, number)
   } catch (err) {
     throw manifestFailure(fs, name, err)
   }

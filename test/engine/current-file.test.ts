@@ -30,33 +30,32 @@ function edit (): VersionEdit {
   return e
 }
 
-function failure (fn: () => void): (EngineError & { code?: string }) | undefined {
+async function failure (fn: () => Promise<void>): Promise<(EngineError & { code?: string }) | undefined> {
   try {
-    fn()
+    await fn()
   } catch (err) {
     return err as EngineError
   }
   return undefined
 }
 
-test('setCurrentFile: CURRENT holds the MANIFEST\'s name and a newline, no temp file is left, and the names are durable', (t) => {
+test('setCurrentFile: CURRENT holds the MANIFEST\'s name and a newline, no temp file is left, and the names are durable', async (t) => {
   const dir = newDir()
   const fsys = new CrashFileSystem()
-  setCurrentFile(fsys, dir, 7)
+  await setCurrentFile(fsys, dir, 7)
   t.same(fs.readdirSync(dir), ['CURRENT'], 'only CURRENT')
   t.is(fs.readFileSync(path.join(dir, 'CURRENT'), 'latin1'), 'MANIFEST-000007\n', 'naming MANIFEST-000007')
   t.same(fsys.list(dir, 'durable'), ['CURRENT'], 'the rename is durable (the directory was fsynced after it)')
   t.is(fsys.contentAfterCrash(path.join(dir, 'CURRENT'), { data: 'synced', names: 'durable' })?.toString('latin1'), 'MANIFEST-000007\n', 'and so are its bytes')
-  t.end()
 })
 
-test('setCurrentFile: a failure before the rename leaves CURRENT as it was and no temp file; one after it is marked committed', (t) => {
+test('setCurrentFile: a failure before the rename leaves CURRENT as it was and no temp file; one after it is marked committed', async (t) => {
   for (const [label, op] of [['creating the temp file', 'openWritable'], ['writing it', 'append'], ['syncing it', 'sync'], ['renaming it', 'rename']] as const) {
     const dir = newDir()
     fs.writeFileSync(path.join(dir, 'CURRENT'), 'MANIFEST-000002\n')
     const fsys = new CrashFileSystem()
     const fault = fsys.fail({ op })
-    const err = failure(() => setCurrentFile(fsys, dir, 9))
+    const err = await failure(() => setCurrentFile(fsys, dir, 9))
     t.ok(fault.fired === 1 && err !== undefined && err.committed !== true, `${label}: fails, not committed (${err?.message})`)
     t.same(fs.readdirSync(dir), ['CURRENT'], `${label}: no temp file left`)
     t.is(fs.readFileSync(path.join(dir, 'CURRENT'), 'latin1'), 'MANIFEST-000002\n', `${label}: CURRENT unchanged`)
@@ -64,13 +63,12 @@ test('setCurrentFile: a failure before the rename leaves CURRENT as it was and n
   const dir = newDir()
   const fsys = new CrashFileSystem()
   fsys.fail({ op: 'syncDir' })
-  const err = failure(() => setCurrentFile(fsys, dir, 9))
+  const err = await failure(() => setCurrentFile(fsys, dir, 9))
   t.ok(err?.code === 'LEVEL_IO_ERROR' && err.committed === true, `the directory fsync after the rename: LEVEL_IO_ERROR marked committed (${err?.message})`)
   t.is(fs.readFileSync(path.join(dir, 'CURRENT'), 'latin1'), 'MANIFEST-000009\n', 'CURRENT names the new MANIFEST')
-  t.end()
 })
 
-test('installNewManifest: the MANIFEST holds the one edit, and it and every file created before are durable names before CURRENT is renamed', (t) => {
+test('installNewManifest: the MANIFEST holds the one edit, and it and every file created before are durable names before CURRENT is renamed', async (t) => {
   const dir = newDir()
   const fsys = new CrashFileSystem()
   const table = path.join(dir, '000005.ldb')
@@ -79,7 +77,7 @@ test('installNewManifest: the MANIFEST holds the one edit, and it and every file
   fsys.onCall = (call: FsCall) => {
     if (call.op === 'rename' && path.basename(call.to ?? '') === 'CURRENT') durableAtRename.push(fsys.list(dir, 'durable'))
   }
-  installNewManifest(fsys, dir, 7, edit())
+  await installNewManifest(fsys, dir, 7, edit())
   t.same(fs.readdirSync(dir).sort(), ['000005.ldb', 'CURRENT', 'MANIFEST-000007'], 'the MANIFEST and CURRENT, no temp file')
   t.is(fs.readFileSync(path.join(dir, 'CURRENT'), 'latin1'), 'MANIFEST-000007\n', 'CURRENT names it')
   const reader = new LogReader(fs.readFileSync(path.join(dir, 'MANIFEST-000007')), 'MANIFEST-000007')
@@ -90,10 +88,9 @@ test('installNewManifest: the MANIFEST holds the one edit, and it and every file
   t.same([decoded.comparator, decoded.logNumber, decoded.nextFileNumber, decoded.lastSequence], ['leveldb.BytewiseComparator', 0, 8, 41], 'the edit')
   t.same(durableAtRename, [['000005.ldb', 'MANIFEST-000007']], 'when CURRENT is renamed, the MANIFEST and the table are durable names already')
   t.same(fsys.list(dir, 'durable'), ['000005.ldb', 'CURRENT', 'MANIFEST-000007'], 'and CURRENT after it')
-  t.end()
 })
 
-test('installNewManifest: a failure before CURRENT changes removes the new MANIFEST; one after it keeps it', (t) => {
+test('installNewManifest: a failure before CURRENT changes removes the new MANIFEST; one after it keeps it', async (t) => {
   const faults = [
     ['creating the MANIFEST', { op: 'openWritable', kind: 'manifest' }],
     ['writing it', { op: 'append', kind: 'manifest' }],
@@ -107,7 +104,7 @@ test('installNewManifest: a failure before CURRENT changes removes the new MANIF
     fs.writeFileSync(path.join(dir, 'CURRENT'), 'MANIFEST-000002\n')
     const fsys = new CrashFileSystem()
     const fault = fsys.fail(spec)
-    const err = failure(() => installNewManifest(fsys, dir, 7, edit()))
+    const err = await failure(() => installNewManifest(fsys, dir, 7, edit()))
     t.ok(fault.fired === 1 && err?.code === 'LEVEL_IO_ERROR' && err.committed !== true, `${label}: LEVEL_IO_ERROR, not committed (${err?.message})`)
     t.same(fs.readdirSync(dir), ['CURRENT'], `${label}: the new MANIFEST is removed, no temp file`)
     t.is(fs.readFileSync(path.join(dir, 'CURRENT'), 'latin1'), 'MANIFEST-000002\n', `${label}: CURRENT unchanged`)
@@ -115,8 +112,7 @@ test('installNewManifest: a failure before CURRENT changes removes the new MANIF
   const dir = newDir()
   const fsys = new CrashFileSystem()
   fsys.fail({ op: 'syncDir', nth: 2 })
-  const err = failure(() => installNewManifest(fsys, dir, 7, edit()))
+  const err = await failure(() => installNewManifest(fsys, dir, 7, edit()))
   t.ok(err?.code === 'LEVEL_IO_ERROR' && err.committed === true, `the directory fsync after CURRENT's rename: committed (${err?.message})`)
   t.same(fs.readdirSync(dir).sort(), ['CURRENT', 'MANIFEST-000007'], 'the MANIFEST CURRENT names is kept')
-  t.end()
 })

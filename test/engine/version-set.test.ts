@@ -53,7 +53,7 @@ test('file numbers on reopen follow LevelDB (reference §12.1): one put, reopen 
 test('MANIFEST recovery rebuilds files, numbers and the last sequence from every edit', async (t) => {
   const dir = tempDir()
   const a = open(dir)
-  a.create()
+  await a.create()
   a.recover()
   const file = (number: number, lo: string, hi: string, seq: number) => ({
     number, fileSize: 1000 + number, smallest: internalKey(lo, seq, 1), largest: internalKey(hi, seq, 1)
@@ -83,7 +83,7 @@ test('MANIFEST recovery rebuilds files, numbers and the last sequence from every
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
-test('recovery refuses what LevelDB refuses, with LevelDB\'s messages', (t) => {
+test('recovery refuses what LevelDB refuses, with LevelDB\'s messages', async (t) => {
   const cases: Array<[string, (dir: string) => void, RegExp, string]> = [
     ['CURRENT without a newline', (dir) => fs.writeFileSync(path.join(dir, 'CURRENT'), 'MANIFEST-000001'), /CURRENT file does not end with newline/, 'LEVEL_CORRUPTION'],
     ['CURRENT naming a missing MANIFEST', (dir) => fs.writeFileSync(path.join(dir, 'CURRENT'), 'MANIFEST-000009\n'), /CURRENT points to a non-existent file/, 'LEVEL_CORRUPTION'],
@@ -95,7 +95,7 @@ test('recovery refuses what LevelDB refuses, with LevelDB\'s messages', (t) => {
   for (const [name, damage, message, code] of cases) {
     const dir = tempDir()
     const vs = open(dir)
-    vs.create()
+    await vs.create()
     damage(dir)
     try {
       open(dir).recover()
@@ -106,7 +106,6 @@ test('recovery refuses what LevelDB refuses, with LevelDB\'s messages', (t) => {
     }
     fs.rmSync(dir, { recursive: true, force: true })
   }
-  t.end()
 })
 
 /** Replaces MANIFEST-000001 with one record built by fill. */
