@@ -1,6 +1,8 @@
 // The main thread's handle on a background worker thread. Taken lazily at the first job (the conformance
 // suite opens hundreds of databases that never flush) from the pool of idle threads, or started, and handed
-// back to the pool when its Db closes (engine/background/thread-pool.ts).
+// back to the pool when its Db closes (engine/background/thread-pool.ts), or once it has had no job for
+// IDLE_RELEASE_MS: a thread costs 10-20 MB of memory (an isolate and the engine's modules), which a
+// database that only reads gives back; the next job takes a thread again.
 // It keeps the process alive only while a job is in flight: an idle worker never holds a process open,
 // but a write waiting for a flush must not be abandoned by a process exiting under it.
 //
@@ -31,8 +33,13 @@ interface Thread {
   listeners: { message: (result: JobResult) => void, error: (err: Error) => void, exit: (code: number) => void }
 }
 
+/** How long a thread without a job stays with its BackgroundWorker before it goes back to the pool. */
+export const IDLE_RELEASE_MS = 2_000
+
 export class BackgroundWorker {
   #thread: Thread | undefined
+  /** Hands the idle thread back after IDLE_RELEASE_MS: set when its last job is answered, cleared by a new job. */
+  #idleTimer: NodeJS.Timeout | undefined
   #nextId = 1
   readonly #onShortage: (() => void) | undefined
   /** The thread's entry module: the engine's worker.js, or a test's scripted stand-in. */
@@ -59,6 +66,7 @@ export class BackgroundWorker {
   #post (job: DistributiveOmit<Job, 'id'>): Promise<JobResult> {
     if (this.#closed) return Promise.reject(ioError('background worker is closed'))
     const { worker, pending } = this.#thread ??= this.#start()
+    clearTimeout(this.#idleTimer)
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
       if (pending.size === 0) worker.ref()
@@ -82,6 +90,7 @@ export class BackgroundWorker {
    */
   async close (): Promise<void> {
     this.#closed = true
+    clearTimeout(this.#idleTimer)
     const thread = this.#thread
     this.#thread = undefined
     if (thread === undefined) return
@@ -89,11 +98,26 @@ export class BackgroundWorker {
       await thread.worker.terminate()
       return
     }
+    await this.#handBack(thread)
+  }
+
+  /** Detaches this handle from its idle thread and parks the thread in the pool. */
+  async #handBack (thread: Thread): Promise<void> {
     const { worker, listeners } = thread
     worker.off('message', listeners.message)
     worker.off('error', listeners.error)
     worker.off('exit', listeners.exit)
     await release(this.#entry, worker)
+  }
+
+  /** The thread's last job was answered: it goes back to the pool unless a job comes within IDLE_RELEASE_MS. */
+  #idle (thread: Thread): void {
+    clearTimeout(this.#idleTimer)
+    this.#idleTimer = setTimeout(() => {
+      if (this.#thread !== thread || thread.pending.size > 0) return
+      this.#thread = undefined
+      this.#handBack(thread).catch(() => {}) // a thread that fails to stop is gone either way
+    }, IDLE_RELEASE_MS).unref()
   }
 
   #start (): Thread {
@@ -112,7 +136,10 @@ export class BackgroundWorker {
         message: (result: JobResult) => {
           const p = pending.get(result.id)
           pending.delete(result.id)
-          if (pending.size === 0) worker.unref()
+          if (pending.size === 0) {
+            worker.unref()
+            this.#idle(thread)
+          }
           p?.resolve(result)
         },
         error: (err) => failAll(ioError(`background worker failed: ${err.message}`, err)),

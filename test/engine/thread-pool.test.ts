@@ -7,7 +7,7 @@ import test from 'tape'
 import fs = require('node:fs')
 import os = require('node:os')
 import path = require('node:path')
-import { BackgroundWorker } from '../../engine/background/background'
+import { BackgroundWorker, IDLE_RELEASE_MS } from '../../engine/background/background'
 import type { JobResult } from '../../engine/background/job'
 import { drain, IDLE_MS, MAX_PARKED, parkedCount } from '../../engine/background/thread-pool'
 import { buildTableOptions } from '../../engine/table/build-table'
@@ -65,6 +65,21 @@ test('thread pool: at most MAX_PARKED threads are kept; the rest stop', async (t
   t.is(new Set(ids).size, workers.length, `${workers.length} workers, ${workers.length} threads`)
   await Promise.all(workers.map((w) => w.close()))
   t.is(parkedCount(), MAX_PARKED, `${MAX_PARKED} parked`)
+  await drain()
+})
+
+test('thread pool: a thread with no job for IDLE_RELEASE_MS goes back to the pool; the next job takes it again', async (t) => {
+  await drain()
+  const worker = new BackgroundWorker(undefined, ENTRY)
+  const id = await threadOf(worker)
+  await new Promise((resolve) => setTimeout(resolve, IDLE_RELEASE_MS / 2))
+  t.is(parkedCount(), 0, `still the worker's after ${IDLE_RELEASE_MS / 2} ms`)
+  t.is(await threadOf(worker), id, 'and a job then runs on it')
+  await new Promise((resolve) => setTimeout(resolve, IDLE_RELEASE_MS + 300))
+  t.is(parkedCount(), 1, `parked after ${IDLE_RELEASE_MS + 300} ms without a job`)
+  t.is(await threadOf(worker), id, 'the next job takes it back')
+  t.is(parkedCount(), 0, 'out of the pool again')
+  await worker.close()
   await drain()
 })
 
