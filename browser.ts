@@ -12,6 +12,7 @@ const opfs = require('./engine/fs/opfs-file-system') as typeof import('./engine/
 const defaults = require('./engine/fs/opfs-default-file-system') as typeof import('./engine/fs/opfs-default-file-system')
 const server = require('./adapter/browser/server') as typeof import('./adapter/browser/server')
 const client = require('./adapter/browser/client') as typeof import('./adapter/browser/client')
+const files = require('./adapter/database-files') as typeof import('./adapter/database-files')
 
 export const RoughLevel = index.RoughLevel
 export type RoughLevel<K = string, V = string> = import('./index').RoughLevel<K, V>
@@ -26,6 +27,10 @@ export type { RoughLevelServer } from './adapter/browser/server'
 export const RoughLevelClient = client.RoughLevelClient
 export type RoughLevelClient<K = string, V = string> = import('./adapter/browser/client').RoughLevelClient<K, V>
 export type { PortLike } from './adapter/browser/protocol'
+/** A database as LevelDB's files, out of OPFS and in (README, "In the browser"). */
+export const exportDatabase = files.exportDatabase
+export const importDatabase = files.importDatabase
+export type { DatabaseFile } from './adapter/database-files'
 
 /**
  * Opens the OPFS pool (only in a dedicated worker) that every database in this worker then uses, and
