@@ -72,8 +72,7 @@ export function serveRoughLevel (port: PortLike, location: string, options?: Dat
         snapshots.clear()
         iterators.clear()
         return [undefined]
-      case 'get':
-        {
+      case 'get': {
         const value = await database().get<Uint8Array, Uint8Array>(request.key, read(request.options))
         return [value === undefined ? undefined : ownBytes(value)]
       }
