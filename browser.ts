@@ -10,6 +10,9 @@ installGlobals()
 const index = require('./index') as typeof import('./index')
 const opfs = require('./engine/fs/opfs-file-system') as typeof import('./engine/fs/opfs-file-system')
 const defaults = require('./engine/fs/opfs-default-file-system') as typeof import('./engine/fs/opfs-default-file-system')
+const server = require('./adapter/browser/server') as typeof import('./adapter/browser/server')
+const client = require('./adapter/browser/client') as typeof import('./adapter/browser/client')
+const files = require('./adapter/database-files') as typeof import('./adapter/database-files')
 
 export const RoughLevel = index.RoughLevel
 export type RoughLevel<K = string, V = string> = import('./index').RoughLevel<K, V>
@@ -18,6 +21,16 @@ export type { RepairReport, CheckpointReport } from './index'
 export const OpfsFileSystem = opfs.OpfsFileSystem
 export type OpfsFileSystem = import('./engine/fs/opfs-file-system').OpfsFileSystem
 export type { OpfsOptions } from './engine/fs/opfs-file-system'
+/** The main-thread facade (README, "In the browser"): serveRoughLevel in the worker, RoughLevelClient on the page. */
+export const serveRoughLevel = server.serveRoughLevel
+export type { RoughLevelServer } from './adapter/browser/server'
+export const RoughLevelClient = client.RoughLevelClient
+export type RoughLevelClient<K = string, V = string> = import('./adapter/browser/client').RoughLevelClient<K, V>
+export type { PortLike } from './adapter/browser/protocol'
+/** A database as LevelDB's files, out of OPFS and in (README, "In the browser"). */
+export const exportDatabase = files.exportDatabase
+export const importDatabase = files.importDatabase
+export type { DatabaseFile } from './adapter/database-files'
 
 /**
  * Opens the OPFS pool (only in a dedicated worker) that every database in this worker then uses, and

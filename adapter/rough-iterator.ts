@@ -4,9 +4,9 @@
 // slice runs out while it fills (abstract-level allows "at most size"). An abort signal is checked after
 // an await so that an abort issued right after a call is honoured.
 import { AbstractIterator } from 'abstract-level'
-import ModuleError = require('module-error')
 import type { DbIterator } from '../engine/iterators/db-iterator'
 import { eventLoopBudget } from '../engine/util/event-loop-budget'
+import { AbortError } from './abort-error'
 import { decode, toBytes } from './bytes'
 import type { Encoded, Format, IteratorOptions } from './contract'
 import { RangeCursor } from './range-cursor'
@@ -17,17 +17,6 @@ const ALL_CHUNK = 1000
 const CHECK_EVERY = 64
 
 type Entry = [Encoded | undefined, Encoded | undefined]
-
-/** abstract-level's AbortError (LEVEL_ABORTED, named 'AbortError'); its package exports no class for it. */
-class AbortError extends ModuleError {
-  constructor () {
-    super('Iterator has been aborted', { code: 'LEVEL_ABORTED' })
-  }
-
-  override get name (): string {
-    return 'AbortError'
-  }
-}
 
 export class RoughIterator<TDatabase> extends AbstractIterator<TDatabase, Encoded, Encoded> {
   readonly #cursor: RangeCursor

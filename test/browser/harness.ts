@@ -55,6 +55,8 @@ window.startWorker = (id) => {
 window.terminateWorker = (id) => { started[id].terminate(); delete started[id] }
 window.postToWorker = (id, data) => started[id].postMessage(data)
 </script>`
+/** With a page script (served as /page.js), which logs its own JSON lines, as the facade's test does. */
+const PAGE_WITH_SCRIPT = PAGE + '<script src="/page.js"></script>'
 
 /** Bundles entry (a compiled worker script under dist/) for the browser; returns the bundle's text. */
 export async function bundleWorker (entry: string): Promise<string> {
@@ -86,9 +88,10 @@ export interface Session {
 
 /**
  * Serves the page and the worker's bundle, launches Chromium with a fresh profile and opens the page.
- * `isolated` adds COOP/COEP, so that SharedArrayBuffer exists (crossOriginIsolated).
+ * `isolated` adds COOP/COEP, so that SharedArrayBuffer exists (crossOriginIsolated). `pageScript`, a bundle
+ * the page runs as it loads, may start workers of its own from /worker.js.
  */
-export async function openSession (workerScript: string, onMessage: (message: WorkerMessage & { worker: string }) => void, isolated = false): Promise<Session> {
+export async function openSession (workerScript: string, onMessage: (message: WorkerMessage & { worker: string }) => void, isolated = false, pageScript?: string): Promise<Session> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(INSTALL_HINT)
   const headers: Record<string, string> = isolated
     ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
@@ -96,7 +99,9 @@ export async function openSession (workerScript: string, onMessage: (message: Wo
   const server = http.createServer((req, res) => {
     const url = req.url ?? '/'
     if (url === '/') {
-      res.writeHead(200, { 'Content-Type': 'text/html', ...headers }).end(PAGE)
+      res.writeHead(200, { 'Content-Type': 'text/html', ...headers }).end(pageScript === undefined ? PAGE : PAGE_WITH_SCRIPT)
+    } else if (url === '/page.js' && pageScript !== undefined) {
+      res.writeHead(200, { 'Content-Type': 'text/javascript', ...headers }).end(pageScript)
     } else if (url.startsWith('/worker.js')) {
       res.writeHead(200, { 'Content-Type': 'text/javascript', ...headers }).end(workerScript)
     } else {

@@ -6,12 +6,19 @@ import fs = require('node:fs')
 import os = require('node:os')
 import path = require('node:path')
 import { RoughLevel } from '../../index'
+import { RoughLevelClient } from '../../adapter/browser/client'
 
 const root = path.resolve(__dirname, '..', '..', '..')
 
 test('require("rough-level") exports the RoughLevel class', (t) => {
   const pkg = require('rough-level') as { RoughLevel: unknown }
   t.is(pkg.RoughLevel, RoughLevel, 'same class as index.ts')
+  t.end()
+})
+
+test('require("rough-level/client") exports the main-thread facade alone', (t) => {
+  const pkg = require('rough-level/client') as { RoughLevelClient: unknown }
+  t.is(pkg.RoughLevelClient, RoughLevelClient, 'same class as adapter/browser/client.ts')
   t.end()
 })
 
