@@ -48,8 +48,9 @@
 //   not see later writes, so it fails as an iterator's read does (below). The view it replaced stays in use
 //   until the next publish, so that reads going on at its sequence (a getMany's later keys) read it; a read
 //   at the sequence of a view let go fails (viewAt) rather than read a newer view at an older sequence,
-//   which could miss entries the writer's compactions dropped. (A getMany one of whose gets caught up
-//   returns that key from the newer state: the engine cannot tell its gets from separate ones.)
+//   which could miss entries the writer's compactions dropped. (The engine cannot tell a getMany's gets from
+//   separate ones: index.ts holds a snapshot for a getMany, so that none of its gets catches up alone, and
+//   reads every key again after a refresh, all from one state.)
 // - An iterator or snapshot cannot move to another view without mixing two states, so one whose table was
 //   closed and deleted before its view was retired (or before the retiring publish could hold it) fails the
 //   read with LEVEL_IO_ERROR naming the file (ENOENT), as RocksDB's secondary does whenever max_open_files is
