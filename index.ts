@@ -166,14 +166,21 @@ export class RoughLevel<KDefault = string, VDefault = string>
    * catches up alone (engine/db/read-only.ts): when one meets a table the writer deleted, every key is read
    * again after a refresh, and all come from one state.
    */
-  async #readMany<T> (
+  #readMany<T> (
     keys: Encoded[], options: ReadOptions, read: (db: Db, key: Encoded, sequence: number, fillCache: boolean) => T
   ): Promise<T[]> {
     const db = this.#engine
     const fillCache = options.fillCache !== false
     // options.snapshot is held by abstract-level for the call.
-    if (options.snapshot !== undefined) return await this.#readAt(keys, options.snapshot.sequence, true, fillCache, read)
-    if (!db.options.readOnly) return await this.#readAt(keys, db.lastSequence, false, fillCache, read)
+    if (options.snapshot !== undefined) return this.#readAt(keys, options.snapshot.sequence, true, fillCache, read)
+    if (!db.options.readOnly) return this.#readAt(keys, db.lastSequence, false, fillCache, read)
+    return this.#readManyAtOneState(db, keys, fillCache, read)
+  }
+
+  /** #readMany on a read-only database without the caller's snapshot. */
+  async #readManyAtOneState<T> (
+    db: Db, keys: Encoded[], fillCache: boolean, read: (db: Db, key: Encoded, sequence: number, fillCache: boolean) => T
+  ): Promise<T[]> {
     for (let attempt = 1; ; attempt++) {
       const snapshot = db.snapshot()
       try {

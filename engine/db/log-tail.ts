@@ -6,9 +6,9 @@
 // read() only frames, checksums and checks each new record (a whole batch that follows the last one), and
 // queues it for the memtable it will go into; order() inserts what is queued, oldest first. The follower
 // orders a log's queue when a read first needs a view (read-only.ts), and a log the writer flushed before
-// that is dropped with its queue, never inserted: its entries are in a table by then. Per entry, the skip
-// list insert is most of a catch-up's CPU (it is the writer's own insert, done again), a check a few
-// percent of it.
+// that is dropped with its queue, never inserted: its entries are in a table by then. The skip-list insert
+// (the writer's own, done again) was about half of an eager catch-up's CPU; reading the bytes, their CRC and
+// copying records that span blocks are most of the rest.
 //
 // A torn tail is the writer mid-append: dropped now, read whole by a later call. Damage before it is
 // LEVEL_CORRUPTION naming the file and offset, as for recovery's strict replay (engine/db/replay.ts), and
@@ -44,6 +44,22 @@ interface Queued {
 export class LogTail {
   readonly number: number
   readonly path: string
+  /**
+   * The log's bytes as read so far, by file offset: each read adds those from where the last stopped, so
+   * that a catch-up allocates nothing for a log that grew a little (a new buffer per catch-up, as large as
+   * the log, was a sixth of a refresh's CPU, with the collections it caused). It doubles as the log grows, up
+   * to what a memtable of the log holds (a writer switches logs near writeBufferSize), then grows as needed.
+   * Records queued are views of it; a larger one replaces it, and they keep the old one.
+   */
+  #bytes = Buffer.allocUnsafe(0)
+  readonly #buffer = (size: number): Buffer => {
+    if (this.#bytes.length < size) {
+      const doubled = Math.min(Math.max(2 * this.#bytes.length, 64 * 1024), memTableCapacity(this.#writeBufferSize))
+      this.#bytes = Buffer.allocUnsafe(Math.max(size, doubled))
+    }
+    return this.#bytes
+  }
+
   /** Where the next record begins: the end of the last whole record read. */
   offset = 0
   /** The file's size at the last read: an unchanged size means nothing to read. */
@@ -79,7 +95,7 @@ export class LogTail {
    * error stays read.
    */
   * read (fs: FileSystem): Generator<undefined, void> {
-    const data = readTailBytes(fs, this.path, this.offset, this.#sizeRead)
+    const data = readTailBytes(fs, this.path, this.offset, this.#sizeRead, this.#buffer)
     if (data === undefined) return
     const reader = new LogReader(data, this.path, undefined, this.offset)
     for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {

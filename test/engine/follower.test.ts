@@ -332,3 +332,29 @@ test('the batches of a log the writer flushed before any read needed them are ne
   await writer.close()
   fs.rmSync(dir, { recursive: true, force: true })
 })
+
+test('batches queued over many catch-ups while the log outgrows the bytes a follower keeps for it read back exactly, read at the end or as they come', async (t) => {
+  const dir = tempDir()
+  const writer = await Db.open(dir, { flushInline: true })
+  await writeRound(writer, 0, 10)
+  const lazy = await Db.open(dir, { readOnly: true })
+  const eager = await Db.open(dir, { readOnly: true })
+  // 1 KB values: the log passes 64 KiB, 128 KiB and 256 KiB, each a larger buffer for its bytes.
+  let wrong = 0
+  for (let i = 0; i < 300; i++) {
+    const big = `big${String(i).padStart(3, '0')}`
+    await writer.write((b) => { b.put(big, String(i % 10).repeat(1000)); b.put(key(i % 10), `overwritten ${i}`) })
+    await lazy.refresh()
+    await eager.refresh()
+    if (value(eager, big) !== String(i % 10).repeat(1000) || value(eager, key(i % 10)) !== `overwritten ${i}`) wrong++
+  }
+  t.is(wrong, 0, 'a reader reading after each catch-up reads each batch')
+  const logBytes = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0)
+  t.ok(logBytes > 256 * 1024, `the log grew to ${logBytes} bytes`)
+  t.same(entries(lazy), entries(writer), 'a reader that read nothing since the open reads every batch at the end')
+  t.same(entries(eager), entries(writer), 'and so does the one that read as they came')
+  await lazy.close()
+  await eager.close()
+  await writer.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
