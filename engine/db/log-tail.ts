@@ -35,9 +35,9 @@ import { batchProblem } from './replay'
 const NODE_BYTES = 24
 
 interface Queued {
-  /** A whole, checked batch (a log record). */
+  /** A whole, checked batch (a log record), and its offset in the log. */
   readonly batch: Uint8Array
-  readonly what: string
+  readonly offset: number
   readonly mem: MemTable
 }
 
@@ -106,7 +106,7 @@ export class LogTail {
       if (problem !== undefined) throw problem
       const batch = new BatchReader(record, 0, record.length, what)
       if (batch.count > 0) {
-        this.#queue.push({ batch: record, what, mem: this.#memtable(record.length - BATCH_HEADER + batch.count * NODE_BYTES) })
+        this.#queue.push({ batch: record, offset: reader.recordOffset, mem: this.#memtable(record.length - BATCH_HEADER + batch.count * NODE_BYTES) })
         this.maxSequence = batch.sequence + batch.count - 1
       }
       this.offset = reader.resumeAt
@@ -119,8 +119,8 @@ export class LogTail {
   /** Inserts the queued batches into their memtables, oldest first; yields after each. */
   * order (): Generator<undefined, void> {
     while (this.#next < this.#queue.length) {
-      const { batch, what, mem } = this.#queue[this.#next]
-      insertBatch(new BatchReader(batch, 0, batch.length, what), mem)
+      const { batch, offset, mem } = this.#queue[this.#next]
+      insertBatch(new BatchReader(batch, 0, batch.length, `${this.path} record at offset ${offset}`), mem)
       this.#next++
       yield
     }

@@ -17,11 +17,11 @@
 //
 // What a log gained is framed, checksummed and checked when read, but inserted into its memtables only when
 // a read first needs a view (#order, synchronously, from readFresh for a get and from pin for an iterator,
-// a snapshot or a checkpoint): all that the logs queued since, once. A follower that refreshes more often
-// than it reads does the skip-list inserts (most of a catch-up's CPU) once per read, not once per refresh,
-// and none for a log the writer flushes before a read needs it (dropped with its queue: its entries are in
-// a table by then). The open inserts what it read before it resolves, with turns of the event loop, since
-// reads are sure to follow.
+// a snapshot or a checkpoint): all that the logs queued since, once. The skip-list inserts (about half of
+// an eager catch-up's CPU) are then done by the reads, and none for a log the writer flushes before a read
+// needs it (dropped with its queue: its entries are in a table by then). A read after many unread catch-ups
+// inserts, synchronously, what they queued: at most the live logs' contents. The open inserts what it read
+// before it resolves, with turns of the event loop, since reads are sure to follow.
 //
 // Why a view is a prefix of the writer's history: the directory is listed before CURRENT and the MANIFEST
 // are read. The MANIFEST's tables hold every write of the logs below its log number; logs are numbered in the
