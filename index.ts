@@ -6,6 +6,8 @@ import type { AbstractBatchOperation, AbstractChainedBatch, AbstractIterator, Ab
 import ModuleError = require('module-error')
 import type { CheckpointReport } from './engine/db/checkpoint'
 import { Db } from './engine/db/db'
+import { MAX_ATTEMPTS } from './engine/db/read-only'
+import { systemErrorCode } from './engine/errors'
 import { eventLoopBudget } from './engine/util/event-loop-budget'
 import { destroyDb } from './engine/db/destroy'
 import { repairDb, type RepairReport } from './engine/db/repair'
@@ -160,13 +162,43 @@ export class RoughLevel<KDefault = string, VDefault = string>
   /**
    * Reads every key as of one sequence (the call's), giving the event loop a turn whenever its slice is
    * spent. Across a turn an engine snapshot keeps what the sequence sees, and close waits for the call.
+   * A read-only database without the caller's snapshot holds one for the whole call, so that no get in it
+   * catches up alone (engine/db/read-only.ts): when one meets a table the writer deleted, every key is read
+   * again after a refresh, and all come from one state.
    */
-  async #readMany<T> (
+  #readMany<T> (
     keys: Encoded[], options: ReadOptions, read: (db: Db, key: Encoded, sequence: number, fillCache: boolean) => T
   ): Promise<T[]> {
     const db = this.#engine
-    const sequence = options.snapshot?.sequence ?? db.lastSequence
     const fillCache = options.fillCache !== false
+    // options.snapshot is held by abstract-level for the call.
+    if (options.snapshot !== undefined) return this.#readAt(keys, options.snapshot.sequence, true, fillCache, read)
+    if (!db.options.readOnly) return this.#readAt(keys, db.lastSequence, false, fillCache, read)
+    return this.#readManyAtOneState(db, keys, fillCache, read)
+  }
+
+  /** #readMany on a read-only database without the caller's snapshot. */
+  async #readManyAtOneState<T> (
+    db: Db, keys: Encoded[], fillCache: boolean, read: (db: Db, key: Encoded, sequence: number, fillCache: boolean) => T
+  ): Promise<T[]> {
+    for (let attempt = 1; ; attempt++) {
+      const snapshot = db.snapshot()
+      try {
+        return await this.#readAt(keys, snapshot.sequence, true, fillCache, read)
+      } catch (err) {
+        if (attempt >= MAX_ATTEMPTS || systemErrorCode(err) !== 'ENOENT') throw err
+      } finally {
+        snapshot.release()
+      }
+      await db.refresh()
+    }
+  }
+
+  /** #readMany's reads at `sequence`, which a snapshot holds if `held`. */
+  async #readAt<T> (
+    keys: Encoded[], sequence: number, held: boolean, fillCache: boolean, read: (db: Db, key: Encoded, sequence: number, fillCache: boolean) => T
+  ): Promise<T[]> {
+    const db = this.#engine
     const out = new Array<T>(keys.length)
     let i = 0
     for (; i < keys.length; i++) {
@@ -174,8 +206,8 @@ export class RoughLevel<KDefault = string, VDefault = string>
       out[i] = read(db, keys[i], sequence, fillCache)
     }
     if (i < keys.length) {
-      // options.snapshot is held by abstract-level for the call; an implicit one needs its own.
-      const pin = options.snapshot === undefined ? db.snapshot() : undefined
+      // An implicit snapshot needs holding across turns of the event loop.
+      const pin = held ? undefined : db.snapshot()
       const rest = (async () => {
         try {
           for (; i < keys.length; i++) {

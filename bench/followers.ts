@@ -10,9 +10,15 @@
 // it sees (a binary search by get: it sees a prefix, never a gap) and notes the time; the lag of that view is
 // how long ago the first write it misses had been acknowledged (0 if none had).
 //
-//   npm run build && node dist/bench/followers.js [--n=300000] [--rounds=3] [--followers=2] [--pause=0]
+//   npm run build && node dist/bench/followers.js [--n=300000] [--rounds=3] [--followers=2] [--pause=0] [--read-every=1]
 //
 // --pause=ms: each follower waits that long between catch-ups (0: back to back, a core's worth of work each).
+// --read-every=k: a follower reads (the binary search and the iterator) after every k-th catch-up only, as one
+// that refreshes on a timer and serves fewer reads than refreshes.
+//
+// The followers' CPU is split between their refreshes and their reads (process.cpuUsage around each; a
+// follower runs no other thread), per catch-up and per 1000 writes followed: figures that a busy machine
+// changes little, unlike the ratios.
 // Not a test: it prints figures and ratios, nothing passes or fails.
 import { type ChildProcess, fork } from 'node:child_process'
 import fs = require('node:fs')
@@ -52,11 +58,17 @@ interface WriterResult {
 }
 
 interface FollowerResult {
-  /** Pairs (when, length of the writer's order it saw) after each catch-up. */
+  /** Pairs (when, length of the writer's order it saw) after each catch-up it read. */
   views: Array<[number, number]>
   /** CPU time the follower used while it looped, ms. */
   cpuMs: number
   loopMs: number
+  /** Catch-ups (refresh calls, the last one after the writer stopped included), and the CPU they took, ms. */
+  catchUps: number
+  refreshCpuMs: number
+  /** Reads (binary search and iterator), and the CPU they took, ms. */
+  reads: number
+  readCpuMs: number
 }
 
 type ToChild = 'go' | 'stop'
@@ -113,7 +125,13 @@ async function writer (dir: string, n: number): Promise<void> {
   await db.close()
 }
 
-async function follower (dir: string, n: number, pauseMs: number, seed: number): Promise<void> {
+/** CPU time (user and system) since `from`, ms. */
+const cpuSince = (from: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(from)
+  return (used.user + used.system) / 1000
+}
+
+async function follower (dir: string, n: number, pauseMs: number, readEvery: number, seed: number): Promise<void> {
   const db = new RoughLevel(dir, { readOnly: true })
   await db.open()
   const keys = order(n)
@@ -125,8 +143,18 @@ async function follower (dir: string, n: number, pauseMs: number, seed: number):
   const cpu = process.cpuUsage()
   const start = now()
   let seen = 0
-  while (!stopped) {
+  let catchUps = 0
+  let refreshCpuMs = 0
+  let reads = 0
+  let readCpuMs = 0
+  const refresh = async (): Promise<void> => {
+    const before = process.cpuUsage()
     await db.refresh()
+    refreshCpuMs += cpuSince(before)
+    catchUps++
+  }
+  const read = async (): Promise<void> => {
+    const before = process.cpuUsage()
     // The longest prefix of the writer's order present: seen only grows.
     let hi = n
     while (seen < hi) {
@@ -136,11 +164,21 @@ async function follower (dir: string, n: number, pauseMs: number, seed: number):
     }
     views.push([now(), seen])
     await db.iterator({ gte: keyOf(Math.floor(random() * n)), limit: 10 }).all()
+    readCpuMs += cpuSince(before)
+    reads++
+  }
+  while (!stopped) {
+    await refresh()
+    if (catchUps % readEvery === 0) await read()
     // A turn of the event loop at least, so that 'stop' is heard.
     await new Promise((resolve) => setTimeout(resolve, pauseMs))
   }
+  // The writer has stopped: one more catch-up and read, so that every follower has followed all n writes.
+  await refresh()
+  await read()
+  if (seen !== n) throw new Error(`a follower saw ${seen} of the writer's ${n} writes after it stopped`)
   const used = process.cpuUsage(cpu)
-  const result: FollowerResult = { views, cpuMs: (used.user + used.system) / 1000, loopMs: now() - start }
+  const result: FollowerResult = { views, cpuMs: (used.user + used.system) / 1000, loopMs: now() - start, catchUps, refreshCpuMs, reads, readCpuMs }
   process.send?.(result)
   await db.close()
 }
@@ -150,11 +188,11 @@ interface Round {
   followers: FollowerResult[]
 }
 
-async function round (dir: string, n: number, followers: number, pauseMs: number): Promise<Round> {
+async function round (dir: string, n: number, followers: number, pauseMs: number, readEvery: number): Promise<Round> {
   const script = __filename
   const w = fork(script, ['writer', dir, String(n)])
   await nextMessage<'open'>(w)
-  const readers = Array.from({ length: followers }, (_, i) => fork(script, ['follower', dir, String(n), String(pauseMs), String(i + 7)]))
+  const readers = Array.from({ length: followers }, (_, i) => fork(script, ['follower', dir, String(n), String(pauseMs), String(readEvery), String(i + 7)]))
   await Promise.all(readers.map(async (f) => await nextMessage<'ready'>(f)))
   const done = nextMessage<WriterResult>(w)
   w.send('go' satisfies ToChild)
@@ -182,26 +220,27 @@ function lags (writer: WriterResult, views: Array<[number, number]>): number[] {
 const percentile = (sorted: number[], p: number): number => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
 
 async function main (): Promise<void> {
-  const [role, dir, nArg, pauseArg, seedArg] = process.argv.slice(2)
+  const [role, dir, nArg, pauseArg, readEveryArg, seedArg] = process.argv.slice(2)
   if (role === 'writer') return await writer(dir, Number(nArg))
-  if (role === 'follower') return await follower(dir, Number(nArg), Number(pauseArg), Number(seedArg))
+  if (role === 'follower') return await follower(dir, Number(nArg), Number(pauseArg), Number(readEveryArg), Number(seedArg))
   const n = numberArg('n', 300000)
   const rounds = numberArg('rounds', 3)
   const followers = numberArg('followers', 2)
   const pauseMs = numberArg('pause', 0)
+  const readEvery = Math.max(1, numberArg('read-every', 1))
   const loadBefore = os.loadavg()
   console.log(`${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, Node ${process.version}, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`)
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-bench-followers-'))
   try {
     const best = { alone: { putsPerSec: 0, batchPerSec: 0, cpuPer1000: Infinity }, with: { putsPerSec: 0, batchPerSec: 0, cpuPer1000: Infinity } }
     const allLags: number[] = []
-    let refreshes = 0
     let followerMs = 0
     let followerCpuMs = 0
+    const cpu = { catchUps: 0, refreshMs: 0, reads: 0, readMs: 0, followed: 0, loopMs: 0 }
     for (let r = 0; r < rounds; r++) {
       for (const count of r % 2 === 0 ? [0, followers] : [followers, 0]) {
         const dir = path.join(root, `${r}-${count}`)
-        const res = await round(dir, n, count, pauseMs)
+        const res = await round(dir, n, count, pauseMs, readEvery)
         fs.rmSync(dir, { recursive: true, force: true })
         const b = count === 0 ? best.alone : best.with
         b.putsPerSec = Math.max(b.putsPerSec, res.writer.putsPerSec)
@@ -210,9 +249,14 @@ async function main (): Promise<void> {
         for (const f of res.followers) {
           const l = lags(res.writer, f.views)
           allLags.push(...l)
-          refreshes += l.length
           followerMs += res.writer.end - res.writer.start
           followerCpuMs += f.cpuMs * Math.min(1, (res.writer.end - res.writer.start) / f.loopMs)
+          cpu.catchUps += f.catchUps
+          cpu.refreshMs += f.refreshCpuMs
+          cpu.reads += f.reads
+          cpu.readMs += f.readCpuMs
+          cpu.followed += n
+          cpu.loopMs += f.loopMs
         }
         const m = res.writer.main
         console.log(`round ${r + 1}, ${count} followers: awaited put ${Math.round(res.writer.putsPerSec).toLocaleString('en')}/s, ` +
@@ -223,11 +267,15 @@ async function main (): Promise<void> {
     allLags.sort((a, b) => a - b)
     const line = (name: string, alone: number, withF: number): string =>
       `${name}: alone ${Math.round(alone).toLocaleString('en')}/s, beside ${followers} followers ${Math.round(withF).toLocaleString('en')}/s (with/alone ${(withF / alone).toFixed(3)})`
-    console.log(`${n.toLocaleString('en')} random puts (16-byte keys, 100-byte values), best of ${rounds}, followers pausing ${pauseMs} ms between catch-ups:`)
+    console.log(`${n.toLocaleString('en')} random puts (16-byte keys, 100-byte values), best of ${rounds}, followers pausing ${pauseMs} ms between catch-ups, reading after every ${readEvery}:`)
     console.log(line('awaited put', best.alone.putsPerSec, best.with.putsPerSec))
     console.log(line('batches of 1000', best.alone.batchPerSec, best.with.batchPerSec))
     console.log(`writer CPU (its threads included) per 1000 writes: alone ${best.alone.cpuPer1000.toFixed(1)} ms, beside ${followers} followers ${best.with.cpuPer1000.toFixed(1)} ms (with/alone ${(best.with.cpuPer1000 / best.alone.cpuPer1000).toFixed(3)})`)
-    console.log(`followers: ${(refreshes / followerMs * 1000).toFixed(0)} catch-ups/s each (refresh, ~${Math.ceil(Math.log2(n))} gets at most, a 10-entry iterator), ` +
+    const per1000 = (ms: number): string => (ms / cpu.followed * 1000).toFixed(1)
+    console.log(`followers' CPU: ${(cpu.refreshMs / cpu.catchUps).toFixed(2)} ms per catch-up (${cpu.catchUps} catch-ups), ${(cpu.readMs / cpu.reads).toFixed(2)} ms per read ` +
+      `(${cpu.reads} reads, one every ${readEvery} catch-ups); per 1000 writes followed: refreshes ${per1000(cpu.refreshMs)} ms + reads ${per1000(cpu.readMs)} ms = ` +
+      `${per1000(cpu.refreshMs + cpu.readMs)} ms (the writer's own, alone: ${best.alone.cpuPer1000.toFixed(1)} ms)`)
+    console.log(`followers: ${(cpu.catchUps / cpu.loopMs * 1000).toFixed(0)} catch-ups/s each (a refresh; after every ${readEvery}, ~${Math.ceil(Math.log2(n))} gets at most and a 10-entry iterator), ` +
       `${(followerCpuMs / followerMs * 100).toFixed(0)}% of a core each; lag behind the writer's acknowledgements: ` +
       `median ${percentile(allLags, 0.5).toFixed(1)} ms, p99 ${percentile(allLags, 0.99).toFixed(1)} ms, max ${(allLags[allLags.length - 1] ?? NaN).toFixed(1)} ms`)
     console.log(`load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)

@@ -15,6 +15,14 @@
 // logs' memtables, and a sequence equal to the last batch actually read (the MANIFEST's last sequence only
 // when no live log holds any), all at once, at the end.
 //
+// What a log gained is framed, checksummed and checked when read, but inserted into its memtables only when
+// a read first needs a view (#order, synchronously, from readFresh for a get and from pin for an iterator,
+// a snapshot or a checkpoint): all that the logs queued since, once. The skip-list inserts (about half of
+// an eager catch-up's CPU) are then done by the reads, and none for a log the writer flushes before a read
+// needs it (dropped with its queue: its entries are in a table by then). A read after many unread catch-ups
+// inserts, synchronously, what they queued: at most the live logs' contents. The open inserts what it read
+// before it resolves, with turns of the event loop, since reads are sure to follow.
+//
 // Why a view is a prefix of the writer's history: the directory is listed before CURRENT and the MANIFEST
 // are read. The MANIFEST's tables hold every write of the logs below its log number; logs are numbered in the
 // order they are created, so the listed logs at or after that number are the oldest live ones, and a log
@@ -48,8 +56,9 @@
 //   not see later writes, so it fails as an iterator's read does (below). The view it replaced stays in use
 //   until the next publish, so that reads going on at its sequence (a getMany's later keys) read it; a read
 //   at the sequence of a view let go fails (viewAt) rather than read a newer view at an older sequence,
-//   which could miss entries the writer's compactions dropped. (A getMany one of whose gets caught up
-//   returns that key from the newer state: the engine cannot tell its gets from separate ones.)
+//   which could miss entries the writer's compactions dropped. (The engine cannot tell a getMany's gets from
+//   separate ones: index.ts holds a snapshot for a getMany, so that none of its gets catches up alone, and
+//   reads every key again after a refresh, all from one state.)
 // - An iterator or snapshot cannot move to another view without mixing two states, so one whose table was
 //   closed and deleted before its view was retired (or before the retiring publish could hold it) fails the
 //   read with LEVEL_IO_ERROR naming the file (ENOENT), as RocksDB's secondary does whenever max_open_files is
@@ -131,6 +140,8 @@ export class Follower {
    * its descriptor is kept (#keepDescriptors).
    */
   readonly #tables = new Map<number, { pin: InternalIterator, views: number, kept: boolean }>()
+  /** Whether a log has batches read and not yet inserted into its memtables (#order). */
+  #unordered = false
   /** The catch-up in flight, if any: a synchronous one finishes it first (#catchUpNow). */
   #run: CatchUpRun | undefined
   /**
@@ -159,6 +170,8 @@ export class Follower {
     try {
       if (readCurrent(f.fs, dir) === undefined) throw invalidArgument(`${dir}: does not exist (no CURRENT file; a read-only open creates nothing)`)
       f.openRetries = await new CatchUpRun(f.#catchUp()).finish()
+      // The open's reads are sure to come: ordered now, with turns of the event loop, not by the first read.
+      await new CatchUpRun(f.#orderSteps()).finish()
     } catch (err) {
       f.close()
       throw err
@@ -194,6 +207,7 @@ export class Follower {
    */
   readFresh<T> (sequence: number, read: (sequence: number) => T): T {
     for (let attempt = 1; ; attempt++) {
+      this.#order()
       try {
         return read(sequence)
       } catch (err) {
@@ -212,6 +226,22 @@ export class Follower {
   #snapshotAt (sequence: number): boolean {
     for (const v of [this.#current!, ...this.#pinned]) if (v.sequence === sequence && v.snapshots > 0) return true
     return false
+  }
+
+  /**
+   * Inserts the batches the logs read into their memtables (LogTail.order), synchronously: called by every
+   * read of a view, before it reads (see the header).
+   */
+  #order (): void {
+    if (!this.#unordered) return
+    const steps = this.#orderSteps()
+    while (steps.next().done !== true);
+  }
+
+  * #orderSteps (): Steps<number> {
+    for (const tail of this.#logs.values()) yield * tail.order()
+    this.#unordered = false
+    return 0
   }
 
   /** Finishes the catch-up in flight, or runs one, without a turn of the event loop. */
@@ -241,6 +271,8 @@ export class Follower {
    * function returned lets it go.
    */
   pin (view: ReadView, snapshot = false): () => void {
+    // A view pinned is read later, maybe after its logs are dropped (a checkpoint reads its memtables directly).
+    this.#order()
     const v = view as ViewState
     v.refs++
     if (snapshot) v.snapshots++
@@ -321,6 +353,7 @@ export class Follower {
           throw fromFsError(`reading ${tail.path}`, err)
         }
         sequence = Math.max(sequence, tail.maxSequence)
+        if (tail.unordered) this.#unordered = true
         for (const mem of tail.memtables) memtables.push(mem)
       }
       memtables.reverse()

@@ -8,6 +8,8 @@ import fs = require('node:fs')
 import os = require('node:os')
 import path = require('node:path')
 import { Db } from '../../engine/db/db'
+import { Follower } from '../../engine/db/read-only'
+import { sanitizeOptions } from '../../engine/options'
 import type { RandomAccessFile } from '../../engine/fs/file-system'
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { snapshotDir } from '../fixtures/dir-snapshot'
@@ -259,4 +261,100 @@ test('a follower\'s checkpoint after the writer compacted away its view\'s table
   await writer.close()
   fs.rmSync(dir, { recursive: true, force: true })
   fs.rmSync(path.dirname(dest), { recursive: true, force: true })
+})
+
+test('a catch-up inserts nothing until a read needs its view: then a get, an iterator, a snapshot\'s read and a checkpoint each read exactly the writer\'s state', async (t) => {
+  const dir = tempDir()
+  const writer = await Db.open(dir, { flushInline: true })
+  await writeRound(writer, 0, 100)
+  const reader = await Db.open(dir, { readOnly: true })
+  const opened = reader.memoryUsage
+  // 100 entries of ~10 bytes each round: inserted, a memtable holds at least 2 KB of them.
+  const reads: Array<[string, () => Promise<void>]> = [
+    ['a get', async () => { t.is(value(reader, key(7)), value(writer, key(7)), 'a get reads the writer\'s value') }],
+    ['an iterator', async () => { t.same(entries(reader), entries(writer), 'an iterator reads the writer\'s entries') }],
+    ['a snapshot', async () => {
+      const snapshot = reader.snapshot()
+      const expected = entries(writer)
+      await writeRound(writer, 99, 100)
+      t.ok(await reader.refresh(), 'a refresh after the snapshot')
+      t.same(entries(reader, snapshot.sequence), expected, 'the snapshot reads its state after a later catch-up')
+      snapshot.release()
+      t.same(entries(reader), entries(writer), 'and the reader the writer\'s')
+    }],
+    ['a checkpoint', async () => {
+      const dest = path.join(tempDir(), 'copy')
+      await reader.checkpoint(dest)
+      const copy = await Db.open(dest, { readOnly: true })
+      t.same(entries(copy), entries(writer), 'a checkpoint holds the writer\'s entries')
+      await copy.close()
+      fs.rmSync(path.dirname(dest), { recursive: true, force: true })
+    }]
+  ]
+  let round = 1
+  for (const [what, read] of reads) {
+    const before = reader.memoryUsage
+    for (let i = 0; i < 3; i++, round++) {
+      await writeRound(writer, round, 100)
+      t.ok(await reader.refresh(), `${what}: catch-up ${i + 1} sees the writer's batch`)
+    }
+    t.ok(reader.memoryUsage - before < 1024, `${what}: three catch-ups inserted nothing (${before - opened} -> ${reader.memoryUsage - opened} bytes beyond the open's)`)
+    await read()
+    t.ok(reader.memoryUsage - before > 3 * 2048, `${what}: the read inserted what they read (${reader.memoryUsage - before} bytes)`)
+  }
+  await reader.close()
+  await writer.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+test('the batches of a log the writer flushed before any read needed them are never inserted; the reader reads them from the table', async (t) => {
+  const dir = tempDir()
+  const writer = await Db.open(dir, { flushInline: true })
+  await writeRound(writer, 0, 100)
+  const reader = await Db.open(dir, { readOnly: true })
+  const follower = await Follower.open(dir, sanitizeOptions({ readOnly: true }))
+  await writeRound(writer, 1, 100)
+  t.ok(await follower.refresh(), 'a catch-up reads the writer\'s new batch')
+  const queued = follower.current.memtables
+  t.same(queued.map((m) => m.entries), [100], 'its memtable holds the open\'s batch only (inserted by the open)')
+  await writer.flush()
+  await writeRound(writer, 2, 10)
+  t.ok(await follower.refresh(), 'a catch-up after the writer flushed that log')
+  t.ok(follower.current.memtables.every((m) => !queued.includes(m)), 'the flushed log\'s memtable is dropped')
+  follower.pin(follower.current)()
+  t.same(queued.map((m) => m.entries), [100], 'a read of the new view inserts none of the flushed log\'s batches')
+  t.ok(follower.current.memtables.some((m) => m.entries === 10), 'only the new log\'s')
+  follower.close()
+  follower.tableCache.close()
+  t.ok(await reader.refresh(), 'a reader that did the same')
+  t.same(entries(reader), entries(writer), 'reads the writer\'s entries, the flushed ones from the table')
+  await reader.close()
+  await writer.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
+
+test('batches queued over many catch-ups while the log outgrows the bytes a follower keeps for it read back exactly, read at the end or as they come', async (t) => {
+  const dir = tempDir()
+  const writer = await Db.open(dir, { flushInline: true })
+  await writeRound(writer, 0, 10)
+  const lazy = await Db.open(dir, { readOnly: true })
+  const eager = await Db.open(dir, { readOnly: true })
+  // 1 KB values: the log passes 64 KiB, 128 KiB and 256 KiB, each a larger buffer for its bytes.
+  let wrong = 0
+  for (let i = 0; i < 300; i++) {
+    const big = `big${String(i).padStart(3, '0')}`
+    await writer.write((b) => { b.put(big, String(i % 10).repeat(1000)); b.put(key(i % 10), `overwritten ${i}`) })
+    await lazy.refresh()
+    await eager.refresh()
+    if (value(eager, big) !== String(i % 10).repeat(1000) || value(eager, key(i % 10)) !== `overwritten ${i}`) wrong++
+  }
+  t.is(wrong, 0, 'a reader reading after each catch-up reads each batch')
+  const logBytes = fs.readdirSync(dir).filter((f) => f.endsWith('.log')).reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0)
+  t.ok(logBytes > 256 * 1024, `the log grew to ${logBytes} bytes`)
+  t.same(entries(lazy), entries(writer), 'a reader that read nothing since the open reads every batch at the end')
+  t.same(entries(eager), entries(writer), 'and so does the one that read as they came')
+  await lazy.close()
+  await eager.close()
+  await writer.close()
+  fs.rmSync(dir, { recursive: true, force: true })
 })

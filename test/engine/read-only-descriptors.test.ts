@@ -15,9 +15,8 @@ import { Db } from '../../engine/db/db'
 import { systemErrorCode } from '../../engine/errors'
 import type { RandomAccessFile } from '../../engine/fs/file-system'
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
+import { PER_TABLE, TABLES, tableKey as key, writeDisjointTables as writeTables } from '../fixtures/disjoint-tables'
 
-const TABLES = 100
-const PER_TABLE = 20
 /** The reader's maxOpenFiles: the fewest allowed, far below the tables it reads. */
 const BUDGET = 12
 
@@ -26,7 +25,6 @@ function tempDir (): string {
 }
 
 const text = (buf: Uint8Array, off: number, len: number): string => Buffer.from(buf.subarray(off, off + len)).toString()
-const key = (r: number, k: number): string => `t${String(r).padStart(3, '0')}/${String(k).padStart(2, '0')}`
 
 /** Every live entry as of now, in key order. */
 function entries (db: Db): Array<[string, string]> {
@@ -98,22 +96,6 @@ class DeferredUnlinks extends PosixFileSystem {
       try { super.unlink(p) } catch {} // the writer ignores a failed deletion too
     }
   }
-}
-
-/** A writer holding TABLES tables of disjoint ranges (one flush each, moved below level 0 whole), and its model. */
-async function writeTables (dir: string, writerFs = new PosixFileSystem()): Promise<{ writer: Db, model: Map<string, string> }> {
-  const writer = await Db.open(dir, { flushInline: true, fs: writerFs })
-  const model = new Map<string, string>()
-  for (let r = 0; r < TABLES; r++) {
-    await writer.write((b) => {
-      for (let k = 0; k < PER_TABLE; k++) {
-        b.put(key(r, k), `${r}-${k}`)
-        model.set(key(r, k), `${r}-${k}`)
-      }
-    })
-    await writer.flush()
-  }
-  return { writer, model }
 }
 
 const sorted = (model: Map<string, string>): Array<[string, string]> => [...model].sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)
