@@ -6,7 +6,7 @@ import path = require('node:path')
 import { invalidArgument } from '../engine/errors'
 import { defaultFileSystem } from '../engine/fs/default-file-system'
 import { descriptorFileName, FileType, parseFileName } from '../engine/filename'
-import { setCurrentFileAsync } from '../engine/version/current-file'
+import { setCurrentFile } from '../engine/version/current-file'
 import { RoughLevel } from '../index'
 
 /** One file of a database directory: its name in the directory, and its bytes. */
@@ -76,5 +76,5 @@ export async function importDatabase (location: string, files: readonly Database
     }
   }
   await fs.syncDirAsync(location)
-  await setCurrentFileAsync(fs, location, manifestNumber)
+  await setCurrentFile(fs, location, manifestNumber)
 }
