@@ -1,7 +1,7 @@
 // CURRENT names the MANIFEST in force (LevelDB db/filename.cc SetCurrentFile). It is switched atomically:
 // the new contents go to a temp file, which is fsynced and renamed over CURRENT, and then the directory is
-// fsynced so that the rename survives a crash. Used by VersionSet (a new database, every open's new
-// MANIFEST) and by repair.
+// fsynced so that the rename survives a crash, every fsync on the thread pool. Used by VersionSet (a new
+// database, every open's new MANIFEST), repair, checkpoints and importDatabase (adapter/database-files.ts).
 import path = require('node:path')
 import { type EngineError, fromFsError } from '../errors'
 import type { FileSystem, WritableFile } from '../fs/file-system'
