@@ -13,6 +13,13 @@ import { Worker } from 'node:worker_threads'
 export const IDLE_MS = 5_000
 /** Parked threads kept at most (two per Db: its flush and compaction threads). */
 export const MAX_PARKED = 4
+/**
+ * The young generation of a thread's heap, in MiB. A background thread's garbage is small objects of a job
+ * (its bytes are in ArrayBuffers, outside the heap): V8's default young generation, sized for a main thread,
+ * lets it grow to tens of MB first. At 4 MiB a fill's peak RSS is ~10 MB lower (400k entries: 155-158
+ * against 165-167 MB) for the same CPU time.
+ */
+export const WORKER_YOUNG_GENERATION_MB = 4
 
 interface Parked {
   entry: string
@@ -34,7 +41,7 @@ export function acquire (entry: string): Worker {
     unpark(p)
     return p.worker
   }
-  return new Worker(entry)
+  return new Worker(entry, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } })
 }
 
 /**

@@ -9,7 +9,7 @@ import os = require('node:os')
 import path = require('node:path')
 import { BackgroundWorker, IDLE_RELEASE_MS } from '../../engine/background/background'
 import type { JobResult } from '../../engine/background/job'
-import { drain, IDLE_MS, MAX_PARKED, parkedCount } from '../../engine/background/thread-pool'
+import { drain, IDLE_MS, MAX_PARKED, parkedCount, WORKER_YOUNG_GENERATION_MB } from '../../engine/background/thread-pool'
 import { buildTableOptions } from '../../engine/table/build-table'
 import { MemTable, memTableCapacity } from '../../engine/memtable/memtable'
 import { sanitizeOptions } from '../../engine/options'
@@ -46,6 +46,17 @@ test('thread pool: a closed worker hands its thread to the next worker of the sa
   t.is(parkedCount(), 2, 'both are parked')
   await drain()
   t.is(parkedCount(), 0, 'drain stops them')
+})
+
+test('thread pool: a thread runs with a young generation of WORKER_YOUNG_GENERATION_MB, not the main thread\'s default', async (t) => {
+  await drain()
+  const worker = new BackgroundWorker(undefined, ENTRY)
+  const r = await worker.run(job('limits'))
+  await worker.close()
+  await drain()
+  if (r.ok) return t.fail('the scripted thread answered ok to a limits job')
+  const limits = JSON.parse(r.message) as { maxYoungGenerationSizeMb: number }
+  t.is(limits.maxYoungGenerationSizeMb, WORKER_YOUNG_GENERATION_MB, `the thread's young generation is ${WORKER_YOUNG_GENERATION_MB} MiB`)
 })
 
 test('thread pool: a thread closed with a job in flight is stopped, never handed on', async (t) => {
