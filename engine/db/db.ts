@@ -38,7 +38,6 @@ import type { InternalIterator } from '../internal-iterator'
 import { MergingIterator } from '../iterators/merging-iterator'
 import { acquireLock, type DbLock } from '../fs/lock'
 import { LogWriter } from '../log/writer'
-import type { Arena } from '../memtable/arena'
 import { LookupResult, MemTable, memTableCapacity } from '../memtable/memtable'
 import { sanitizeOptions, type DbOptions, type DbOptionsInput } from '../options'
 import { SnapshotList, type Snapshot } from '../snapshot-list'
@@ -149,10 +148,12 @@ export class Db {
   /** The memtable being flushed, if any: still read until its table is installed. */
   #imm: MemTable | undefined
   /**
-   * A flushed memtable's arena, kept for the next memtable: the flush worker's view of it would keep a
-   * fresh SharedArrayBuffer per flush alive until that worker happens to collect garbage.
+   * A flushed memtable, whose memory (arena and key index) the next memtable takes: the flush worker's view
+   * of the arena would keep a fresh SharedArrayBuffer per flush alive until that worker happens to collect
+   * garbage, and fresh memory costs a page fault per 4 KiB on first touch (tens of us each on a virtual
+   * machine: a new key index alone held the event loop for milliseconds at a switch).
    */
-  #spareArena: Arena | undefined
+  #spareMem: MemTable | undefined
   /** Undefined when read-only (#currentLog). */
   #log: OpenLog | undefined
   /**
@@ -868,8 +869,8 @@ export class Db {
     this.#switchSync = this.#syncSwitch(old.file, this.#logUnsynced)
     this.#logUnsynced = false
     this.#imm = this.#mem
-    this.#mem = new MemTable(this.#spareArena ?? memTableCapacity(this.options.writeBufferSize))
-    this.#spareArena = undefined
+    this.#mem = new MemTable(this.#spareMem ?? memTableCapacity(this.options.writeBufferSize))
+    this.#spareMem = undefined
     this.#flushing = this.#flushImmutable()
   }
 
@@ -918,7 +919,7 @@ export class Db {
     }
     const imm = this.#imm
     this.#imm = undefined
-    if (imm !== undefined && imm.openIterators === 0) this.#spareArena = imm.arena
+    if (imm !== undefined && imm.openIterators === 0) this.#spareMem = imm
     for (const f of [...this.#retiredLogs]) {
       if (!this.#syncingFiles.has(f)) this.#closeRetired(f)
     }

@@ -70,13 +70,15 @@ export class MemTable {
   readonly live: boolean = false
 
   /**
-   * A new memtable in a new arena of `initialBytes`, in a recycled arena (emptied here), or a read-only
-   * view of a sealed memtable's shape (the flush worker's side).
+   * A new memtable in a new arena of `initialBytes`, in the memory of a retired one (its arena and key
+   * index, emptied here; nothing may read the retired one any more), or a read-only view of a sealed
+   * memtable's shape (the flush worker's side).
    */
-  constructor (initialBytes?: number | MemTableShape | Arena) {
-    if (initialBytes instanceof Arena) {
-      initialBytes.reset()
-      this.arena = initialBytes
+  constructor (initialBytes?: number | MemTableShape | MemTable) {
+    if (initialBytes instanceof MemTable) {
+      initialBytes.arena.reset()
+      this.arena = initialBytes.arena
+      this.#index = initialBytes.#index?.reset() ?? new KeyIndex(this.arena.u8.length)
     } else if (typeof initialBytes === 'object') {
       this.arena = new Arena(initialBytes.buffer, initialBytes.usedBytes)
       this.#height = initialBytes.height
@@ -86,8 +88,8 @@ export class MemTable {
       return
     } else {
       this.arena = new Arena(initialBytes)
+      this.#index = new KeyIndex(this.arena.u8.length)
     }
-    this.#index = new KeyIndex(this.arena.u8.length)
     const head = this.arena.allocate((4 + MAX_HEIGHT) * 4)
     if (head !== HEAD) throw new Error('memtable head must be the first allocation')
     const u32 = this.arena.u32
