@@ -12,6 +12,7 @@ import { buildTable } from '../table/build-table'
 import { Compaction } from '../compaction/compaction'
 import type { Job, JobResult } from './job'
 import { runCompaction } from '../compaction/run-compaction'
+import { lowerThisThreadsPriority } from './thread-priority'
 
 /**
  * Tables a compaction reads are read once and then deleted: a small cache, closed after each job. It
@@ -21,6 +22,7 @@ const COMPACTION_TABLE_CACHE = 64
 
 const port = parentPort
 if (port === null) throw new Error('engine/background/worker must run in a worker thread')
+lowerThisThreadsPriority()
 
 port.on('message', (job: Job) => {
   let result: JobResult
