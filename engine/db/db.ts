@@ -182,8 +182,14 @@ export class Db {
   // --- background work: flushes (#flushImmutable, #installFlush), compactions (#startCompaction), stalls -----
   /** Table numbers being written: not in any version yet, but not garbage either. */
   readonly #pendingOutputs = new Set<number>()
-  /** The memtable flush running: set by #switchMemtable (and #flushRecovered), cleared when it ends. */
+  /**
+   * The memtable flush running: set by #switchMemtable (and #flushRecovered), cleared by #flushImmutable when
+   * it ends unless a later flush has started meanwhile (#flushSerial): a flush frees #imm before it removes
+   * obsolete files, so the next switch may start a flush while the last one still runs.
+   */
   #flushing: Promise<void> | undefined
+  /** Flushes started, by #flushImmutable: the latest owns #flushing. */
+  #flushSerial = 0
   /** The flush of the memtable recovery kept (#flushRecovered), settled or not; it never rejects. */
   #recoveryFlush: Promise<void> | undefined
   /** A flush's MANIFEST edit is being written: set and cleared by #installFlush. */
@@ -876,6 +882,7 @@ export class Db {
 
   /** Writes #imm as a table (on the worker unless told otherwise), then installs it. */
   async #flushImmutable (number = this.#versions.newFileNumber(), recovered = false): Promise<void> {
+    const serial = ++this.#flushSerial
     const imm = this.#imm!
     this.#pendingOutputs.add(number)
     try {
@@ -885,7 +892,7 @@ export class Db {
       this.#backgroundError(fromFsError(`flushing the memtable to ${tableFileName(this.dir, number)}`, err))
     } finally {
       this.#pendingOutputs.delete(number)
-      this.#flushing = undefined
+      if (this.#flushSerial === serial) this.#flushing = undefined
     }
     this.#resumeStalled()
     this.#maybeScheduleCompaction()
