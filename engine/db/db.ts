@@ -74,6 +74,15 @@ const MAX_GROUP_BYTES = 256 * 1024
  * part per slice (about 1 us a record), so one write of a million entries never holds the loop.
  */
 const INSERT_CHUNK = 64
+
+/** A group being appended to the log and inserted into its memtable (Db.#inserting). */
+interface Inserting {
+  group: WriteGroup
+  reader: BatchReader
+  mem: MemTable
+  /** Its log record is still being appended in parts. */
+  logging: boolean
+}
 /** Schedules the commit microtask (#scheduleCommit). */
 const RESOLVED = Promise.resolve()
 /** A group's log record larger than this is appended a part per slice too (LogWriter.appendPart). */
@@ -135,7 +144,12 @@ export class Db {
    * callers). Its sequences are published (lastSequence) only when every record is in, so reads never see
    * part of it. Set by #startCommit, cleared by #commitOne.
    */
-  #inserting: { group: WriteGroup, reader: BatchReader, mem: MemTable, logging: boolean } | undefined
+  #inserting: Inserting | undefined
+  /**
+   * The record #inserting points to, made at the first commit and reused for every later one, with its
+   * reader (no allocation per write); between commits it still names the last group and memtable.
+   */
+  #insertingState: Inserting | undefined
   /** A committed group's batch, cleared, for the next group: taken by #join, given back by #commitOne. */
   #spareBatch: WriteBatch | undefined = new WriteBatch(4096)
   readonly #commitTask = (): void => this.#commit()
@@ -772,8 +786,13 @@ export class Db {
       this.#failGroups(this.#backgroundError(fromFsError(`writing ${log.file.path}`, err)))
       return CommitStep.Waiting
     }
-    const reader = new BatchReader(batch.buf, batch.offset, batch.byteLength, 'write batch')
-    this.#inserting = { group, reader, mem: this.#mem, logging: inParts }
+    const reader = this.#insertingState?.reader.reset(batch.buf, batch.offset, batch.byteLength, 'write batch') ??
+      new BatchReader(batch.buf, batch.offset, batch.byteLength, 'write batch')
+    const state = this.#insertingState ??= { group, reader, mem: this.#mem, logging: inParts }
+    state.group = group
+    state.mem = this.#mem
+    state.logging = inParts
+    this.#inserting = state
     return CommitStep.Done
   }
 

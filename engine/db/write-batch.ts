@@ -130,10 +130,11 @@ function maxBytes (data: Bytes): number {
  * length. After next() returns true, the current record is in type/keyOff/keyLen/valueOff/valueLen.
  */
 export class BatchReader {
-  readonly sequence: number
-  readonly count: number
-  readonly buf: Uint8Array
-  #reader: ByteReader
+  /** The batch's header; with buf, set by the constructor and reset() only. */
+  sequence = 0
+  count = 0
+  buf: Uint8Array
+  readonly #reader: ByteReader
   #seen = 0
   type: ValueType = ValueType.Value
   keyOff = 0
@@ -144,6 +145,22 @@ export class BatchReader {
   constructor (buf: Uint8Array, off: number, len: number, what: string) {
     this.buf = buf
     this.#reader = new ByteReader(buf, off, off + len, what)
+    this.#readHeader(len)
+  }
+
+  /**
+   * Reads another batch with this reader, as if new: the commit's reader is one per Db, reused for every
+   * group (no allocation per write).
+   */
+  reset (buf: Uint8Array, off: number, len: number, what: string): this {
+    this.buf = buf
+    this.#reader.reset(buf, off, off + len, what)
+    this.#seen = 0
+    this.#readHeader(len)
+    return this
+  }
+
+  #readHeader (len: number): void {
     if (len < BATCH_HEADER) this.#reader.fail('log record too small for a WriteBatch')
     this.sequence = this.#reader.fixed64()
     this.count = this.#reader.fixed32()
