@@ -40,6 +40,9 @@ import os = require('node:os')
 import path = require('node:path')
 import nodeFs = require('node:fs')
 import type { FileSystem } from './file-system'
+// Loaded with this module rather than by the first open: net's first listen() requires node:cluster (and with
+// it child_process), 8-14 ms of compiling on the main thread measured here, inside the open's first stretch.
+import 'node:cluster'
 import { fromFsError, locked } from '../errors'
 
 /** Held from acquireLock until release(). */
@@ -77,7 +80,7 @@ export async function acquireLock (dir: string, fs: FileSystem, options: LockOpt
   const server = await listenExclusively(address, lockFile)
   const lock = new SocketLock(server)
   try {
-    if (heldByNativeLevelDB(dir, lockFile)) {
+    if (await heldByNativeLevelDB(dir, lockFile)) {
       throw locked(`${lockFile}: held by another process (a native LevelDB?)`)
     }
   } catch (err) {
@@ -241,21 +244,23 @@ const HOLDING_TYPES = new Set(['POSIX', 'OFDLCK', 'FLOCK'])
 /**
  * Whether some process holds a lock on LOCK's inode. rough-level itself never takes one, so any holder
  * is foreign: LevelDB's fcntl lock, most likely, even when it is this very process that opened it.
+ * Reads on the thread pool: a process's first read of /proc/locks takes 7-15 ms in the kernel here (later
+ * ones 0.05 ms), too long for the main thread at every open (issue 11's event-loop budget).
  */
-function heldByNativeLevelDB (dir: string, lockFile: string): boolean {
+async function heldByNativeLevelDB (dir: string, lockFile: string): Promise<boolean> {
   if (process.platform !== 'linux') return false
   let text: string
   try {
-    text = nodeFs.readFileSync('/proc/locks', 'latin1')
+    text = await nodeFs.promises.readFile('/proc/locks', 'latin1')
   } catch {
     return false
   }
-  const st = nodeFs.statSync(lockFile, { bigint: true })
+  const st = await nodeFs.promises.stat(lockFile, { bigint: true })
   // /proc/locks names the device of the inode's superblock. stat agrees on plain file systems, not on
   // overlayfs over several file systems (checked: /proc/locks said 0:40, stat 0:41) nor, by the kernel's
   // code, on btrfs subvolumes; the device of the mount, from mountinfo, covers those.
   const devices = [splitDevice(st.dev)]
-  const mount = mountDevice(dir)
+  const mount = await mountDevice(dir)
   if (mount !== undefined) devices.push(mount)
   return parseProcLocks(text).some((l) =>
     !l.waiting && HOLDING_TYPES.has(l.type) && l.ino === st.ino &&
@@ -263,14 +268,15 @@ function heldByNativeLevelDB (dir: string, lockFile: string): boolean {
 }
 
 /** The superblock device of the mount holding `dir`: /proc/self/fdinfo gives an fd's mnt_id, mountinfo its device. */
-function mountDevice (dir: string): Device | undefined {
-  let fd: number | undefined
+async function mountDevice (dir: string): Promise<Device | undefined> {
+  let handle: nodeFs.promises.FileHandle | undefined
   try {
     // A descriptor of the directory, never of LOCK: closing it cannot drop anyone's fcntl lock on LOCK.
-    fd = nodeFs.openSync(dir, 'r')
-    const mountId = /^mnt_id:\s*(\d+)\s*$/m.exec(nodeFs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'))?.[1]
+    handle = await nodeFs.promises.open(dir, 'r')
+    const fdinfo = await nodeFs.promises.readFile(`/proc/self/fdinfo/${handle.fd}`, 'latin1')
+    const mountId = /^mnt_id:\s*(\d+)\s*$/m.exec(fdinfo)?.[1]
     if (mountId === undefined) return undefined
-    for (const line of nodeFs.readFileSync('/proc/self/mountinfo', 'latin1').split('\n')) {
+    for (const line of (await nodeFs.promises.readFile('/proc/self/mountinfo', 'latin1')).split('\n')) {
       const fields = line.split(' ')
       const dev = /^(\d+):(\d+)$/.exec(fields[2] ?? '')
       if (fields[0] === mountId && dev !== null) return { major: Number(dev[1]), minor: Number(dev[2]) }
@@ -279,7 +285,7 @@ function mountDevice (dir: string): Device | undefined {
   } catch {
     return undefined
   } finally {
-    if (fd !== undefined) nodeFs.closeSync(fd)
+    await handle?.close()
   }
 }
 
