@@ -16,6 +16,7 @@
 import { corruption, EngineError, fromFsError } from '../errors'
 import type { FileSystem, RandomAccessFile } from '../fs/file-system'
 import type { InternalIterator } from '../internal-iterator'
+import { eventLoopBudget } from '../util/event-loop-budget'
 import type { LruCache } from '../util/lru-cache'
 import { RecencyList, type RecencyLinks } from '../util/recency-list'
 import { sstTableFileName, tableFileName } from '../filename'
@@ -263,6 +264,7 @@ export class TableCache {
         cacheId
       })
       this.#tablesOpened++
+      eventLoopBudget.longWork()
       return table
     } catch (err) {
       try { file.close() } catch {}

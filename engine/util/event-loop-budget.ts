@@ -56,6 +56,15 @@ export class EventLoopBudget {
     return this.spent()
   }
 
+  /**
+   * Says that a piece of work took far longer than tick() assumes (a table opened: its index decompressed and
+   * its filter read, 0.2-1 ms, where an awaited get takes a few microseconds): the next tick() reads the clock,
+   * so that a run of gets that each open a table cannot go TICKS_PER_CHECK pieces without a look at it.
+   */
+  longWork (): void {
+    this.#ticks |= TICKS_PER_CHECK - 1
+  }
+
   /** Runs resume once the event loop has run a macrotask (in the check phase, after timers and I/O). */
   afterTurn (resume: () => void): void {
     if (this.#sliceStart < 0) {

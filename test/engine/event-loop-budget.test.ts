@@ -46,3 +46,18 @@ test('event-loop budget: waits made from inside a resumed waiter, and a chain of
   const many = Promise.all(Array.from({ length: 100 }, () => budget.turn()))
   t.ok(await settles(many), '100 waiters of one turn')
 })
+
+test('event-loop budget: tick() reads the clock every few calls, and at the next call after longWork()', async (t) => {
+  const budget = new EventLoopBudget()
+  budget.sliceMs = 0 // every read of the clock finds the slice spent
+  await budget.turn()
+  t.notOk(budget.spent(), 'spent() opens a slice')
+  let calls = 0
+  while (!budget.tick()) calls++
+  t.ok(calls > 0 && calls < 16, `tick() skipped the clock ${calls} times, then read it`)
+  await budget.turn()
+  budget.spent()
+  t.notOk(budget.tick(), 'a tick right after the slice opened skips the clock')
+  budget.longWork()
+  t.ok(budget.tick(), 'the tick after longWork() reads it')
+})

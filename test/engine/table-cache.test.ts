@@ -7,6 +7,7 @@ import type { InternalIterator } from '../../engine/internal-iterator'
 import type { Block } from '../../engine/table/block'
 import { TableEntry } from '../../engine/table/table'
 import { TableCache } from '../../engine/table/table-cache'
+import { eventLoopBudget } from '../../engine/util/event-loop-budget'
 import { LruCache } from '../../engine/util/lru-cache'
 import { sstTableFileName, tableFileName } from '../../engine/filename'
 import type { FileMetaData } from '../../engine/version/version-edit'
@@ -242,4 +243,29 @@ test('table cache: absent keys that the bloom filter rules out read no data bloc
   cache.close()
   removeDir(dir)
   t.end()
+})
+
+test('table cache: opening a table tells the event-loop budget, so that the next tick() reads the clock', async (t) => {
+  const { dir, fs: cfs, files } = setup('tc-budget', 2)
+  const cache = new TableCache(dir, cfs, 10)
+  const sliceMs = eventLoopBudget.sliceMs
+  eventLoopBudget.sliceMs = 0 // any read of the clock finds the slice spent
+  try {
+    // tick() reads the clock once every few calls: after the read that ends this loop, the next calls skip it.
+    while (!eventLoopBudget.tick()) {}
+    await eventLoopBudget.turn()
+    eventLoopBudget.spent()
+    t.notOk(eventLoopBudget.tick(), 'a tick skips the clock')
+    t.equal(lookup(cache, files[0], 'k005'), 'v1-5', 'a get that opens table 1')
+    t.ok(eventLoopBudget.tick(), 'the tick after the open reads the clock')
+    eventLoopBudget.spent()
+    await eventLoopBudget.turn()
+    eventLoopBudget.spent()
+    t.equal(lookup(cache, files[0], 'k006'), 'v1-6', 'a get from the open table')
+    t.notOk(eventLoopBudget.tick(), 'the tick after a get that opened nothing skips the clock')
+  } finally {
+    eventLoopBudget.sliceMs = sliceMs
+    cache.close()
+    removeDir(dir)
+  }
 })
