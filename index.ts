@@ -51,8 +51,6 @@ class RoughSnapshot extends AbstractSnapshot implements SnapshotLike {
 
 const kNotOpen = 'Database is not open'
 const CLEAR_BATCH = 1000
-/** getMany and hasMany read the clock once per this many keys (a power of two). */
-const MANY_CHECK_EVERY = 16
 /**
  * Operations a batch encodes in one go (about 1 us each); a larger batch is encoded this many at a time,
  * with turns of the event loop between, and committed as a part per slice (Db.writeInParts).
@@ -202,7 +200,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
     const out = new Array<T>(keys.length)
     let i = 0
     for (; i < keys.length; i++) {
-      if ((i & (MANY_CHECK_EVERY - 1)) === 0 && i > 0 && eventLoopBudget.spent()) break
+      if (i > 0 && eventLoopBudget.tick()) break
       out[i] = read(db, keys[i], sequence, fillCache)
     }
     if (i < keys.length) {
@@ -211,7 +209,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
       const rest = (async () => {
         try {
           for (; i < keys.length; i++) {
-            if ((i & (MANY_CHECK_EVERY - 1)) === 0 && eventLoopBudget.spent()) await eventLoopBudget.turn()
+            if (eventLoopBudget.tick()) await eventLoopBudget.turn()
             out[i] = read(db, keys[i], sequence, fillCache)
           }
         } finally {
