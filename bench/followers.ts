@@ -11,14 +11,22 @@
 // how long ago the first write it misses had been acknowledged (0 if none had).
 //
 //   npm run build && node dist/bench/followers.js [--n=300000] [--rounds=3] [--followers=2] [--pause=0] [--read-every=1]
+//     [--refresh-interval=0] [--read-interval=0]
 //
 // --pause=ms: each follower waits that long between catch-ups (0: back to back, a core's worth of work each).
 // --read-every=k: a follower reads (the binary search and the iterator) after every k-th catch-up only, as one
 // that refreshes on a timer and serves fewer reads than refreshes.
+// --refresh-interval=ms: followers open with refreshInterval (the database catches up by itself on that timer)
+// and never call refresh() while the writer writes: followers as users run them. --pause and --read-every
+// then do not apply.
+// --read-interval=ms: a follower reads at that interval (from the end of one read to the start of the next)
+// instead of after its catch-ups. With --refresh-interval and no --read-interval, it reads at the refresh
+// interval.
 //
 // The followers' CPU is split between their refreshes and their reads (process.cpuUsage around each; a
 // follower runs no other thread), per catch-up and per 1000 writes followed: figures that a busy machine
-// changes little, unlike the ratios.
+// changes little, unlike the ratios. With --refresh-interval the catch-ups run on the database's timer, between
+// and inside the reads' awaits, so only the total is printed: the follower's CPU per 1000 writes followed.
 // Not a test: it prints figures and ratios, nothing passes or fails.
 import { type ChildProcess, fork } from 'node:child_process'
 import fs = require('node:fs')
@@ -63,7 +71,10 @@ interface FollowerResult {
   /** CPU time the follower used while it looped, ms. */
   cpuMs: number
   loopMs: number
-  /** Catch-ups (refresh calls, the last one after the writer stopped included), and the CPU they took, ms. */
+  /**
+   * Catch-ups (refresh calls, the last one after the writer stopped included), and the CPU they took, ms;
+   * those the database's refreshInterval ran are not counted.
+   */
   catchUps: number
   refreshCpuMs: number
   /** Reads (binary search and iterator), and the CPU they took, ms. */
@@ -131,8 +142,21 @@ const cpuSince = (from: NodeJS.CpuUsage): number => {
   return (used.user + used.system) / 1000
 }
 
-async function follower (dir: string, n: number, pauseMs: number, readEvery: number, seed: number): Promise<void> {
-  const db = new RoughLevel(dir, { readOnly: true })
+/** How a follower catches up and reads while the writer writes (the options of the same names, in ms). */
+interface FollowerPlan {
+  pauseMs: number
+  readEvery: number
+  /** 0: the follower calls refresh() itself, back to back (with pauseMs between). */
+  refreshInterval: number
+  /** 0: it reads after every readEvery-th of its catch-ups. */
+  readInterval: number
+}
+
+const sleep = async (ms: number): Promise<void> => await new Promise((resolve) => setTimeout(resolve, ms))
+
+async function follower (dir: string, n: number, plan: FollowerPlan, seed: number): Promise<void> {
+  const { pauseMs, readEvery, refreshInterval, readInterval } = plan
+  const db = new RoughLevel(dir, { readOnly: true, refreshInterval: refreshInterval > 0 ? refreshInterval : undefined })
   await db.open()
   const keys = order(n)
   const random = mulberry32(seed)
@@ -167,11 +191,21 @@ async function follower (dir: string, n: number, pauseMs: number, readEvery: num
     readCpuMs += cpuSince(before)
     reads++
   }
+  let lastRead = now()
   while (!stopped) {
+    if (refreshInterval > 0) {
+      // The database catches up on its timer; the follower only reads.
+      await sleep(readInterval)
+      await read()
+      continue
+    }
     await refresh()
-    if (catchUps % readEvery === 0) await read()
+    if (readInterval > 0 ? now() - lastRead >= readInterval : catchUps % readEvery === 0) {
+      await read()
+      lastRead = now()
+    }
     // A turn of the event loop at least, so that 'stop' is heard.
-    await new Promise((resolve) => setTimeout(resolve, pauseMs))
+    await sleep(pauseMs)
   }
   // The writer has stopped: one more catch-up and read, so that every follower has followed all n writes.
   await refresh()
@@ -188,11 +222,11 @@ interface Round {
   followers: FollowerResult[]
 }
 
-async function round (dir: string, n: number, followers: number, pauseMs: number, readEvery: number): Promise<Round> {
+async function round (dir: string, n: number, followers: number, plan: FollowerPlan): Promise<Round> {
   const script = __filename
   const w = fork(script, ['writer', dir, String(n)])
   await nextMessage<'open'>(w)
-  const readers = Array.from({ length: followers }, (_, i) => fork(script, ['follower', dir, String(n), String(pauseMs), String(readEvery), String(i + 7)]))
+  const readers = Array.from({ length: followers }, (_, i) => fork(script, ['follower', dir, String(n), JSON.stringify(plan), String(i + 7)]))
   await Promise.all(readers.map(async (f) => await nextMessage<'ready'>(f)))
   const done = nextMessage<WriterResult>(w)
   w.send('go' satisfies ToChild)
@@ -220,14 +254,19 @@ function lags (writer: WriterResult, views: Array<[number, number]>): number[] {
 const percentile = (sorted: number[], p: number): number => sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
 
 async function main (): Promise<void> {
-  const [role, dir, nArg, pauseArg, readEveryArg, seedArg] = process.argv.slice(2)
+  const [role, dir, nArg, planArg, seedArg] = process.argv.slice(2)
   if (role === 'writer') return await writer(dir, Number(nArg))
-  if (role === 'follower') return await follower(dir, Number(nArg), Number(pauseArg), Number(readEveryArg), Number(seedArg))
+  if (role === 'follower') return await follower(dir, Number(nArg), JSON.parse(planArg) as FollowerPlan, Number(seedArg))
   const n = numberArg('n', 300000)
   const rounds = numberArg('rounds', 3)
   const followers = numberArg('followers', 2)
-  const pauseMs = numberArg('pause', 0)
-  const readEvery = Math.max(1, numberArg('read-every', 1))
+  const refreshInterval = numberArg('refresh-interval', 0)
+  const plan: FollowerPlan = {
+    pauseMs: numberArg('pause', 0),
+    readEvery: Math.max(1, numberArg('read-every', 1)),
+    refreshInterval,
+    readInterval: numberArg('read-interval', refreshInterval)
+  }
   const loadBefore = os.loadavg()
   console.log(`${os.cpus()[0]?.model ?? 'cpu'}, ${os.cpus().length} cores, Node ${process.version}, load average ${loadBefore.map((l) => l.toFixed(2)).join(' ')}`)
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-bench-followers-'))
@@ -236,11 +275,11 @@ async function main (): Promise<void> {
     const allLags: number[] = []
     let followerMs = 0
     let followerCpuMs = 0
-    const cpu = { catchUps: 0, refreshMs: 0, reads: 0, readMs: 0, followed: 0, loopMs: 0 }
+    const cpu = { catchUps: 0, refreshMs: 0, reads: 0, readMs: 0, totalMs: 0, followed: 0, loopMs: 0 }
     for (let r = 0; r < rounds; r++) {
       for (const count of r % 2 === 0 ? [0, followers] : [followers, 0]) {
         const dir = path.join(root, `${r}-${count}`)
-        const res = await round(dir, n, count, pauseMs, readEvery)
+        const res = await round(dir, n, count, plan)
         fs.rmSync(dir, { recursive: true, force: true })
         const b = count === 0 ? best.alone : best.with
         b.putsPerSec = Math.max(b.putsPerSec, res.writer.putsPerSec)
@@ -255,6 +294,7 @@ async function main (): Promise<void> {
           cpu.refreshMs += f.refreshCpuMs
           cpu.reads += f.reads
           cpu.readMs += f.readCpuMs
+          cpu.totalMs += f.cpuMs
           cpu.followed += n
           cpu.loopMs += f.loopMs
         }
@@ -267,15 +307,26 @@ async function main (): Promise<void> {
     allLags.sort((a, b) => a - b)
     const line = (name: string, alone: number, withF: number): string =>
       `${name}: alone ${Math.round(alone).toLocaleString('en')}/s, beside ${followers} followers ${Math.round(withF).toLocaleString('en')}/s (with/alone ${(withF / alone).toFixed(3)})`
-    console.log(`${n.toLocaleString('en')} random puts (16-byte keys, 100-byte values), best of ${rounds}, followers pausing ${pauseMs} ms between catch-ups, reading after every ${readEvery}:`)
+    const { pauseMs, readEvery, readInterval } = plan
+    const reading = readInterval > 0 ? `reading every ${readInterval} ms` : `reading after every ${readEvery}`
+    const how = refreshInterval > 0
+      ? `followers catching up on a ${refreshInterval} ms refreshInterval, ${reading}`
+      : `followers refreshing back to back, pausing ${pauseMs} ms between catch-ups, ${reading}`
+    console.log(`${n.toLocaleString('en')} random puts (16-byte keys, 100-byte values), best of ${rounds}, ${how}:`)
     console.log(line('awaited put', best.alone.putsPerSec, best.with.putsPerSec))
     console.log(line('batches of 1000', best.alone.batchPerSec, best.with.batchPerSec))
     console.log(`writer CPU (its threads included) per 1000 writes: alone ${best.alone.cpuPer1000.toFixed(1)} ms, beside ${followers} followers ${best.with.cpuPer1000.toFixed(1)} ms (with/alone ${(best.with.cpuPer1000 / best.alone.cpuPer1000).toFixed(3)})`)
     const per1000 = (ms: number): string => (ms / cpu.followed * 1000).toFixed(1)
-    console.log(`followers' CPU: ${(cpu.refreshMs / cpu.catchUps).toFixed(2)} ms per catch-up (${cpu.catchUps} catch-ups), ${(cpu.readMs / cpu.reads).toFixed(2)} ms per read ` +
-      `(${cpu.reads} reads, one every ${readEvery} catch-ups); per 1000 writes followed: refreshes ${per1000(cpu.refreshMs)} ms + reads ${per1000(cpu.readMs)} ms = ` +
-      `${per1000(cpu.refreshMs + cpu.readMs)} ms (the writer's own, alone: ${best.alone.cpuPer1000.toFixed(1)} ms)`)
-    console.log(`followers: ${(cpu.catchUps / cpu.loopMs * 1000).toFixed(0)} catch-ups/s each (a refresh; after every ${readEvery}, ~${Math.ceil(Math.log2(n))} gets at most and a 10-entry iterator), ` +
+    const writerOwn = `the writer's own, alone: ${best.alone.cpuPer1000.toFixed(1)} ms`
+    if (refreshInterval > 0) {
+      console.log(`followers' CPU per 1000 writes followed: ${per1000(cpu.totalMs)} ms, catch-ups on the timer and ${cpu.reads} reads together (${writerOwn})`)
+    } else {
+      console.log(`followers' CPU: ${(cpu.refreshMs / cpu.catchUps).toFixed(2)} ms per catch-up (${cpu.catchUps} catch-ups), ${(cpu.readMs / cpu.reads).toFixed(2)} ms per read ` +
+        `(${cpu.reads} reads, ${reading}); per 1000 writes followed: refreshes ${per1000(cpu.refreshMs)} ms + reads ${per1000(cpu.readMs)} ms = ` +
+        `${per1000(cpu.refreshMs + cpu.readMs)} ms; the whole process ${per1000(cpu.totalMs)} ms (${writerOwn})`)
+    }
+    const catchUps = refreshInterval > 0 ? `catching up every ${refreshInterval} ms` : `${(cpu.catchUps / cpu.loopMs * 1000).toFixed(0)} catch-ups/s each`
+    console.log(`followers: ${catchUps}, ${(cpu.reads / cpu.loopMs * 1000).toFixed(1)} reads/s each (~${Math.ceil(Math.log2(n))} gets at most and a 10-entry iterator), ` +
       `${(followerCpuMs / followerMs * 100).toFixed(0)}% of a core each; lag behind the writer's acknowledgements: ` +
       `median ${percentile(allLags, 0.5).toFixed(1)} ms, p99 ${percentile(allLags, 0.99).toFixed(1)} ms, max ${(allLags[allLags.length - 1] ?? NaN).toFixed(1)} ms`)
     console.log(`load average at the end ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`)

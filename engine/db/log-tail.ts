@@ -8,7 +8,8 @@
 // orders a log's queue when a read first needs a view (read-only.ts), and a log the writer flushed before
 // that is dropped with its queue, never inserted: its entries are in a table by then. The skip-list insert
 // (the writer's own, done again) was about half of an eager catch-up's CPU; reading the bytes, their CRC and
-// copying records that span blocks are most of the rest.
+// copying records that span blocks are most of the rest. The log's bytes are this tail's own, so those records
+// are gathered in place over their fragments' headers (LogReader's inPlace), not copied into new arrays.
 //
 // A torn tail is the writer mid-append: dropped now, read whole by a later call. Damage before it is
 // LEVEL_CORRUPTION naming the file and offset, as for recovery's strict replay (engine/db/replay.ts), and
@@ -97,7 +98,7 @@ export class LogTail {
   * read (fs: FileSystem): Generator<undefined, void> {
     const data = readTailBytes(fs, this.path, this.offset, this.#sizeRead, this.#buffer)
     if (data === undefined) return
-    const reader = new LogReader(data, this.path, undefined, this.offset)
+    const reader = new LogReader(data, this.path, undefined, this.offset, true)
     for (let record = reader.readRecord(); record !== undefined; record = reader.readRecord()) {
       const what = `${this.path} record at offset ${reader.recordOffset}`
       // Checked whole when read: a batch is never half in a memtable, and a sequence at or below one

@@ -24,11 +24,15 @@
 // before it resolves, with turns of the event loop, since reads are sure to follow.
 //
 // Why a view is a prefix of the writer's history: the directory is listed before CURRENT and the MANIFEST
-// are read. The MANIFEST's tables hold every write of the logs below its log number; logs are numbered in the
-// order they are created, so the listed logs at or after that number are the oldest live ones, and a log
-// created after the listing (not read) holds only later writes. The log the MANIFEST names as current must
-// be among them, or the MANIFEST's last sequence may count writes this catch-up never read: a catch-up that
-// finds it created after the listing starts again. Each file read is a prefix of what was appended to it.
+// are read. A log missing from the listing was deleted before it, after an edit made it obsolete, so CURRENT
+// read after the listing names the MANIFEST holding that edit or a newer one (a reopened writer makes a new
+// log, a new MANIFEST, switches CURRENT, then deletes the old log: CURRENT read first could name the old
+// MANIFEST and the listing miss the old log, and the view lose its writes). The MANIFEST's tables hold every
+// write of the logs below its log number; logs are numbered in the order they are created, so the listed
+// logs at or after that number are the oldest live ones, and a log created after the listing (not read)
+// holds only later writes. The log the MANIFEST names as current must be among them, or the MANIFEST's last
+// sequence may count writes this catch-up never read: a catch-up that finds it created after the listing
+// starts again. Each file read is a prefix of what was appended to it.
 //
 // The race with the writer: it deletes a log, a table or the old MANIFEST only after a MANIFEST edit (or a
 // new MANIFEST named by CURRENT) made them obsolete. So when a file a catch-up needs is gone, either the
@@ -316,14 +320,15 @@ export class Follower {
   * #attempt (seen: Seen): Steps<boolean> {
     const fs = this.fs
     const dir = this.dir
-    seen.current = readCurrent(fs, dir)
-    if (seen.current === undefined) throw ioError(`${dir}: CURRENT is gone (was the database destroyed?)`)
+    // Listed before CURRENT is read: see the header (why a view is a prefix).
     let names: string[]
     try {
       names = fs.readdir(dir)
     } catch (err) {
       throw fromFsError(`listing ${dir}`, err)
     }
+    seen.current = readCurrent(fs, dir)
+    if (seen.current === undefined) throw ioError(`${dir}: CURRENT is gone (was the database destroyed?)`)
     const before = this.#manifest
     const manifest = before !== undefined && `${dir}/${seen.current.slice(0, -1)}` === before.manifestPath
       ? readManifestTail(fs, before, COMPARATOR_NAME)

@@ -28,6 +28,7 @@ export class LogReader {
   readonly data: Uint8Array
   readonly fileName: string
   readonly #reporter: LogReporter | undefined
+  readonly #inPlace: boolean
   #pos = 0
   /** Header offset of the physical record #readPhysical read last (after any block trailer it skipped). */
   #physicalStart = 0
@@ -42,13 +43,17 @@ export class LogReader {
   /**
    * Without `reporter`, damage throws LEVEL_CORRUPTION; with it, damage is reported and skipped. Reading
    * begins at `start`: 0, or where a record read before ended (a follower resuming a log or MANIFEST that
-   * grew; data[0, start) is then never read, and need not hold the file's bytes).
+   * grew; data[0, start) is then never read, and need not hold the file's bytes). With `inPlace`, `data` is
+   * the caller's to change: a record that spans blocks is moved together over its fragments' headers and
+   * returned as a view, not copied into a new array (a follower's log tail: engine/db/log-tail.ts), so that
+   * data[recordOffset, resumeAt) no longer holds the file's bytes.
    */
-  constructor (data: Uint8Array, fileName: string, reporter?: LogReporter, start = 0) {
+  constructor (data: Uint8Array, fileName: string, reporter?: LogReporter, start = 0, inPlace = false) {
     this.data = data
     this.fileName = fileName
     this.#reporter = reporter
     this.#pos = start
+    this.#inPlace = inPlace
   }
 
   /** Where reading stopped: the end of the data, or where a torn tail began (a record read later resumes there). */
@@ -58,7 +63,7 @@ export class LogReader {
 
   /**
    * The next logical record, or undefined at the end. A FULL record is returned as a view into the
-   * file's bytes; a fragmented one is assembled into a new array.
+   * file's bytes; a fragmented one is assembled into a new array, or in place (see the constructor).
    */
   readRecord (): Uint8Array | undefined {
     this.#parts = undefined
@@ -99,12 +104,29 @@ export class LogReader {
           if (type === RecordType.Middle) break
           this.#parts = undefined
           this.recordOffset = this.#partsStart
-          return concat(parts)
+          return this.#inPlace ? this.#gather(parts) : concat(parts)
         }
         default:
           this.#damage(at, `unknown record type ${type}`, this.#pos)
       }
     }
+  }
+
+  /**
+   * Moves the fragments' payloads (views of data, in order) down to follow the first one, over the headers
+   * and block trailers between them, and returns the record they make. Only moves bytes down, within the
+   * record's own span, which the reader never reads again.
+   */
+  #gather (parts: Uint8Array[]): Uint8Array {
+    const data = this.data
+    const start = parts[0].byteOffset - data.byteOffset
+    let end = start + parts[0].length
+    for (let i = 1; i < parts.length; i++) {
+      const from = parts[i].byteOffset - data.byteOffset
+      data.copyWithin(end, from, from + parts[i].length)
+      end += parts[i].length
+    }
+    return data.subarray(start, end)
   }
 
   /** Reads one physical record at #pos; returns its type, or undefined at the end or a torn tail. */

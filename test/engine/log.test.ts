@@ -196,6 +196,36 @@ test('records of random and block-boundary sizes read back identically, at the o
   t.end()
 })
 
+test('read in place, records of random and block-boundary sizes read back identically, those spanning blocks as views of the data; a read resumed after a torn tail, on the same data grown, reads the rest', (t) => {
+  const rnd = new Random(41)
+  const sizes = [0, 7, 32754, 32755, 32761, 32768, 65536, 100000, 0, 3]
+  for (let i = 0; i < 200; i++) sizes.push(rnd.int(4) === 0 ? rnd.range(30000, 120000) : rnd.int(300))
+  const records = sizes.map((n) => rnd.bytes(n))
+  const model = frameLog(records)
+  const out = model.bytes
+  const data = Buffer.from(out)
+  // Every record kept as the reader returned it, unchecked until the end: a later move must not touch it.
+  const read: Uint8Array[] = []
+  const reader = new LogReader(data, FILE, undefined, 0, true)
+  for (let r = reader.readRecord(); r !== undefined; r = reader.readRecord()) read.push(r)
+  t.ok(sameRecords(read, records), `${records.length} records identical`)
+  const spanning = model.records.filter((r) => r.fragments.length > 1).length
+  t.ok(spanning > 20 && read.every((r) => r.buffer === data.buffer), `each a view of the data, the ${spanning} that span blocks included`)
+
+  // A follower's log tail: the file read as it grows, the bytes from where reading stopped read again into the same data.
+  const grown = Buffer.alloc(out.length)
+  const tail: Uint8Array[] = []
+  let at = 0
+  for (const cut of [70001, 70001, 200000, 200003, 333333, out.length]) {
+    out.copy(grown, at, at, cut)
+    const r = new LogReader(grown.subarray(0, cut), FILE, undefined, at, true)
+    for (let rec = r.readRecord(); rec !== undefined; rec = r.readRecord()) tail.push(rec)
+    at = r.resumeAt
+  }
+  t.ok(sameRecords(tail, records), 'read in six growing steps, cut inside records, every record identical')
+  t.end()
+})
+
 test('a record placed at every position near a block end is framed as the model, and reads back with its own bytes and offset', (t) => {
   const rnd = new Random(3)
   const writerWrong: string[] = []

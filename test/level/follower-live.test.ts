@@ -1,9 +1,9 @@
 // A follower (readOnly + refresh) beside a live writer in another process, rough-level and classic-level
 // holding LevelDB's lock (test/fixtures/counter-writer.ts, 64 KiB write buffer: it flushes and compacts every few dozen batches,
 // deleting the tables and logs the followers read). Two followers refresh in a loop: one in this process and
-// one in a child of its own (test/fixtures/follower-child.ts). After every refresh each checks that what it
-// sees is a whole prefix of the writer's batches (batch-atomic), never older than before (monotonic), and
-// holds at least every batch acknowledged before the refresh began; a snapshot taken after each refresh reads
+// one in a child of its own (test/fixtures/follower-child.ts). After the open and every refresh each checks
+// that what it sees is a whole prefix of the writer's batches (batch-atomic), never older than before
+// (monotonic), and holds at least every batch acknowledged before the open or refresh began; a snapshot taken after each refresh reads
 // the same after the next. An iterator and a snapshot opened early keep their view through the refreshes, while the tables under them are compacted away. When the writer
 // stops, one more refresh sees every batch it acknowledged.
 import test from 'tape'
@@ -30,10 +30,15 @@ for (const kind of ['rough', 'classic']) {
   test(`followers in this process and in another refresh beside a live ${name} writer that flushes and compacts: prefixes, batch-atomic, monotonic; early iterators keep their view; the last refresh sees every batch`, async (t) => {
     const dir = fs.mkdtempSync(path.join(TMP, 'rough-level-follower-live-'))
     const writer = new CounterWriter(kind, dir, WRITE_BUFFER)
-    const db = new RoughLevel(dir, { readOnly: true })
+    let db: RoughLevel | undefined
     let child: ChildProcess | undefined
     try {
+      // abstract-level opens from the constructor, so the reader is made once the writer has written: an
+      // open racing the writer's start legitimately sees an empty database. What the open must see is every
+      // batch acknowledged before it began.
       await writer.until(() => writer.acked >= 100)
+      const ackedBeforeOpen = writer.acked
+      db = new RoughLevel(dir, { readOnly: true })
       child = fork(CHILD, [dir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
       let childReport: FollowerReport | undefined
       const childDone = new Promise<void>((resolve) => {
@@ -43,6 +48,7 @@ for (const kind of ['rough', 'classic']) {
       await db.open()
       const early = await readSeen(db)
       t.is(early.problem, undefined, `the open sees a whole prefix (batch ${early.counter})`)
+      t.ok(early.counter >= ackedBeforeOpen, `holding every batch acknowledged before the open (${ackedBeforeOpen})`)
       const snapshot = db.snapshot()
       const iterator = db.iterator({ gte: 'b/', lt: 'b0' })
       const tablesEarly = fs.readdirSync(dir).filter((f) => f.endsWith('.ldb'))
@@ -96,7 +102,7 @@ for (const kind of ['rough', 'classic']) {
       t.same(childReport?.problems, [], `its ${childReport?.refreshes ?? 0} refreshes (${childReport?.changed ?? 0} saw something new) were whole prefixes, monotonic`)
       t.is(childReport?.final, final, 'and its last saw every batch')
     } finally {
-      await db.close()
+      await db?.close()
       if (child !== undefined && child.exitCode === null) child.kill()
       await writer.kill()
       fs.rmSync(dir, { recursive: true, force: true })
