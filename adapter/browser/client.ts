@@ -17,7 +17,7 @@ class ClientSnapshot extends AbstractSnapshot {
   }
 
   async _close (): Promise<void> {
-    await this.port.request({ op: 'snapshotClose', snapshot: this.id })
+    await this.port.release({ op: 'snapshotClose', snapshot: this.id })
   }
 }
 
@@ -59,7 +59,7 @@ export class RoughLevelClient<KDefault = string, VDefault = string> extends Abst
   }
 
   async _close (): Promise<void> {
-    await this.#port.request({ op: 'close' })
+    await this.#port.release({ op: 'close' })
   }
 
   async _get (key: Encoded, options: WithSnapshot<ReadOptions>): Promise<Uint8Array | undefined> {

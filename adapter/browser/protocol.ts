@@ -13,6 +13,8 @@ import ModuleError = require('module-error')
 export interface PortLike {
   postMessage (message: unknown, transfer?: ArrayBuffer[]): void
   addEventListener (type: 'message', listener: (event: { data: unknown }) => void): void
+  /** Node's MessagePort emits it when either end closes; a browser's may not (client-port.ts). */
+  addEventListener (type: 'close', listener: () => void): void
   removeEventListener (type: 'message', listener: (event: { data: unknown }) => void): void
   /** Starts delivery (a browser port's listeners receive nothing until it is called). */
   start? (): void
@@ -77,6 +79,11 @@ export interface ErrorData {
   message: string
   code?: string
   cause?: ErrorData
+}
+
+/** The server's first message where Web Locks exist: the lock it holds until it ends (client-port.ts). */
+export interface ServerLife {
+  lock: string
 }
 
 export type Response =
