@@ -3,6 +3,7 @@
 // rejected with ('resolved' if it did not), then { type: 'done' }.
 import { RoughLevelClient } from '../../adapter/browser/client'
 import type { PortLike } from '../../adapter/browser/protocol'
+import { rejection } from '../fixtures/rejection'
 
 interface PageWorker {
   postMessage (message: unknown, transfer: unknown[]): void
@@ -15,15 +16,6 @@ interface PageScope {
 const page = globalThis as unknown as PageScope
 
 const log = (message: object): void => console.log(JSON.stringify({ worker: 'page', ...message }))
-
-async function rejection (promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-    return 'resolved'
-  } catch (err) {
-    return String((err as { code?: unknown }).code)
-  }
-}
 
 async function main (): Promise<void> {
   const worker = new page.Worker('/worker.js?lost')

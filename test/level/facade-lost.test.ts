@@ -10,18 +10,9 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads'
 import { RoughLevelClient } from '../../adapter/browser/client'
 import { serveRoughLevel } from '../../adapter/browser/server'
 import type { PortLike } from '../../adapter/browser/protocol'
+import { rejection } from '../fixtures/rejection'
 
 const portLike = (port: MessagePort): PortLike => port as unknown as PortLike
-
-/** The code a promise rejects with, or 'resolved' when it does not reject. */
-async function rejection (promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-    return 'resolved'
-  } catch (err) {
-    return String((err as { code?: unknown }).code)
-  }
-}
 
 test('a client whose server port closes rejects pending and later calls with LEVEL_CONNECTION_LOST', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-facade-lost-'))
