@@ -72,6 +72,10 @@ export type Request =
   | { op: 'all', id: number, iterator: number }
   | { op: 'seek', iterator: number, target: Uint8Array }
   | { op: 'iteratorClose', id: number, iterator: number }
+  /** Keys encoded on the page, as the iterator's range. */
+  | { op: 'approximateSize', id: number, start: Uint8Array, end: Uint8Array }
+  | { op: 'compactRange', id: number, start: Uint8Array, end: Uint8Array }
+  | { op: 'getProperty', id: number, property: string }
 
 /** An error as it crosses: abstract-level's errors keep their `code`. */
 export interface ErrorData {

@@ -125,6 +125,13 @@ export function serveRoughLevel (port: PortLike, location: string, options?: Dat
         if (found !== undefined && !(found instanceof Error)) await found.close()
         return [undefined]
       }
+      case 'approximateSize':
+        return [await database().approximateSize<Uint8Array>(request.start, request.end, { keyEncoding: 'view' })]
+      case 'compactRange':
+        await database().compactRange<Uint8Array>(request.start, request.end, { keyEncoding: 'view' })
+        return [undefined]
+      case 'getProperty':
+        return [database().getProperty(request.property)]
       default:
         throw new Error(`Not a request: ${(request as { op: string }).op}`)
     }
