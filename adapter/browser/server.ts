@@ -223,6 +223,8 @@ function holdLife (port: PortLike): Life {
       await ended
     }).catch(reject)
   })
+  // Not left unhandled until the first open awaits it (and reports it to the client).
+  life.held.catch(() => {})
   return life
 }
 
