@@ -2,7 +2,7 @@
 // (encodings, snapshots, iterators, batches, options under classic-level's names) onto engine.Db and
 // holds no storage logic of its own.
 import { AbstractLevel, AbstractSnapshot } from 'abstract-level'
-import type { AbstractBatchOperation, AbstractChainedBatch, AbstractIterator, AbstractKeyIterator, AbstractValueIterator, Transcoder } from 'abstract-level'
+import type { AbstractBatchOperation, AbstractChainedBatch, AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from 'abstract-level'
 import ModuleError = require('module-error')
 import type { CheckpointReport } from './engine/db/checkpoint'
 import { Db } from './engine/db/db'
@@ -20,6 +20,7 @@ import type {
 } from './adapter/contract'
 import { RangeCursor, rangeBounds } from './adapter/range-cursor'
 import { RoughIterator } from './adapter/rough-iterator'
+import { encodeStartEnd } from './adapter/start-end'
 import type {
   BatchOptions, ChainedBatchWriteOptions, DatabaseOptions, DelOptions, GetManyOptions, GetOptions, HasManyOptions,
   HasOptions, IteratorOptions as PublicIteratorOptions, KeyIteratorOptions, OpenOptions, PutOptions,
@@ -394,10 +395,10 @@ export class RoughLevel<KDefault = string, VDefault = string>
 
   /** Encodes start and end with the key encoding in force, as the range methods take them. */
   #encodeRange (start: unknown, end: unknown, options?: StartEndOptions<unknown>): [Uint8Array, Uint8Array] {
-    const encoding = options?.keyEncoding === undefined ? this.keyEncoding() : this.keyEncoding(options.keyEncoding as Transcoder.MixedEncoding<unknown, unknown, unknown>)
-    const encode = (key: unknown): Uint8Array => toBytes(encoding.encode(key as never) as Encoded)
-    return [encode(start), encode(end)]
+    const [a, b] = encodeStartEnd(this, start, end, options)
+    return [toBytes(a), toBytes(b)]
   }
+
 }
 
 

@@ -64,7 +64,7 @@ export class ClientIterator<TDatabase> extends AbstractIterator<TDatabase, Uint8
 
   async _close (): Promise<void> {
     this.#fill([])
-    await this.#port.request({ op: 'iteratorClose', iterator: this.#id })
+    await this.#port.release({ op: 'iteratorClose', iterator: this.#id })
   }
 
   #fetch (size: number): Promise<Entry[]> {

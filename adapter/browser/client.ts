@@ -5,6 +5,9 @@
 import { AbstractLevel, AbstractSnapshot } from 'abstract-level'
 import type { AbstractDatabaseOptions } from 'abstract-level'
 import type { BatchOperation, ClearOptions, Encoded, IteratorOptions, RangeOptions, ReadOptions, WriteOptions } from '../contract'
+import ModuleError = require('module-error')
+import type { StartEndOptions } from '../../options'
+import { encodeStartEnd } from '../start-end'
 import { ClientIterator } from './client-iterator'
 import { ClientPort } from './client-port'
 import { ownBytes, pack, unpack, type OpenRequest, type Packed, type PortLike, type RangeRequest, type ReadRequest } from './protocol'
@@ -17,7 +20,7 @@ class ClientSnapshot extends AbstractSnapshot {
   }
 
   async _close (): Promise<void> {
-    await this.port.request({ op: 'snapshotClose', snapshot: this.id })
+    await this.port.release({ op: 'snapshotClose', snapshot: this.id })
   }
 }
 
@@ -44,7 +47,8 @@ export class RoughLevelClient<KDefault = string, VDefault = string> extends Abst
       explicitSnapshots: true,
       // @ts-expect-error level-supports' IManifest lacks getSync, which abstract-level 3.1 reads.
       getSync: false,
-      signals: { iterators: true }
+      signals: { iterators: true },
+      additionalMethods: { approximateSize: true, compactRange: true, getProperty: true }
     }, options)
     this.#port = new ClientPort(port)
   }
@@ -59,7 +63,7 @@ export class RoughLevelClient<KDefault = string, VDefault = string> extends Abst
   }
 
   async _close (): Promise<void> {
-    await this.#port.request({ op: 'close' })
+    await this.#port.release({ op: 'close' })
   }
 
   async _get (key: Encoded, options: WithSnapshot<ReadOptions>): Promise<Uint8Array | undefined> {
@@ -120,6 +124,53 @@ export class RoughLevelClient<KDefault = string, VDefault = string> extends Abst
       }
     })
     return new ClientIterator(this, options, this.#port, id)
+  }
+
+  /** The worker database's approximateSize (table bytes for keys in [start, end)). */
+  approximateSize (start: KDefault, end: KDefault): Promise<number>
+  approximateSize<K = KDefault> (start: K, end: K, options: StartEndOptions<K>): Promise<number>
+  approximateSize (...args: unknown[]): Promise<number> {
+    return this.#whenOpen('approximateSize', async () => {
+      const [start, end] = this.#startEnd(args)
+      return await this.#port.request({ op: 'approximateSize', start, end }) as number
+    })
+  }
+
+  /** The worker database's compactRange (LevelDB's manual compaction of [start, end]). */
+  compactRange (start: KDefault, end: KDefault): Promise<void>
+  compactRange<K = KDefault> (start: K, end: K, options: StartEndOptions<K>): Promise<void>
+  compactRange (...args: unknown[]): Promise<void> {
+    return this.#whenOpen('compactRange', async () => {
+      const [start, end] = this.#startEnd(args)
+      await this.#port.request({ op: 'compactRange', start, end })
+    })
+  }
+
+  /**
+   * The worker database's getProperty (a LevelDB property, '' for an unknown one). A promise: unlike
+   * RoughLevel's, the answer comes from another thread.
+   */
+  getProperty (property: string): Promise<string> {
+    return this.#whenOpen('getProperty', async () => {
+      if (typeof property !== 'string') throw new TypeError("The first argument 'property' must be a string")
+      return await this.#port.request({ op: 'getProperty', property }) as string
+    })
+  }
+
+  /** Runs fn once the database is open (deferred while it opens), as RoughLevel's own methods do. */
+  #whenOpen<T> (method: string, fn: () => Promise<T>): Promise<T> {
+    if (this.status === 'opening') return this.deferAsync(() => this.#whenOpen(method, fn))
+    if (this.status !== 'open') {
+      return Promise.reject(new ModuleError(`Database is not open: cannot call ${method}()`, { code: 'LEVEL_DATABASE_NOT_OPEN' }))
+    }
+    return fn()
+  }
+
+  /** approximateSize's and compactRange's (start, end, options?) as bytes. */
+  #startEnd (args: unknown[]): [Uint8Array, Uint8Array] {
+    if (args.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
+    const [start, end] = encodeStartEnd(this, args[0], args[1], args[2] as StartEndOptions<unknown> | undefined)
+    return [bytes(start), bytes(end)]
   }
 
   _snapshot (options: object): ClientSnapshot {

@@ -13,6 +13,8 @@ import ModuleError = require('module-error')
 export interface PortLike {
   postMessage (message: unknown, transfer?: ArrayBuffer[]): void
   addEventListener (type: 'message', listener: (event: { data: unknown }) => void): void
+  /** Node's MessagePort emits it when either end closes; a browser's may not (client-port.ts). */
+  addEventListener (type: 'close', listener: () => void): void
   removeEventListener (type: 'message', listener: (event: { data: unknown }) => void): void
   /** Starts delivery (a browser port's listeners receive nothing until it is called). */
   start? (): void
@@ -70,6 +72,10 @@ export type Request =
   | { op: 'all', id: number, iterator: number }
   | { op: 'seek', iterator: number, target: Uint8Array }
   | { op: 'iteratorClose', id: number, iterator: number }
+  /** Keys encoded on the page, as the iterator's range. */
+  | { op: 'approximateSize', id: number, start: Uint8Array, end: Uint8Array }
+  | { op: 'compactRange', id: number, start: Uint8Array, end: Uint8Array }
+  | { op: 'getProperty', id: number, property: string }
 
 /** An error as it crosses: abstract-level's errors keep their `code`. */
 export interface ErrorData {
@@ -77,6 +83,11 @@ export interface ErrorData {
   message: string
   code?: string
   cause?: ErrorData
+}
+
+/** The server's first message where Web Locks exist: the lock it holds until it ends (client-port.ts). */
+export interface ServerLife {
+  lock: string
 }
 
 export type Response =

@@ -6,7 +6,8 @@
 import type { AbstractIterator, AbstractSnapshot } from 'abstract-level'
 import { RoughLevel } from '../../index'
 import type { DatabaseOptions, GetOptions, IteratorOptions } from '../../options'
-import { errorData, ownBytes, pack, unpack, type Packed, type PortLike, type RangeRequest, type ReadRequest, type Request } from './protocol'
+import { browserNavigator } from '../../engine/browser/web-apis'
+import { errorData, ownBytes, pack, unpack, type Packed, type PortLike, type RangeRequest, type ReadRequest, type Request, type ServerLife } from './protocol'
 
 type BytesIterator = AbstractIterator<RoughLevel, Uint8Array, Uint8Array>
 
@@ -23,6 +24,7 @@ const BYTES = { keyEncoding: 'view', valueEncoding: 'view' } as const
  */
 export function serveRoughLevel (port: PortLike, location: string, options?: DatabaseOptions<string, string>): RoughLevelServer {
   let served: RoughLevel | undefined
+  const life = holdLife(port)
   /** A snapshot or iterator whose creation failed holds its error, for the next request that uses it. */
   const snapshots = new Map<number, AbstractSnapshot | Error>()
   const iterators = new Map<number, BytesIterator | Error>()
@@ -62,6 +64,8 @@ export function serveRoughLevel (port: PortLike, location: string, options?: Dat
   const run = async (request: Request): Promise<[unknown, ArrayBuffer[]?]> => {
     switch (request.op) {
       case 'open': {
+        // The client learns the lock's name before any open succeeds, so a worker that dies later is noticed.
+        await life.held
         served ??= new RoughLevel(location, { ...options, ...request.options })
         // The client's abstract-level wraps the failure in its own 'Database failed to open'.
         await served.open(request.options).catch(unwrap('LEVEL_DATABASE_NOT_OPEN'))
@@ -121,6 +125,13 @@ export function serveRoughLevel (port: PortLike, location: string, options?: Dat
         if (found !== undefined && !(found instanceof Error)) await found.close()
         return [undefined]
       }
+      case 'approximateSize':
+        return [await database().approximateSize<Uint8Array>(request.start, request.end, { keyEncoding: 'view' })]
+      case 'compactRange':
+        await database().compactRange<Uint8Array>(request.start, request.end, { keyEncoding: 'view' })
+        return [undefined]
+      case 'getProperty':
+        return [database().getProperty(request.property)]
       default:
         throw new Error(`Not a request: ${(request as { op: string }).op}`)
     }
@@ -179,12 +190,42 @@ export function serveRoughLevel (port: PortLike, location: string, options?: Dat
   return {
     close: async () => {
       port.removeEventListener('message', listener)
+      life.end()
       const open = [...snapshots.values(), ...iterators.values()].filter((r): r is AbstractSnapshot | BytesIterator => !(r instanceof Error))
       snapshots.clear()
       iterators.clear()
       await Promise.allSettled(open.map((r) => r.close()))
     }
   }
+}
+
+/** The server's Web Lock: `held` once the client has been told its name; end() frees it. */
+interface Life {
+  held: Promise<void>
+  end (): void
+}
+
+/**
+ * Holds a Web Lock of a fresh name until end(), or until this worker ends (the browser then frees it), and
+ * tells the client its name once held: the client is granted the same lock only when this server is gone
+ * (client-port.ts). Nothing where there are no Web Locks.
+ */
+function holdLife (port: PortLike): Life {
+  const life: Life = { held: Promise.resolve(), end: () => {} }
+  const locks = browserNavigator()?.locks
+  if (locks === undefined) return life
+  const name = `rough-level-server:${crypto.randomUUID()}`
+  const ended = new Promise<void>((resolve) => { life.end = resolve })
+  life.held = new Promise<void>((resolve, reject) => {
+    locks.request(name, { ifAvailable: false }, async () => {
+      port.postMessage({ lock: name } satisfies ServerLife)
+      resolve()
+      await ended
+    }).catch(reject)
+  })
+  // Not left unhandled until the first open awaits it (and reports it to the client).
+  life.held.catch(() => {})
+  return life
 }
 
 /** Rethrows what a database's own 'failed to open' (or close) error wraps. */

@@ -150,11 +150,19 @@ function checkAgainstModel (t: test.Test, mem: MemTable, model: Entry[], rnd: Ra
   const getWrong: string[] = []
   const minSeq = model.reduce((m, e) => Math.min(m, e.sequence), Infinity)
   const maxSeq = model.reduce((m, e) => Math.max(m, e.sequence), 0)
+  // The model's entries of each user key, newest first: scanning all of them for every get took minutes
+  // with the browser build's Buffer (the npm package's equals() copies its operands).
+  const byKey = new Map<string, Entry[]>()
+  for (const e of model) {
+    const versions = byKey.get(hex(e.key))
+    if (versions === undefined) byKey.set(hex(e.key), [e])
+    else versions.push(e)
+  }
   for (let i = 0; i < 3000; i++) {
     const key = rnd.chance(0.9) ? rnd.pick(pool) : rnd.bytes(rnd.int(8))
     const r = rnd.int(5)
     const snapshot = r === 0 ? rnd.pick(model).sequence : r === 1 ? minSeq - 1 : r === 2 ? Number.MAX_SAFE_INTEGER : rnd.range(minSeq, maxSeq)
-    const candidates = model.filter((e) => e.key.equals(key) && e.sequence <= snapshot)
+    const candidates = (byKey.get(hex(key)) ?? []).filter((e) => e.sequence <= snapshot)
     const newest = candidates[0] // model is sorted newest first within a key
     const host = Buffer.concat([Buffer.of(9), key])
     const result = mem.get(host, 1, key.length, snapshot)

@@ -14,12 +14,14 @@ const POISON = 0xee
 
 /** Internal-key order: user key bytewise ascending, then the 64-bit tag descending. */
 export function compareInternalModel (a: Uint8Array, b: Uint8Array): number {
-  const ua = Buffer.from(a.buffer, a.byteOffset, a.byteLength - 8)
-  const ub = Buffer.from(b.buffer, b.byteOffset, b.byteLength - 8)
-  const c = Buffer.compare(ua, ub)
-  if (c !== 0) return c
-  const ta = Buffer.from(a.buffer, a.byteOffset + a.byteLength - 8, 8).readBigUInt64LE(0)
-  const tb = Buffer.from(b.buffer, b.byteOffset + b.byteLength - 8, 8).readBigUInt64LE(0)
+  // Plain byte loops and DataView, not Buffer views: the browser build's Buffer (the npm package) makes
+  // each view slowly, and this runs for every comparison of the merging iterator's tests.
+  const la = a.byteLength - 8
+  const lb = b.byteLength - 8
+  for (let i = 0; i < la && i < lb; i++) if (a[i] !== b[i]) return a[i] - b[i]
+  if (la !== lb) return la - lb
+  const ta = new DataView(a.buffer, a.byteOffset + la, 8).getBigUint64(0, true)
+  const tb = new DataView(b.buffer, b.byteOffset + lb, 8).getBigUint64(0, true)
   return ta === tb ? 0 : ta > tb ? -1 : 1
 }
 
