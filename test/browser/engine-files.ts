@@ -18,6 +18,7 @@ export const NODE_ONLY: Record<string, string> = {
   'current-file': TEMP_DIR,
   'db-descriptors': 'node:fs: counts the process\'s own file descriptors',
   'db-faults': TEMP_DIR,
+  'db-warm-tables': TEMP_DIR,
   'db-write': TEMP_DIR,
   destroy: TEMP_DIR,
   follower: TEMP_DIR,
