@@ -34,7 +34,7 @@ test('browser: sync puts survive a terminated worker', async (t) => {
     }
     if (message.type === 'error') errors.push(`${message.worker}: ${String(message.message)}`)
     wake()
-  }, true)
+  }, { isolated: true })
   /** Resolves when ready() holds, rejects after TIMEOUT_MS or on a worker's error. */
   const until = (what: string, ready: () => boolean): Promise<void> => new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), TIMEOUT_MS)
