@@ -1,0 +1,148 @@
+// `npm run bench:browser` (bench/README.md): rough-level on OPFS beside browser-level on IndexedDB, in one
+// headless Chromium with its profile on disk, each engine in a dedicated worker of its own (worker.ts), one
+// after the other. Prints ops/s per engine and the ratios, and writes a Markdown record into bench/results/.
+//
+//   node dist/bench/browser/run.js [--entries=200000] [--puts=5000] [--reads=20000] [--seed=20241124] [--out=FILE]
+import { execFileSync } from 'node:child_process'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { bundleWorker, CHROMIUM, openSession, type WorkerMessage } from '../../test/browser/harness'
+import { numberArg } from '../args'
+import { mulberry32, snappyRatio, streamSeed, ValuePool } from '../data'
+import { loadAverage, machine } from '../machine'
+import type { Machine } from '../report'
+import { browserMarkdown, browserTable } from './report'
+import { BROWSER_ENGINES, type BrowserBenchMessage, type BrowserBenchOptions, type BrowserEngine, type BrowserFigure } from './protocol'
+
+/** An engine that reports nothing for this long has hung: the run fails rather than waiting for ever. */
+const STALL_MS = 600_000
+
+/** What the profile directory's storage grew by while one engine ran: the proof that it wrote to disk. */
+export interface DiskGrowth {
+  engine: BrowserEngine
+  /** Default/File System: OPFS. */
+  opfsBytes: number
+  /** Default/IndexedDB: browser-level. */
+  indexedDbBytes: number
+}
+
+export interface BrowserBenchResults {
+  options: BrowserBenchOptions
+  machine: Machine & { loadAverageAtEnd: number[] }
+  chromium: string
+  userAgent: string
+  /** Compressed over raw size of a block of values (bench/data.ts): about 0.55, not 0. */
+  valueSnappyRatio: number
+  figures: BrowserFigure[]
+  disk: DiskGrowth[]
+  startedAt: string
+  durationMs: number
+}
+
+/** The bytes of every file under dir (0 if it does not exist). */
+function treeBytes (dir: string): number {
+  if (!fs.existsSync(dir)) return 0
+  let bytes = 0
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) bytes += fs.statSync(path.join(entry.parentPath, entry.name)).size
+  }
+  return bytes
+}
+
+function storageBytes (profileDir: string): { opfs: number, indexedDb: number } {
+  return { opfs: treeBytes(path.join(profileDir, 'Default', 'File System')), indexedDb: treeBytes(path.join(profileDir, 'Default', 'IndexedDB')) }
+}
+
+/** Runs both engines; `log` sees a progress line per figure. */
+export async function runBrowserBench (options: BrowserBenchOptions, log: (line: string) => void = () => {}): Promise<BrowserBenchResults> {
+  const startedAt = new Date()
+  const startMachine = machine()
+  const script = await bundleWorker(path.join(__dirname, 'worker.js'))
+  const figures: BrowserFigure[] = []
+  const disk: DiskGrowth[] = []
+  let userAgent = ''
+  let settle: ((error?: Error) => void) | undefined
+  const session = await openSession(script, (message: WorkerMessage) => {
+    if (message.type === 'error') {
+      settle?.(new Error(`worker ${String(message.worker)}: ${String(message.message)}`))
+      return
+    }
+    const m = message as unknown as BrowserBenchMessage
+    if (m.type === 'figure') {
+      figures.push(m.figure)
+      const f = m.figure
+      log(`  ${f.engine.padEnd(14)} ${f.workload.padEnd(11)} ${f.workload === 'reopen' ? `${f.ms.toFixed(1)} ms` : `${Math.round(f.ops / f.ms * 1000).toLocaleString('en-US')} ops/s`}` +
+        `${f.mismatches > 0 ? `  ${f.mismatches} WRONG ANSWERS` : ''}`)
+    } else if (m.type === 'finished') {
+      userAgent = m.userAgent
+      settle?.()
+    }
+  }, { onDisk: true })
+  try {
+    const profileDir = session.profileDir as string
+    for (const engine of BROWSER_ENGINES) {
+      const before = storageBytes(profileDir)
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${engine}: nothing reported for ${STALL_MS / 1000} s`)), STALL_MS)
+        const reported = figures.length
+        const stall = setInterval(() => { if (figures.length > reported) timer.refresh() }, 1000)
+        settle = (error) => {
+          clearTimeout(timer)
+          clearInterval(stall)
+          if (error === undefined) resolve()
+          else reject(error)
+        }
+        session.startWorker(engine)
+          .then(() => session.postToWorker(engine, { engine, options }))
+          .catch(reject)
+      })
+      await session.terminateWorker(engine)
+      const after = storageBytes(profileDir)
+      disk.push({ engine, opfsBytes: after.opfs - before.opfs, indexedDbBytes: after.indexedDb - before.indexedDb })
+    }
+  } finally {
+    await session.close()
+  }
+  return {
+    options,
+    machine: { ...startMachine, loadAverageAtEnd: loadAverage() },
+    // Debian's wrapper script complains on stderr about this machine's memory size: noise.
+    chromium: execFileSync(CHROMIUM, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
+    userAgent,
+    valueSnappyRatio: snappyRatio(new ValuePool(mulberry32(streamSeed(options.seed, 'values')))),
+    figures,
+    disk,
+    startedAt: startedAt.toISOString(),
+    durationMs: Date.now() - startedAt.getTime()
+  }
+}
+
+function stringArg (name: string): string | undefined {
+  return process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
+}
+
+async function main (): Promise<void> {
+  const options: BrowserBenchOptions = {
+    entries: numberArg('entries', 200_000),
+    puts: numberArg('puts', 5000),
+    reads: numberArg('reads', 20_000),
+    seed: numberArg('seed', 20241124)
+  }
+  console.log(`rough-level (OPFS) and browser-level (IndexedDB) in ${path.basename(CHROMIUM)}, profile on disk; ` +
+    `${options.entries.toLocaleString('en-US')} entries, ${options.puts.toLocaleString('en-US')} puts, ${options.reads.toLocaleString('en-US')} reads, seed ${options.seed}`)
+  const results = await runBrowserBench(options, console.log)
+  console.log('')
+  console.log(browserTable(results))
+  const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+  const branch = execFileSync('git', ['rev-parse', '--abbrev-ref', 'HEAD'], { encoding: 'utf8' }).trim()
+  const out = stringArg('out') ?? path.join('bench', 'results', `${results.startedAt.slice(0, 10)}-${commit}-browser.md`)
+  fs.writeFileSync(out, browserMarkdown(results, `${branch} at ${commit}`))
+  console.log(`record written to ${out}`)
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : err)
+    process.exitCode = 1
+  })
+}
