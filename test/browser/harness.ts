@@ -95,12 +95,26 @@ export interface SessionOptions {
    * then kept in memory, and neither durability nor speed on them says anything about a disk.
    */
   onDisk?: boolean
+  /**
+   * Storage on disk in this profile directory, which the caller owns (close() keeps it): a later session on
+   * the same directory and port (the origin's) finds what an earlier one left, as a browser restarted after a
+   * crash does.
+   */
+  profileDir?: string
+  /** The port to serve the page on (default: any free one); storage belongs to an origin, port included. */
+  port?: number
 }
 
 export interface Session {
   page: Page
-  /** The profile directory (onDisk only): OPFS is under Default/File System, IndexedDB under Default/IndexedDB. */
+  port: number
+  /** The profile directory (on disk only): OPFS is under Default/File System, IndexedDB under Default/IndexedDB. */
   profileDir: string | undefined
+  /**
+   * Kills every process of this browser at once (SIGKILL; on disk only, found by the profile directory in
+   * their command lines): a browser crash, with nothing saved on the way out. The session is then closed.
+   */
+  crash (): Promise<void>
   /** Starts a worker; its messages arrive through onMessage. */
   startWorker (id: string): Promise<void>
   terminateWorker (id: string): Promise<void>
@@ -108,10 +122,25 @@ export interface Session {
   close (): Promise<void>
 }
 
+/** The ids of the processes whose command line names profileDir: every process of the browser using it. */
+function processesOf (profileDir: string): number[] {
+  const pids: number[] = []
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(profileDir)) pids.push(Number(name))
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return pids
+}
+
 /** Serves the page and the worker's bundle, launches Chromium with a fresh profile and opens the page. */
 export async function openSession (workerScript: string, onMessage: (message: WorkerMessage & { worker: string }) => void, options: SessionOptions = {}): Promise<Session> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(INSTALL_HINT)
   const { isolated = false, pageScript, onDisk = false } = options
+  const owned = onDisk && options.profileDir === undefined
   const headers: Record<string, string> = isolated
     ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
     : {}
@@ -127,9 +156,9 @@ export async function openSession (workerScript: string, onMessage: (message: Wo
       res.writeHead(404).end()
     }
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const profileDir = onDisk ? fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-chromium-')) : undefined
-  const removeProfile = (): void => { if (profileDir !== undefined) fs.rmSync(profileDir, { recursive: true, force: true }) }
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
+  const profileDir = owned ? fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-chromium-')) : options.profileDir
+  const removeProfile = (): void => { if (owned && profileDir !== undefined) fs.rmSync(profileDir, { recursive: true, force: true }) }
   let browser: Browser | undefined
   try {
     const launch: LaunchOptions = { executablePath: CHROMIUM, args: FLAGS, timeout: 30_000 }
@@ -145,16 +174,32 @@ export async function openSession (workerScript: string, onMessage: (message: Wo
       }
     })
     page.on('pageerror', (err) => onMessage({ worker: 'page', type: 'error', message: err.message }))
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)
+    const port = (server.address() as AddressInfo).port
+    await page.goto(`http://127.0.0.1:${port}/`)
     const opened = browser
     return {
       page,
+      port,
       profileDir,
       startWorker: (id) => page.evaluate((i) => { (globalThis as unknown as { startWorker: (i: string) => void }).startWorker(i) }, id),
       terminateWorker: (id) => page.evaluate((i) => { (globalThis as unknown as { terminateWorker: (i: string) => void }).terminateWorker(i) }, id),
       postToWorker: (id, data) => page.evaluate(([i, d]) => {
         (globalThis as unknown as { postToWorker: (i: unknown, d: unknown) => void }).postToWorker(i, d)
       }, [id, data] as const),
+      crash: async () => {
+        if (profileDir === undefined) throw new Error('crash() needs a session on disk')
+        for (const pid of processesOf(profileDir)) {
+          try {
+            process.kill(pid, 'SIGKILL')
+          } catch {
+            // Gone already: a child that died with its parent.
+          }
+        }
+        // Playwright sees its browser gone; closing what is left of the context may fail.
+        await opened.close().catch(() => {})
+        server.close()
+        removeProfile()
+      },
       close: async () => {
         await opened.close()
         server.close()
