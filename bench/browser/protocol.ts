@@ -1,5 +1,5 @@
 // What the browser benchmark's driver (run.ts, in Node) and its worker (worker.ts, in Chromium) say to each
-// other: the driver posts { cmd: 'run', options } to a worker named after an engine; the worker posts one
+// other: the driver posts a RunRequest to a new worker per engine and round; the worker posts one
 // { type: 'figure' } per workload, then { type: 'finished' }, or { type: 'error' } (test/browser/worker-scope.ts).
 
 export const BROWSER_ENGINES = ['rough', 'browser-level'] as const
@@ -17,6 +17,15 @@ export interface BrowserBenchOptions {
   /** Random keys each of get and getSync reads. */
   reads: number
   seed: number
+  /** Rounds, each running both engines; a workload's figure is its best round. */
+  rounds: number
+}
+
+export interface RunRequest {
+  engine: BrowserEngine
+  options: BrowserBenchOptions
+  /** Names this round's OPFS pool and databases, so that no round finds another's. */
+  round: number
 }
 
 export interface BrowserFigure {
@@ -33,6 +42,11 @@ export interface BrowserFigure {
   mismatches: number
   /** For the random reads: how many different keys the draw holds. */
   distinctKeys?: number
+}
+
+/** A figure as the driver keeps it: with its round. */
+export interface RoundFigure extends BrowserFigure {
+  round: number
 }
 
 /** What a worker posts. */

@@ -1,8 +1,9 @@
 // `npm run bench:browser` (bench/README.md): rough-level on OPFS beside browser-level on IndexedDB, in one
 // headless Chromium with its profile on disk, each engine in a dedicated worker of its own (worker.ts), one
-// after the other. Prints ops/s per engine and the ratios, and writes a Markdown record into bench/results/.
+// after the other, round after round (so that a slow spell on a shared machine hits both engines; each figure
+// is its best round). Prints ops/s per engine and the ratios, and writes a Markdown record into bench/results/.
 //
-//   node dist/bench/browser/run.js [--entries=200000] [--puts=5000] [--reads=20000] [--seed=20241124] [--out=FILE]
+//   node dist/bench/browser/run.js [--entries=200000] [--puts=5000] [--reads=20000] [--rounds=3] [--seed=20241124] [--out=FILE]
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -12,18 +13,23 @@ import { mulberry32, snappyRatio, streamSeed, ValuePool } from '../data'
 import { loadAverage, machine } from '../machine'
 import type { Machine } from '../report'
 import { browserMarkdown, browserTable } from './report'
-import { BROWSER_ENGINES, type BrowserBenchMessage, type BrowserBenchOptions, type BrowserEngine, type BrowserFigure } from './protocol'
+import { BROWSER_ENGINES, type BrowserBenchMessage, type BrowserBenchOptions, type BrowserEngine, type RoundFigure, type RunRequest } from './protocol'
 
 /** An engine that reports nothing for this long has hung: the run fails rather than waiting for ever. */
 const STALL_MS = 600_000
 
-/** What the profile directory's storage grew by while one engine ran: the proof that it wrote to disk. */
-export interface DiskGrowth {
+/** The bytes under the profile's Default/File System (OPFS) and Default/IndexedDB (browser-level). */
+export interface StorageBytes {
+  opfs: number
+  indexedDb: number
+}
+
+/** The profile's storage before and after one engine's round: the proof that it wrote to disk. */
+export interface DiskUse {
   engine: BrowserEngine
-  /** Default/File System: OPFS. */
-  opfsBytes: number
-  /** Default/IndexedDB: browser-level. */
-  indexedDbBytes: number
+  round: number
+  before: StorageBytes
+  after: StorageBytes
 }
 
 export interface BrowserBenchResults {
@@ -33,8 +39,9 @@ export interface BrowserBenchResults {
   userAgent: string
   /** Compressed over raw size of a block of values (bench/data.ts): about 0.55, not 0. */
   valueSnappyRatio: number
-  figures: BrowserFigure[]
-  disk: DiskGrowth[]
+  /** Every round's. */
+  figures: RoundFigure[]
+  disk: DiskUse[]
   startedAt: string
   durationMs: number
 }
@@ -49,7 +56,7 @@ function treeBytes (dir: string): number {
   return bytes
 }
 
-function storageBytes (profileDir: string): { opfs: number, indexedDb: number } {
+function storageBytes (profileDir: string): StorageBytes {
   return { opfs: treeBytes(path.join(profileDir, 'Default', 'File System')), indexedDb: treeBytes(path.join(profileDir, 'Default', 'IndexedDB')) }
 }
 
@@ -58,8 +65,9 @@ export async function runBrowserBench (options: BrowserBenchOptions, log: (line:
   const startedAt = new Date()
   const startMachine = machine()
   const script = await bundleWorker(path.join(__dirname, 'worker.js'))
-  const figures: BrowserFigure[] = []
-  const disk: DiskGrowth[] = []
+  const figures: RoundFigure[] = []
+  let round = 0
+  const disk: DiskUse[] = []
   let userAgent = ''
   let settle: ((error?: Error) => void) | undefined
   const session = await openSession(script, (message: WorkerMessage) => {
@@ -69,9 +77,9 @@ export async function runBrowserBench (options: BrowserBenchOptions, log: (line:
     }
     const m = message as unknown as BrowserBenchMessage
     if (m.type === 'figure') {
-      figures.push(m.figure)
-      const f = m.figure
-      log(`  ${f.engine.padEnd(14)} ${f.workload.padEnd(11)} ${f.workload === 'reopen' ? `${f.ms.toFixed(1)} ms` : `${Math.round(f.ops / f.ms * 1000).toLocaleString('en-US')} ops/s`}` +
+      const f = { ...m.figure, round }
+      figures.push(f)
+      log(`  ${round + 1}  ${f.engine.padEnd(14)} ${f.workload.padEnd(11)} ${f.workload === 'reopen' ? `${f.ms.toFixed(1)} ms` : `${Math.round(f.ops / f.ms * 1000).toLocaleString('en-US')} ops/s`}` +
         `${f.mismatches > 0 ? `  ${f.mismatches} WRONG ANSWERS` : ''}`)
     } else if (m.type === 'finished') {
       userAgent = m.userAgent
@@ -80,7 +88,9 @@ export async function runBrowserBench (options: BrowserBenchOptions, log: (line:
   }, { onDisk: true })
   try {
     const profileDir = session.profileDir as string
-    for (const engine of BROWSER_ENGINES) {
+    for (; round < options.rounds; round++) for (const engine of BROWSER_ENGINES) {
+      const id = `${engine}-${round}`
+      const request: RunRequest = { engine, options, round }
       const before = storageBytes(profileDir)
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${engine}: nothing reported for ${STALL_MS / 1000} s`)), STALL_MS)
@@ -92,13 +102,12 @@ export async function runBrowserBench (options: BrowserBenchOptions, log: (line:
           if (error === undefined) resolve()
           else reject(error)
         }
-        session.startWorker(engine)
-          .then(() => session.postToWorker(engine, { engine, options }))
+        session.startWorker(id)
+          .then(() => session.postToWorker(id, request))
           .catch(reject)
       })
-      await session.terminateWorker(engine)
-      const after = storageBytes(profileDir)
-      disk.push({ engine, opfsBytes: after.opfs - before.opfs, indexedDbBytes: after.indexedDb - before.indexedDb })
+      await session.terminateWorker(id)
+      disk.push({ engine, round, before, after: storageBytes(profileDir) })
     }
   } finally {
     await session.close()
@@ -126,10 +135,12 @@ async function main (): Promise<void> {
     entries: numberArg('entries', 200_000),
     puts: numberArg('puts', 5000),
     reads: numberArg('reads', 20_000),
-    seed: numberArg('seed', 20241124)
+    seed: numberArg('seed', 20241124),
+    rounds: numberArg('rounds', 3)
   }
   console.log(`rough-level (OPFS) and browser-level (IndexedDB) in ${path.basename(CHROMIUM)}, profile on disk; ` +
-    `${options.entries.toLocaleString('en-US')} entries, ${options.puts.toLocaleString('en-US')} puts, ${options.reads.toLocaleString('en-US')} reads, seed ${options.seed}`)
+    `${options.entries.toLocaleString('en-US')} entries, ${options.puts.toLocaleString('en-US')} puts, ${options.reads.toLocaleString('en-US')} reads, ` +
+    `${options.rounds} rounds, seed ${options.seed}`)
   const results = await runBrowserBench(options, console.log)
   console.log('')
   console.log(browserTable(results))

@@ -7,7 +7,7 @@ import { BrowserLevel } from 'browser-level'
 import { catchEverything, reportError, scope } from '../../test/browser/worker-scope'
 import { supportsGetSync } from '../get-sync'
 import { distinct, keyOf, mulberry32, permutation, sample, streamSeed, ValuePool } from '../data'
-import type { BrowserBenchMessage, BrowserBenchOptions, BrowserEngine, BrowserFigure, BrowserWorkload } from './protocol'
+import type { BrowserBenchMessage, BrowserBenchOptions, BrowserEngine, BrowserFigure, BrowserWorkload, RunRequest } from './protocol'
 
 catchEverything()
 
@@ -99,18 +99,19 @@ async function runEngine (engine: BrowserEngine, options: BrowserBenchOptions, p
 }
 
 /** A small run on databases of their own first, untimed, so that the timed one does not pay for compiling JavaScript. */
-async function warmUp (engine: BrowserEngine, seed: number): Promise<void> {
-  await runEngine(engine, { entries: 3000, puts: 500, reads: 2000, seed }, 'warm-up-', () => {})
+async function warmUp (engine: BrowserEngine, seed: number, prefix: string): Promise<void> {
+  await runEngine(engine, { entries: 3000, puts: 500, reads: 2000, seed, rounds: 1 }, `${prefix}warm-up-`, () => {})
 }
 
-async function run (engine: BrowserEngine, options: BrowserBenchOptions): Promise<void> {
-  if (engine === 'rough') await openOpfs({ pool: 'bench' })
-  await warmUp(engine, options.seed)
-  await runEngine(engine, options, '', (figure) => post({ type: 'figure', figure }))
+async function run ({ engine, options, round }: RunRequest): Promise<void> {
+  // A pool per round: the last round's worker, terminated, may hold its handles for a while yet.
+  if (engine === 'rough') await openOpfs({ pool: `bench-${round}` })
+  const prefix = `r${round}-`
+  await warmUp(engine, options.seed, prefix)
+  await runEngine(engine, options, prefix, (figure) => post({ type: 'figure', figure }))
   post({ type: 'finished', engine, userAgent: (globalThis as unknown as { navigator: { userAgent: string } }).navigator.userAgent })
 }
 
 scope.addEventListener('message', (event) => {
-  const { engine, options } = event.data as { engine: BrowserEngine, options: BrowserBenchOptions }
-  run(engine, options).catch(reportError)
+  run(event.data as RunRequest).catch(reportError)
 })
