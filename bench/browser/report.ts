@@ -1,5 +1,5 @@
 // The browser benchmark's table (ops/s per engine, rough/browser-level, the goals) as padded text for
-// the terminal and as the Markdown record bench/results/<date>-<commit>-browser.md.
+// the terminal and as the Markdown record that run.ts writes into bench/results/ (named for the date and commit).
 import { amount, count, machineLine, markdownLines, paddedLines, rate } from '../report'
 import type { BrowserBenchResults, StorageBytes } from './run'
 import { BROWSER_ENGINES, BROWSER_WORKLOADS, type BrowserEngine, type BrowserFigure, type BrowserWorkload } from './protocol'
