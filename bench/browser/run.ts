@@ -87,15 +87,20 @@ export async function runBrowserBench (options: BrowserBenchOptions, log: (line:
     }
   }, { onDisk: true })
   try {
-    const profileDir = session.profileDir as string
+    const profileDir = session.profileDir
+    if (profileDir === undefined) throw new Error('the session has no profile on disk')
     for (; round < options.rounds; round++) for (const engine of BROWSER_ENGINES) {
       const id = `${engine}-${round}`
       const request: RunRequest = { engine, options, round }
       const before = storageBytes(profileDir)
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`${engine}: nothing reported for ${STALL_MS / 1000} s`)), STALL_MS)
-        const reported = figures.length
-        const stall = setInterval(() => { if (figures.length > reported) timer.refresh() }, 1000)
+        let reported = figures.length
+        const stall = setInterval(() => {
+          if (figures.length === reported) return
+          reported = figures.length
+          timer.refresh()
+        }, 1000)
         settle = (error) => {
           clearTimeout(timer)
           clearInterval(stall)
