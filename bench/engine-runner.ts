@@ -12,7 +12,8 @@
 // it wrote (bench/measure.ts).
 
 import { keyOf, mulberry32, permutation, streamSeed, ValuePool } from './data'
-import { Dirs, type Engine, loadEngine, type PutOp, supportsGetSync, UTF8 } from './engines'
+import { Dirs, type Engine, loadEngine, type PutOp, UTF8 } from './engines'
+import { supportsGetSync } from './get-sync'
 import { largeSet } from './large-set'
 import { collect, Meter, type Outcome, type SetContext, window, type WorkloadSet } from './measure'
 import {

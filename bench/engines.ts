@@ -102,11 +102,6 @@ export type PutOp<K, V> = AbstractBatchPutOperation<Db<K, V>, K, V>
 export const UTF8: AbstractDatabaseOptions<string, string> = { keyEncoding: 'utf8', valueEncoding: 'utf8' }
 export const BUFFER: AbstractDatabaseOptions<Buffer, Buffer> = { keyEncoding: 'buffer', valueEncoding: 'buffer' }
 
-/** LevelDB's getSync and the abstract-level 3 manifest flag, which level-supports' IManifest does not declare. */
-export function supportsGetSync<K, V> (db: Db<K, V>): boolean {
-  return (db.supports as { getSync?: unknown }).getSync === true
-}
-
 /** Where databases live: one mkdtemp directory per child, a subdirectory per database, all removed at the end. */
 export class Dirs {
   readonly base = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-bench-'))

@@ -2,7 +2,8 @@
 // iterations, each one timed section over a database the caller has filled. Every answer is checked cheaply
 // (found or not, how many entries) so that an engine that answers wrongly is reported as an error, not as fast.
 
-import { type Db, supportsGetSync } from './engines'
+import type { Db } from './engines'
+import { supportsGetSync } from './get-sync'
 import { chunk, type Meter, missing, type Outcome } from './measure'
 
 /** Keys to read, drawn before the clock starts, and how many of them differ (see data.ts distinct()). */

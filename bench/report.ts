@@ -113,17 +113,17 @@ interface Table {
   notes: string[]
 }
 
-function count (value: number): string {
+export function count (value: number): string {
   return value.toLocaleString('en-US')
 }
 
-function rate (value: number): string {
+export function rate (value: number): string {
   if (value >= 100) return Math.round(value).toLocaleString('en-US')
   return value.toPrecision(3)
 }
 
 /** Milliseconds or megabytes: one decimal below 10, none above. */
-function amount (value: number): string {
+export function amount (value: number): string {
   return value < 10 ? value.toFixed(1) : count(Math.round(value))
 }
 
@@ -368,6 +368,23 @@ function tablesOf (results: Results, set: SetName): Table[] {
   return [main, resourceTable(results, set), ...(latency === undefined ? [] : [latency])]
 }
 
+/** A table as padded text lines, indented by two: the first column left-aligned, the others right. */
+export function paddedLines (head: Row, rows: readonly Row[]): string[] {
+  const table = [head, ...rows]
+  const widths = head.map((_, c) => Math.max(...table.map((r) => r[c].length)))
+  const out: string[] = []
+  table.forEach((r, i) => {
+    out.push('  ' + r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '))
+    if (i === 0) out.push('  ' + widths.map((w) => '-'.repeat(w)).join('  '))
+  })
+  return out
+}
+
+/** A table in Markdown, numbers right-aligned. */
+export function markdownLines (head: Row, rows: readonly Row[]): string[] {
+  return [`| ${head.join(' | ')} |`, `| ${head.map((_, c) => (c === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)]
+}
+
 export function textTables (results: Results): string {
   const out: string[] = []
   for (const set of results.sets) {
@@ -376,12 +393,7 @@ export function textTables (results: Results): string {
     out.push(setTitle(results, set))
     for (const { title, head, rows, notes } of tables) {
       if (title !== undefined) out.push(` ${title}`)
-      const table = [head, ...rows]
-      const widths = head.map((_, c) => Math.max(...table.map((r) => r[c].length)))
-      table.forEach((r, i) => {
-        out.push('  ' + r.map((v, c) => (c === 0 ? v.padEnd(widths[c]) : v.padStart(widths[c]))).join('  '))
-        if (i === 0) out.push('  ' + widths.map((w) => '-'.repeat(w)).join('  '))
-      })
+      out.push(...paddedLines(head, rows))
       for (const line of notes) out.push(`  * ${line}`)
       out.push('')
     }
@@ -401,9 +413,7 @@ export function markdown (results: Results): string {
     out.push(`**${setTitle(results, set)}**`, '')
     for (const { title, head, rows, notes } of tables) {
       if (title !== undefined) out.push(`*${title}*`, '')
-      out.push(`| ${head.join(' | ')} |`)
-      out.push(`| ${head.map((_, c) => (c === 0 ? '---' : '---:')).join(' | ')} |`)
-      for (const r of rows) out.push(`| ${r.join(' | ')} |`)
+      out.push(...markdownLines(head, rows))
       out.push('')
       for (const line of notes) out.push(`- ${line}`)
       if (notes.length > 0) out.push('')

@@ -20,7 +20,8 @@ import * as path from 'node:path'
 import { ratioChart } from './chart'
 import { mulberry32, snappyRatio, streamSeed, ValuePool } from './data'
 import { ENGINES, isChildMessage, type EngineName, type SetName, type WorkloadResult } from './protocol'
-import { type EngineRun, type Machine, type Results, machineLine, markdown, setTitle, summarize, textTables } from './report'
+import { loadAverage, machine } from './machine'
+import { type EngineRun, type Results, machineLine, markdown, setTitle, summarize, textTables } from './report'
 import {
   DEFAULT_KINDS, entriesOf, parseSet, SCALE_ALL, SCALE_DEFAULT, SET_KINDS, scaleSetName, type SizeOptions, workloadsOf
 } from './sets'
@@ -166,22 +167,6 @@ function parseArgs (argv: readonly string[]): Options {
       `--seed=${recorded.seed}`, `--warm-up=${recorded.warmUp}`, `--only=${only.join(',')}`
     ],
     recorded
-  }
-}
-
-function loadAverage (): number[] {
-  return os.loadavg().map((l) => Math.round(l * 100) / 100)
-}
-
-function machine (): Machine {
-  const cpus = os.cpus()
-  return {
-    cpu: cpus[0]?.model.trim() ?? 'unknown',
-    cores: cpus.length,
-    totalMemoryGiB: Math.round(os.totalmem() / 2 ** 30 * 10) / 10,
-    node: process.version,
-    platform: `${os.platform()} ${os.arch()} ${os.release()}`,
-    loadAverage: loadAverage()
   }
 }
 

@@ -24,7 +24,7 @@ test('export from the browser opens in classic-level; a classic-level directory 
     if (message.type === 'file') exported.push({ name: String(message.name), bytes: Buffer.from(String(message.base64), 'base64') })
     else messages.push(message)
     wake()
-  })
+  }, { onDisk: true })
   /** The next message of `type` (or an error), within the timeout. */
   const next = async (type: string): Promise<WorkerMessage> => {
     const deadline = Date.now() + TIMEOUT_MS

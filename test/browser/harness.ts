@@ -8,6 +8,7 @@
 // or { type: 'error' } from its own catch (an unhandled rejection in a worker never reaches onerror).
 import http = require('node:http')
 import fs = require('node:fs')
+import os = require('node:os')
 import path = require('node:path')
 import type { AddressInfo } from 'node:net'
 import { build } from 'esbuild'
@@ -21,12 +22,17 @@ export interface Page {
   goto (url: string): Promise<unknown>
   evaluate<A> (fn: (arg: A) => void, arg: A): Promise<void>
 }
+/** A Browser of launch() or the BrowserContext of launchPersistentContext(): what a session uses of either. */
 interface Browser {
   newPage (): Promise<Page>
   close (): Promise<void>
 }
+interface LaunchOptions { executablePath: string, args: string[], timeout: number }
 const { chromium } = require('playwright-core') as {
-  chromium: { launch (options: { executablePath: string, args: string[], timeout: number }): Promise<Browser> }
+  chromium: {
+    launch (options: LaunchOptions): Promise<Browser>
+    launchPersistentContext (userDataDir: string, options: LaunchOptions): Promise<Browser>
+  }
 }
 
 export const CHROMIUM = process.env.ROUGH_LEVEL_CHROMIUM ?? '/usr/bin/chromium'
@@ -34,7 +40,8 @@ export const INSTALL_HINT = `no Chromium at ${CHROMIUM}: install Debian's (apt-g
 
 /**
  * The flags this machine needs (root, no X, no network beyond loopback). Each launch gets a fresh profile:
- * playwright makes a temporary user-data-dir of its own (it refuses --user-data-dir with launch()).
+ * playwright makes a temporary user-data-dir of its own (it refuses --user-data-dir with launch()), or, on
+ * disk, openSession makes one.
  */
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
   '--disable-component-update', '--disable-sync']
@@ -77,8 +84,37 @@ export async function bundleWorker (entry: string): Promise<string> {
   return result.outputFiles[0].text
 }
 
+export interface SessionOptions {
+  /** Adds COOP/COEP, so that SharedArrayBuffer exists (crossOriginIsolated). */
+  isolated?: boolean
+  /** A bundle the page runs as it loads (served as /page.js); it may start workers of its own from /worker.js. */
+  pageScript?: string
+  /**
+   * Storage on disk, in a profile directory of the session's own (Session.profileDir, removed by close()).
+   * Without it the page lives in launch()'s default context, which is off the record: OPFS and IndexedDB are
+   * then kept in memory, and neither durability nor speed on them says anything about a disk.
+   */
+  onDisk?: boolean
+  /**
+   * Storage on disk in this profile directory, which the caller owns (close() keeps it): a later session on
+   * the same directory and port (the origin's) finds what an earlier one left, as a browser restarted after a
+   * crash does.
+   */
+  profileDir?: string
+  /** The port to serve the page on (default: any free one); storage belongs to an origin, port included. */
+  port?: number
+}
+
 export interface Session {
   page: Page
+  port: number
+  /** The profile directory (on disk only): OPFS is under Default/File System, IndexedDB under Default/IndexedDB. */
+  profileDir: string | undefined
+  /**
+   * Kills every process of this browser at once (SIGKILL; on disk only, found by the profile directory in
+   * their command lines): a browser crash, with nothing saved on the way out. The session is then closed.
+   */
+  crash (): Promise<void>
   /** Starts a worker; its messages arrive through onMessage. */
   startWorker (id: string): Promise<void>
   terminateWorker (id: string): Promise<void>
@@ -86,13 +122,25 @@ export interface Session {
   close (): Promise<void>
 }
 
-/**
- * Serves the page and the worker's bundle, launches Chromium with a fresh profile and opens the page.
- * `isolated` adds COOP/COEP, so that SharedArrayBuffer exists (crossOriginIsolated). `pageScript`, a bundle
- * the page runs as it loads, may start workers of its own from /worker.js.
- */
-export async function openSession (workerScript: string, onMessage: (message: WorkerMessage & { worker: string }) => void, isolated = false, pageScript?: string): Promise<Session> {
+/** The ids of the processes whose command line names profileDir: every process of the browser using it. */
+function processesOf (profileDir: string): number[] {
+  const pids: number[] = []
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      if (fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(profileDir)) pids.push(Number(name))
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return pids
+}
+
+/** Serves the page and the worker's bundle, launches Chromium with a fresh profile and opens the page. */
+export async function openSession (workerScript: string, onMessage: (message: WorkerMessage & { worker: string }) => void, options: SessionOptions = {}): Promise<Session> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(INSTALL_HINT)
+  const { isolated = false, pageScript, onDisk = false } = options
+  const owned = onDisk && options.profileDir === undefined
   const headers: Record<string, string> = isolated
     ? { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' }
     : {}
@@ -108,10 +156,13 @@ export async function openSession (workerScript: string, onMessage: (message: Wo
       res.writeHead(404).end()
     }
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve))
+  const profileDir = owned ? fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-chromium-')) : options.profileDir
+  const removeProfile = (): void => { if (owned && profileDir !== undefined) fs.rmSync(profileDir, { recursive: true, force: true }) }
   let browser: Browser | undefined
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS, timeout: 30_000 })
+    const launch: LaunchOptions = { executablePath: CHROMIUM, args: FLAGS, timeout: 30_000 }
+    browser = profileDir === undefined ? await chromium.launch(launch) : await chromium.launchPersistentContext(profileDir, launch)
     const page = await browser.newPage()
     page.on('console', (msg) => {
       const text = msg.text()
@@ -123,23 +174,42 @@ export async function openSession (workerScript: string, onMessage: (message: Wo
       }
     })
     page.on('pageerror', (err) => onMessage({ worker: 'page', type: 'error', message: err.message }))
-    await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`)
+    const port = (server.address() as AddressInfo).port
+    await page.goto(`http://127.0.0.1:${port}/`)
     const opened = browser
     return {
       page,
+      port,
+      profileDir,
       startWorker: (id) => page.evaluate((i) => { (globalThis as unknown as { startWorker: (i: string) => void }).startWorker(i) }, id),
       terminateWorker: (id) => page.evaluate((i) => { (globalThis as unknown as { terminateWorker: (i: string) => void }).terminateWorker(i) }, id),
       postToWorker: (id, data) => page.evaluate(([i, d]) => {
         (globalThis as unknown as { postToWorker: (i: unknown, d: unknown) => void }).postToWorker(i, d)
       }, [id, data] as const),
+      crash: async () => {
+        if (profileDir === undefined) throw new Error('crash() needs a session on disk')
+        for (const pid of processesOf(profileDir)) {
+          try {
+            process.kill(pid, 'SIGKILL')
+          } catch {
+            // Gone already: a child that died with its parent.
+          }
+        }
+        // Playwright sees its browser gone; closing what is left of the context may fail.
+        await opened.close().catch(() => {})
+        server.close()
+        removeProfile()
+      },
       close: async () => {
         await opened.close()
         server.close()
+        removeProfile()
       }
     }
   } catch (err) {
     await browser?.close()
     server.close()
+    removeProfile()
     throw err
   }
 }

@@ -18,7 +18,7 @@ test('OpfsFileSystem: POSIX-like files, durable names, a rename cut short', asyn
     if (message.type === 'step') seen.set(String(message.name), message.value)
     if (message.type === 'error') errors.push(String(message.message))
     if (message.type === 'done' || message.type === 'error') done()
-  })
+  }, { onDisk: true })
   const run = async (step: string): Promise<void> => {
     const finished = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`step ${step} timed out`)), 30_000)

@@ -44,7 +44,7 @@ export async function runSuite (
       finish()
     }
     if (message.type === 'done') finish()
-  }, false, pageScript)
+  }, { pageScript })
   let timer: NodeJS.Timeout | undefined
   try {
     if (pageScript === undefined) await session.startWorker('suite')
