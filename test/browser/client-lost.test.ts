@@ -20,7 +20,7 @@ test('a client whose worker is terminated rejects pending and later calls with L
   const session = await openSession(workerScript, (message) => {
     messages.push(message)
     if (message.type === 'done' || message.type === 'error') finish()
-  }, false, pageScript)
+  }, { pageScript })
   let timer: NodeJS.Timeout | undefined
   try {
     await Promise.race([finished, new Promise<void>((resolve) => { timer = setTimeout(resolve, TIMEOUT_MS) })])
