@@ -320,10 +320,6 @@ export class Db {
     if (r.kept !== undefined) db.#flushRecovered(r.kept)
     await db.#removeObsoleteFiles()
     db.#maybeScheduleCompaction()
-    // The tables the cache can hold, in the order reads meet them (level 0 newest first, then each level down),
-    // so that the first reads after an open do not each open tables. RocksDB opens every table inside its
-    // open when max_open_files is -1; here it happens between turns of the event loop, after the open.
-    db.#warm(r.versions.current.files.flat().slice(0, r.tableCache.capacity))
     return db
   }
 

@@ -49,12 +49,4 @@ test('new tables from flushes and compactions are opened by the main thread with
   t.ok(live.length >= 2, `after compactRange: ${live.length} live tables`)
   t.same(live.filter((n) => !fsys.opened.has(n)), [], 'every live table is open in the main thread\'s table cache')
   await db.close()
-
-  // Reopened: the tables of the MANIFEST are opened after the open (up to the table cache's capacity, at least
-  // 64 tables: maxOpenFiles is at least 74).
-  const again = new RecordingFileSystem()
-  const reopened = await Db.open(path.join(root, 'db'), { fs: again })
-  await turns(200)
-  t.same(liveTables(reopened).filter((n) => !again.opened.has(n)), [], 'after a reopen, every live table is open without a read')
-  await reopened.close()
 })
