@@ -1,7 +1,8 @@
 // The package's entry in a browser (package.json's `browser` field and `browser` export condition): the
 // same RoughLevel, for a dedicated worker, on OPFS. The Node globals that the package still uses are
-// installed first (engine/browser/globals.ts); the `browser` field swaps the modules that need Node for browser ones
-// (the file system, the lock, the background worker, node:path and the rest: README, "In the browser").
+// installed first (engine/browser/globals.ts); the `browser` field swaps the modules that need Node for
+// browser ones (the file system, the lock, the background worker, node:path and the rest: README, "In the
+// browser").
 import { installGlobals } from './engine/browser/globals'
 installGlobals()
 
