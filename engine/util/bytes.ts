@@ -23,7 +23,7 @@ interface BufferMethods {
   hexSlice (this: Uint8Array, start: number, end: number): string
 }
 
-export interface Bytes {
+export interface ByteApi {
   /** `size` uninitialised bytes, possibly a view of a pool shared with other small allocations. */
   allocUnsafe (size: number): Uint8Array
   /**
@@ -31,7 +31,7 @@ export interface Bytes {
    * subarray() is several times cheaper than a Buffer's, which goes through Buffer's constructor).
    */
   allocUnsafeOwn (size: number): Uint8Array<ArrayBuffer>
-  /** Copies source[sourceStart, sourceStart + length) to target at targetStart. */
+  /** Copies source[sourceStart, sourceStart + length) to target at targetStart. Requires: the ranges do not overlap. */
   copyBytes (source: Uint8Array, sourceStart: number, length: number, target: Uint8Array, targetStart: number): void
   /** Bytes of `string` in UTF-8 (a lone surrogate counts 3, as the U+FFFD it is written as). */
   utf8Length (string: string): number
@@ -52,7 +52,7 @@ export interface Bytes {
 const SHORT_COPY = 48
 
 /** The byte API over `buffer`'s methods, or over portable ones when it is undefined. */
-export function bytesOver (buffer: NodeBuffer | undefined): Bytes {
+export function bytesOver (buffer: NodeBuffer | undefined): ByteApi {
   return buffer !== undefined && isNodeBuffer(buffer) ? nodeBytes(buffer) : portableBytes()
 }
 
@@ -63,7 +63,7 @@ function isNodeBuffer (buffer: NodeBuffer): boolean {
     typeof methods.utf8Slice === 'function' && typeof methods.utf8Write === 'function' && typeof methods.hexSlice === 'function'
 }
 
-function nodeBytes (buffer: NodeBuffer): Bytes {
+function nodeBytes (buffer: NodeBuffer): ByteApi {
   const { copy, utf8Slice, utf8Write, hexSlice } = buffer.prototype as BufferMethods
   return {
     allocUnsafe: (size) => buffer.allocUnsafe(size),
@@ -80,7 +80,7 @@ function nodeBytes (buffer: NodeBuffer): Bytes {
   }
 }
 
-function portableBytes (): Bytes {
+function portableBytes (): ByteApi {
   const encoder = new TextEncoder()
   // ignoreBOM keeps a leading U+FEFF in the string, as Node's decoding does, instead of dropping it.
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true })
@@ -109,7 +109,7 @@ function portableBytes (): Bytes {
 type BulkCopy = (source: Uint8Array, sourceStart: number, sourceEnd: number, target: Uint8Array, targetStart: number) => void
 
 /** copyBytes over `bulk`, which runs are too long for a plain loop to beat. */
-function copier (bulk: BulkCopy): Bytes['copyBytes'] {
+function copier (bulk: BulkCopy): ByteApi['copyBytes'] {
   return (source, sourceStart, length, target, targetStart) => {
     if (length <= SHORT_COPY) {
       for (let i = 0; i < length; i++) target[targetStart + i] = source[sourceStart + i]

@@ -2,13 +2,13 @@
 // browser runs, and what a polyfill Buffer gets). Every function against bytes and strings written out here
 // from UTF-8's definition (RFC 3629; WHATWG Encoding for U+FFFD) or computed by plain array operations.
 import test from 'tape'
-import { allocUnsafe, bytesOver, type Bytes, type NodeBuffer } from '../../engine/util/bytes'
+import { allocUnsafe, bytesOver, type ByteApi, type NodeBuffer } from '../../engine/util/bytes'
 import { Random } from './helpers/random'
 
 /** The npm `buffer` package, the polyfill a browser bundle has: not Node's own Buffer. */
 const polyfill = (require('buffer/') as { Buffer: NodeBuffer }).Buffer
 
-const VARIANTS: Array<[string, Bytes]> = [['Node', bytesOver(Buffer)], ['portable', bytesOver(undefined)]]
+const VARIANTS: Array<[string, ByteApi]> = [['Node', bytesOver(Buffer)], ['portable', bytesOver(undefined)]]
 
 /** Strings and their UTF-8; a lone surrogate is written as U+FFFD, a byte-order mark like any character. */
 const UTF8: Array<[string, number[]]> = [
