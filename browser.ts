@@ -1,12 +1,13 @@
 // The package's entry in a browser (package.json's `browser` field and `browser` export condition): the
-// same RoughLevel, for a dedicated worker, on OPFS. Node's globals that the engine still uses are installed
-// first (engine/browser/globals.ts); the `browser` field swaps the modules that need Node for browser ones
-// (the file system, the lock, the background worker, node:path and the rest: README, "In the browser").
+// same RoughLevel, for a dedicated worker, on OPFS. The Node globals that the package still uses are
+// installed first (engine/browser/globals.ts); the `browser` field swaps the modules that need Node for
+// browser ones (the file system, the lock, the background worker, node:path and the rest: README, "In the
+// browser").
 import { installGlobals } from './engine/browser/globals'
 installGlobals()
 
-// Required after installGlobals (not imported, which would be hoisted above it): engine modules read
-// Buffer as they load.
+// Required after installGlobals (not imported, which would be hoisted above it), so that no module can
+// find Buffer or setImmediate missing, even one that reads them as it loads.
 const index = require('./index') as typeof import('./index')
 const opfs = require('./engine/fs/opfs-file-system') as typeof import('./engine/fs/opfs-file-system')
 const defaults = require('./engine/fs/opfs-default-file-system') as typeof import('./engine/fs/opfs-default-file-system')

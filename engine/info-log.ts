@@ -18,6 +18,7 @@
 import { threadId } from 'node:worker_threads'
 import type { FileSystem, WritableFile } from './fs/file-system'
 import { infoLogFileName, oldInfoLogFileName } from './filename'
+import { encodeUtf8 } from './util/bytes'
 
 /** One line of the info log, stamped where and when it happened (crosses postMessage as plain data). */
 export interface InfoLine {
@@ -110,7 +111,7 @@ export class InfoLog {
   flushLines (): void {
     const file = this.#file
     if (file === undefined || this.#pending.length === 0) return
-    const bytes = Buffer.from(this.#pending.join(''), 'utf8')
+    const bytes = encodeUtf8(this.#pending.join(''))
     this.#pending = []
     try {
       file.append(bytes, 0, bytes.length)

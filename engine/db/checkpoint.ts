@@ -32,6 +32,7 @@ import { fromFsError, invalidArgument, systemErrorCode } from '../errors'
 import type { FileSystem } from '../fs/file-system'
 import type { MemTable } from '../memtable/memtable'
 import type { DbOptions } from '../options'
+import { allocUnsafe } from '../util/bytes'
 import { eventLoopBudget } from '../util/event-loop-budget'
 import { currentFileName, descriptorFileName, sstTableFileName, tableFileName, tempFileName } from '../filename'
 import type { Version } from '../version/version'
@@ -167,7 +168,7 @@ async function copyFile (fs: FileSystem, from: string, to: string): Promise<void
     const output = fs.openWritable(to)
     try {
       const size = input.size()
-      const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(size, 1)))
+      const buf = allocUnsafe(Math.min(COPY_CHUNK, Math.max(size, 1)))
       for (let at = 0; at < size;) {
         if (eventLoopBudget.spent()) await eventLoopBudget.turn()
         const n = input.read(buf, 0, Math.min(buf.length, size - at), at)

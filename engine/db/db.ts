@@ -44,6 +44,7 @@ import { SnapshotList, type Snapshot } from '../snapshot-list'
 import type { Block } from '../table/block'
 import { checkCompressionSupported, CompressionType } from '../table/compression'
 import { TableCache } from '../table/table-cache'
+import { allocUnsafe, encodeUtf8Into } from '../util/bytes'
 import { eventLoopBudget } from '../util/event-loop-budget'
 import { LruCache } from '../util/lru-cache'
 import { sharedMemory } from '../util/shared-memory'
@@ -154,7 +155,7 @@ export class Db {
   #spareBatch: WriteBatch | undefined = new WriteBatch(4096)
   readonly #commitTask = (): void => this.#commit()
   /** #encodeKey's output (a read's internal lookup key); only it writes them. */
-  #keyScratch = Buffer.allocUnsafe(256)
+  #keyScratch = allocUnsafe(256)
   #keyLen = 0
 
   // --- memtables and logs: owned by #switchMemtable (a new pair) and #installFlush/#flushRecovered (#imm done) --
@@ -1153,8 +1154,8 @@ export class Db {
       this.#keyLen = key.length
       return key
     }
-    if (this.#keyScratch.length < key.length * 3) this.#keyScratch = Buffer.allocUnsafe(key.length * 3)
-    this.#keyLen = this.#keyScratch.write(key, 0, 'utf8')
+    if (this.#keyScratch.length < key.length * 3) this.#keyScratch = allocUnsafe(key.length * 3)
+    this.#keyLen = encodeUtf8Into(this.#keyScratch, 0, key)
     return this.#keyScratch
   }
 

@@ -25,6 +25,7 @@ import type { FileSystem } from '../fs/file-system'
 import { LogReader } from '../log/reader'
 import { readTailBytes } from '../log/tail-bytes'
 import { MemTable, memTableCapacity } from '../memtable/memtable'
+import { allocUnsafe } from '../util/bytes'
 import { BATCH_HEADER, BatchReader, insertBatch } from './write-batch'
 import { batchProblem } from './replay'
 
@@ -52,11 +53,11 @@ export class LogTail {
    * to what a memtable of the log holds (a writer switches logs near writeBufferSize), then grows as needed.
    * Records queued are views of it; a larger one replaces it, and they keep the old one.
    */
-  #bytes = Buffer.allocUnsafe(0)
-  readonly #buffer = (size: number): Buffer => {
+  #bytes = allocUnsafe(0)
+  readonly #buffer = (size: number): Uint8Array => {
     if (this.#bytes.length < size) {
       const doubled = Math.min(Math.max(2 * this.#bytes.length, 64 * 1024), memTableCapacity(this.#writeBufferSize))
-      this.#bytes = Buffer.allocUnsafe(Math.max(size, doubled))
+      this.#bytes = allocUnsafe(Math.max(size, doubled))
     }
     return this.#bytes
   }

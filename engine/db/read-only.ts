@@ -81,6 +81,7 @@ import type { MemTable } from '../memtable/memtable'
 import type { DbOptions } from '../options'
 import type { Block } from '../table/block'
 import type { TableCache } from '../table/table-cache'
+import { decodeUtf8 } from '../util/bytes'
 import { eventLoopBudget } from '../util/event-loop-budget'
 import type { LruCache } from '../util/lru-cache'
 import { currentFileName, logFileName } from '../filename'
@@ -500,7 +501,7 @@ export class Follower {
 function readCurrent (fs: FileSystem, dir: string): string | undefined {
   const name = currentFileName(dir)
   try {
-    return fs.readFile(name).toString('latin1')
+    return decodeUtf8(fs.readFile(name))
   } catch (err) {
     if (systemErrorCode(err) === 'ENOENT') return undefined
     throw fromFsError(`reading ${name}`, err)

@@ -216,7 +216,7 @@ export async function replayLogs (
   for (const number of logs) {
     versions.markFileNumberUsed(number)
     const name = logFileName(dir, number)
-    let data: Buffer
+    let data: Uint8Array
     try {
       data = options.fs.readFile(name)
     } catch (err) {

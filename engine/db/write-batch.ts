@@ -6,6 +6,7 @@
 import { ValueType } from '../internal-key'
 import { HEADER_SIZE } from '../log/format'
 import type { MemTable } from '../memtable/memtable'
+import { allocUnsafe, copyBytes, encodeUtf8Into, utf8Length } from '../util/bytes'
 import { ByteReader, putFixed32, putFixed64, putVarint32 } from '../util/coding'
 
 /** Batch header: fixed64 sequence, fixed32 count. */
@@ -17,13 +18,13 @@ const RECORDS = START + BATCH_HEADER
 export type Bytes = Uint8Array | string
 
 export class WriteBatch {
-  buf: Buffer
+  buf: Uint8Array
   /** End of the records written so far. */
   #end = RECORDS
   count = 0
 
   constructor (capacity = 256) {
-    this.buf = Buffer.allocUnsafe(Math.max(capacity, RECORDS + 16))
+    this.buf = allocUnsafe(Math.max(capacity, RECORDS + 16))
     this.buf.fill(0, 0, RECORDS)
   }
 
@@ -47,7 +48,7 @@ export class WriteBatch {
   append (other: WriteBatch): void {
     const n = other.#end - RECORDS
     this.#ensure(n)
-    other.buf.copy(this.buf, this.#end, RECORDS, other.#end)
+    copyBytes(other.buf, RECORDS, n, this.buf, this.#end)
     this.#end += n
     this.count += other.count
   }
@@ -96,8 +97,8 @@ export class WriteBatch {
 
   #ensure (n: number): void {
     if (this.#end + n <= this.buf.length) return
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.#end + n))
-    this.buf.copy(next, 0, 0, this.#end)
+    const next = allocUnsafe(Math.max(this.buf.length * 2, this.#end + n))
+    copyBytes(this.buf, 0, this.#end, next, 0)
     this.buf = next
   }
 
@@ -111,13 +112,12 @@ export class WriteBatch {
     }
     if (data.length < 43) {
       // At most 126 bytes of UTF-8: the length prefix is one byte, so write the string first.
-      const n = buf.write(data, pos + 1, 'utf8')
+      const n = encodeUtf8Into(buf, pos + 1, data)
       buf[pos] = n
       return pos + 1 + n
     }
-    const n = Buffer.byteLength(data, 'utf8')
-    pos = putVarint32(buf, pos, n)
-    return pos + buf.write(data, pos, 'utf8')
+    pos = putVarint32(buf, pos, utf8Length(data))
+    return pos + encodeUtf8Into(buf, pos, data)
   }
 }
 

@@ -52,7 +52,7 @@ export class BudgetedFileSystem implements FileSystem {
     return new CountedWritableFile(this.#acquire(() => this.#inner.openWritable(path)), this.#budget)
   }
 
-  readFile (path: string): Buffer {
+  readFile (path: string): Uint8Array {
     return this.#brief(() => this.#inner.readFile(path))
   }
 

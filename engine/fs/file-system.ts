@@ -33,7 +33,7 @@ export interface FileSystem {
   openRandomAccess (path: string): RandomAccessFile
   /** Creates or truncates path. */
   openWritable (path: string): WritableFile
-  readFile (path: string): Buffer
+  readFile (path: string): Uint8Array
   exists (path: string): boolean
   readdir (dir: string): string[]
   /** Creates dir and its parents; no error if it exists. */

@@ -33,6 +33,7 @@
 // databases opened at the same moment (ready() promises at most MAX_PROMISED slots beyond MIN_FREE). freeBytes is unknown (the quota's
 // estimate is asynchronous). describe() is undefined: handles cannot move to another worker, so the
 // engine flushes and compacts inline.
+import { allocUnsafe, decodeUtf8, encodeUtf8 } from '../util/bytes'
 import { crc32c } from '../util/crc32c'
 import { browserNavigator, type FileSystemDirectoryHandle, type FileSystemFileHandle, type FileSystemSyncAccessHandle } from '../browser/web-apis'
 import { locked, notSupported } from '../errors'
@@ -81,9 +82,6 @@ class Slot {
 function fsError (code: string, message: string): Error {
   return Object.assign(new Error(`${code}: ${message}`), { code })
 }
-
-const encoder = new TextEncoder()
-const decoder = new TextDecoder()
 
 /** An absolute path with no empty, '.' or '..' parts: the key of every file and directory. */
 function normalize (path: string): string {
@@ -166,7 +164,7 @@ export class OpfsFileSystem implements FileSystem {
       this.#free.push(slot)
       return
     }
-    slot.path = decoder.decode(header.subarray(PATH_AT, PATH_AT + length))
+    slot.path = decodeUtf8(header, PATH_AT, PATH_AT + length)
     slot.sequence = view.getFloat64(SEQUENCE_AT, true)
     this.#sequence = Math.max(this.#sequence, slot.sequence)
     const other = this.#files.get(slot.path)
@@ -230,7 +228,7 @@ export class OpfsFileSystem implements FileSystem {
 
   /** Writes slot's header naming path (undefined: free) with a new sequence, and flushes it. */
   #writeHeader (slot: Slot, path: string | undefined): void {
-    const name = path === undefined ? new Uint8Array(0) : encoder.encode(path)
+    const name = path === undefined ? new Uint8Array(0) : encodeUtf8(path)
     if (name.length > MAX_PATH_BYTES) throw fsError('ENAMETOOLONG', path ?? '')
     const header = new Uint8Array(PATH_AT + name.length)
     const view = new DataView(header.buffer)
@@ -344,10 +342,10 @@ export class OpfsFileSystem implements FileSystem {
     return slot
   }
 
-  readFile (path: string): Buffer {
+  readFile (path: string): Uint8Array {
     const slot = this.#slot(path)
     const size = slot.handle.getSize() - HEADER_BYTES
-    const out = Buffer.allocUnsafe(size)
+    const out = allocUnsafe(size)
     const n = slot.handle.read(out, { at: HEADER_BYTES })
     return n === size ? out : out.subarray(0, n)
   }

@@ -81,7 +81,7 @@ export class PosixFileSystem implements FileSystem {
     return new PosixWritableFile(path)
   }
 
-  readFile (path: string): Buffer {
+  readFile (path: string): Uint8Array {
     return fs.readFileSync(path)
   }
 

@@ -5,7 +5,7 @@
 // Forward, the inner iterator sits on the current entry. Reverse, it sits just before all entries of
 // the current key, whose key and value are then copied into saved buffers (reused, grown as needed).
 import { compareBytes, putTag, tagSequence, ValueType, VALUE_TYPE_FOR_SEEK } from '../internal-key'
-import { copyBytes } from '../util/copy-bytes'
+import { copyBytes } from '../util/bytes'
 import type { InternalIterator } from '../internal-iterator'
 
 const enum Direction { Forward, Reverse }

@@ -4,15 +4,13 @@
 // worker without copying.
 //
 // Invariant: an offset, once returned, stays valid for the arena's life; growth copies the bytes
-// into a larger buffer (amortised doubling), so views (u8/u32/bytes) must be re-read after allocate().
+// into a larger buffer (amortised doubling), so views (u8/u32) must be re-read after allocate().
 
 import { sharedMemory } from '../util/shared-memory'
 
 export class Arena {
   u8: Uint8Array
   u32: Uint32Array
-  /** A Buffer view of the same memory, for string decoding and copies. */
-  bytes: Buffer
   /** Next free word. Word 0 is reserved so that offset 0 can mean "null". */
   #top = 1
 
@@ -23,7 +21,6 @@ export class Arena {
       : initialBytes
     this.u8 = new Uint8Array(sab)
     this.u32 = new Uint32Array(sab)
-    this.bytes = Buffer.from(sab)
     if (usedBytes !== undefined) this.#top = usedBytes >>> 2
   }
 
@@ -65,6 +62,5 @@ export class Arena {
     u8.set(this.u8.subarray(0, this.#top * 4))
     this.u8 = u8
     this.u32 = new Uint32Array(sab)
-    this.bytes = Buffer.from(sab)
   }
 }

@@ -18,7 +18,7 @@
 // every node it reaches is whole. It only walks forward (a table build), so the other links need no order.
 import { compareBytes, putTag, ValueType, VALUE_TYPE_FOR_SEEK } from '../internal-key'
 import { getFixed32 } from '../util/coding'
-import { copyBytes } from '../util/copy-bytes'
+import { copyBytes } from '../util/bytes'
 import type { InternalIterator } from '../internal-iterator'
 import { Arena } from './arena'
 import { hashKey, KeyIndex } from './key-index'
@@ -60,7 +60,7 @@ export class MemTable {
   #prev = new Uint32Array(MAX_HEIGHT)
   #target32 = new Uint32Array(16)
   #target8 = new Uint8Array(this.#target32.buffer)
-  /** Where the value of the last successful get() is: arena.bytes[valueOff, valueOff + valueLen). */
+  /** Where the value of the last successful get() is: arena.u8[valueOff, valueOff + valueLen). */
   valueOff = 0
   valueLen = 0
   entries = 0
@@ -200,7 +200,7 @@ export class MemTable {
   }
 
   /**
-   * Looks up userKey as of `sequence`. Found: the value is at arena.bytes[valueOff, valueOff + valueLen).
+   * Looks up userKey as of `sequence`. Found: the value is at arena.u8[valueOff, valueOff + valueLen).
    */
   get (key: Uint8Array, keyOff: number, keyLen: number, sequence: number): LookupResult {
     // The lookup tag (sequence, VALUE_TYPE_FOR_SEEK) as two halves: sorts before every entry <= sequence.

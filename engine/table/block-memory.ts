@@ -9,27 +9,20 @@
 // memory of its own (Block.ownBytes), so that it never pins a slab of cold neighbours; so are the blocks a
 // table keeps for its life (index, filter).
 
+import { allocUnsafeOwn } from '../util/bytes'
+
 const SLAB_BYTES = 256 * 1024
 /** Larger contents get an allocation of their own: a slab would hold too few. */
 const LARGEST_CUT = 64 * 1024
 
-let slab = uninitialisedBytes(SLAB_BYTES)
+let slab = allocUnsafeOwn(SLAB_BYTES)
 let used = 0
-
-/**
- * `n` bytes of memory of their own, uninitialised, as a plain Uint8Array: not a Buffer, whose subarray()
- * goes through Buffer's JavaScript constructor (species) and costs several times a plain view's, once per
- * literal in the snappy decoder and per view a read makes.
- */
-export function uninitialisedBytes (n: number): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n)
-}
 
 /** `n` bytes (uninitialised) for a block's contents, cut from this thread's slab. */
 export function blockBytes (n: number): Uint8Array {
-  if (n > LARGEST_CUT) return uninitialisedBytes(n)
+  if (n > LARGEST_CUT) return allocUnsafeOwn(n)
   if (used + n > SLAB_BYTES) {
-    slab = uninitialisedBytes(SLAB_BYTES)
+    slab = allocUnsafeOwn(SLAB_BYTES)
     used = 0
   }
   const bytes = slab.subarray(used, used + n)
@@ -41,7 +34,7 @@ export function blockBytes (n: number): Uint8Array {
 /** `bytes` if they are the whole of their buffer, else a copy that is. */
 export function ownedBytes (bytes: Uint8Array): Uint8Array {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes
-  const copy = uninitialisedBytes(bytes.length)
+  const copy = allocUnsafeOwn(bytes.length)
   copy.set(bytes)
   return copy
 }

@@ -10,7 +10,7 @@
 import { corruption } from '../errors'
 import type { InternalIterator } from '../internal-iterator'
 import { getFixed32 } from '../util/coding'
-import { copyBytes } from '../util/copy-bytes'
+import { copyBytes } from '../util/bytes'
 import { ownedBytes } from './block-memory'
 
 /** Orders keys given as (buffer, offset, length): compareBytes or compareInternalKeys. */

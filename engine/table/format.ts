@@ -10,9 +10,10 @@
 // asked; rough-level serves no unverified byte). Failures are LEVEL_CORRUPTION naming the file and offset.
 import { corruption, fromFsError } from '../errors'
 import type { RandomAccessFile } from '../fs/file-system'
+import { allocUnsafeOwn } from '../util/bytes'
 import { getFixed32, MAX_VARINT64_BYTES, putFixed32, putVarint64 } from '../util/coding'
 import { crc32c, mask, unmask } from '../util/crc32c'
-import { blockBytes, uninitialisedBytes } from './block-memory'
+import { blockBytes } from './block-memory'
 import { uncompressBlock } from './compression'
 
 /** Bytes after every block: the compression type and the masked crc32c. */
@@ -167,7 +168,7 @@ export function readBlock (
 ): Uint8Array {
   checkBlockHandle(handle, fileName, limit)
   const n = handle.size + BLOCK_TRAILER_SIZE
-  if (readScratch.length < n) readScratch = uninitialisedBytes(Math.max(n, 2 * readScratch.length))
+  if (readScratch.length < n) readScratch = allocUnsafeOwn(Math.max(n, 2 * readScratch.length))
   const buf = readScratch
   if (readFully(file, buf, n, handle.offset, fileName) < n) throw corruption(`truncated block read in ${fileName} at offset ${handle.offset}`)
   return decodeBlock(buf.subarray(0, n), handle, fileName, verifyChecksums, true)
@@ -176,7 +177,7 @@ export function readBlock (
 // Where readBlock reads: a block's stored bytes are needed only until decodeBlock has made its contents
 // (a decompressed copy, or a copy of an uncompressed block), and memory that is new to the process costs
 // page faults on the first write (several us per 4 KiB here), so the same bytes are reused for every read.
-let readScratch = uninitialisedBytes(16 * 1024)
+let readScratch = allocUnsafeOwn(16 * 1024)
 
 /** Throws LEVEL_CORRUPTION unless the block at `handle` ends by `limit`. */
 export function checkBlockHandle (handle: BlockHandle, fileName: string, limit: number): void {

@@ -10,8 +10,8 @@
 // microseconds: engine/table/block-memory.ts).
 import { corruption, fromFsError } from '../errors'
 import type { RandomAccessFile } from '../fs/file-system'
+import { allocUnsafeOwn } from '../util/bytes'
 import { BLOCK_TRAILER_SIZE, type BlockHandle } from './format'
-import { uninitialisedBytes } from './block-memory'
 
 /** Blocks read one at a time before windows begin. */
 const SEQUENTIAL_BEFORE_WINDOWS = 2
@@ -24,7 +24,7 @@ export class ReadAhead {
   /** Where blocks must end (the footer's start). */
   readonly #limit: number
   /** Where every read goes; #window is the part of it that holds file bytes. */
-  #buffer: Uint8Array = uninitialisedBytes(0)
+  #buffer: Uint8Array = allocUnsafeOwn(0)
   #window: Uint8Array | undefined
   #windowStart = 0
   #windowEnd = 0
@@ -65,7 +65,7 @@ export class ReadAhead {
       this.#windowBytes = FIRST_WINDOW_BYTES
     }
     if (to - from > end - start) this.#windowBytes = Math.min(MAX_WINDOW_BYTES, 2 * this.#windowBytes)
-    if (this.#buffer.length < to - from) this.#buffer = uninitialisedBytes(Math.max(to - from, Math.min(2 * this.#buffer.length, MAX_WINDOW_BYTES + 64 * 1024)))
+    if (this.#buffer.length < to - from) this.#buffer = allocUnsafeOwn(Math.max(to - from, Math.min(2 * this.#buffer.length, MAX_WINDOW_BYTES + 64 * 1024)))
     const buf = this.#buffer
     // The buffer is about to hold other bytes: no window until the read has succeeded.
     this.#window = undefined

@@ -20,6 +20,7 @@ import type { WritableFile } from '../fs/file-system'
 import { compareInternalKeys, TAG_BYTES } from '../internal-key'
 import { internalShortestSeparator, internalShortSuccessor } from '../key-shortening'
 import type { Compression } from '../options'
+import { encodeUtf8 } from '../util/bytes'
 import { BlockBuilder } from './block-builder'
 import { checkCompressionSupported, compressBlock, CompressionType, DEFAULT_ZSTD_LEVEL } from './compression'
 import { BloomFilterPolicy, FILTER_META_KEY } from './bloom'
@@ -126,7 +127,7 @@ export class TableBuilder {
     if (this.#filter !== undefined) {
       const filterHandle = new BlockHandle()
       this.#writeRawBlock(this.#filter.finish(), CompressionType.None, filterHandle)
-      const name = Buffer.from(FILTER_META_KEY, 'latin1')
+      const name = encodeUtf8(FILTER_META_KEY)
       const value = filterHandle.encode()
       metaindex.add(name, 0, name.length, value, 0, value.length)
     }

@@ -15,6 +15,7 @@ import { asError, corruption, isDamage } from '../errors'
 import type { RandomAccessFile } from '../fs/file-system'
 import type { InternalIterator } from '../internal-iterator'
 import { compareBytes, compareInternalKeys, TAG_BYTES } from '../internal-key'
+import { encodeUtf8 } from '../util/bytes'
 import { Block, BlockIterator } from './block'
 import { ownedBytes } from './block-memory'
 import { BloomFilterPolicy, FILTER_META_KEY } from './bloom'
@@ -141,7 +142,7 @@ export class Table {
       const metaHandle = footer.metaindexHandle
       const meta = new Block(readBlock(file, metaHandle, fileName, limit, verify), fileName, metaHandle.offset)
       const it = new BlockIterator(compareBytes, meta)
-      const name = Buffer.from(FILTER_META_KEY, 'latin1')
+      const name = encodeUtf8(FILTER_META_KEY)
       it.seek(name, 0, name.length)
       if (it.valid() && compareBytes(it.keyBuf, 0, it.keyLen, name, 0, name.length) === 0) {
         const handle = new BlockHandle()

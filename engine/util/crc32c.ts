@@ -6,6 +6,8 @@
 // pure-TypeScript slice-by-4 fallback is used only when the binding cannot load (a platform without a
 // prebuilt package) and gives the same results.
 
+import { encodeUtf8 } from './bytes'
+
 const MASK_DELTA = 0xa282ead8
 
 type Crc32c = (input: Uint8Array, initial: number) => number
@@ -49,7 +51,7 @@ function loadNative (): Crc32c | undefined {
   try {
     const native = require('@node-rs/crc32') as { crc32c: (input: Uint8Array, initial?: number) => number }
     // Prove the binding computes what we expect before trusting it with every checksum.
-    if (native.crc32c(Buffer.from('123456789'), 0) !== 0xe3069283) return undefined
+    if (native.crc32c(encodeUtf8('123456789'), 0) !== 0xe3069283) return undefined
     return (input, initial) => native.crc32c(input, initial)
   } catch {
     return undefined

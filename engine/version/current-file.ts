@@ -6,6 +6,7 @@ import path = require('node:path')
 import { type EngineError, fromFsError } from '../errors'
 import type { FileSystem, WritableFile } from '../fs/file-system'
 import { currentFileName, descriptorFileName, tempFileName } from '../filename'
+import { encodeUtf8 } from '../util/bytes'
 
 /**
  * Points CURRENT at MANIFEST-<manifestNumber>, its fsyncs on the thread pool (the event loop never waits
@@ -36,7 +37,7 @@ export async function setCurrentFile (fs: FileSystem, dir: string, manifestNumbe
 
 /** The temp file holding CURRENT's new contents, written and still open (the caller syncs and closes it). */
 function writeCurrentTemp (fs: FileSystem, dir: string, manifestNumber: number): WritableFile {
-  const contents = Buffer.from(path.basename(descriptorFileName(dir, manifestNumber)) + '\n', 'latin1')
+  const contents = encodeUtf8(path.basename(descriptorFileName(dir, manifestNumber)) + '\n')
   const file = fs.openWritable(tempFileName(dir, manifestNumber))
   try {
     file.append(contents, 0, contents.length)

@@ -3,6 +3,7 @@
 //   4 last sequence            5 compact pointer (level, ikey)         6 deleted file (level, number)
 //   7 new file (level, number, size, smallest ikey, largest ikey)      8 obsolete: an unknown tag
 // Encoded in LevelDB's order (1, 2, 9, 3, 4, 5, 6, 7); decoded in any order, last scalar wins.
+import { decodeUtf8, encodeUtf8 } from '../util/bytes'
 import { ByteReader, putVarint32, putVarint64 } from '../util/coding'
 
 export const NUM_LEVELS = 7
@@ -35,7 +36,7 @@ export class VersionEdit {
   }
 
   encode (): Uint8Array {
-    const comparator = this.comparator === undefined ? undefined : Buffer.from(this.comparator, 'utf8')
+    const comparator = this.comparator === undefined ? undefined : encodeUtf8(this.comparator)
     let size = 0
     if (comparator !== undefined) size += 1 + 5 + comparator.length
     size += 4 * 11
@@ -106,7 +107,7 @@ export class VersionEdit {
       switch (tag) {
         case 1: {
           const start = r.lengthPrefixed()
-          edit.comparator = Buffer.from(data.buffer, data.byteOffset + start, r.pos - start).toString('utf8')
+          edit.comparator = decodeUtf8(data, start, r.pos)
           break
         }
         case 2: edit.logNumber = r.varint64(); break

@@ -46,6 +46,7 @@ import { LogReader } from '../log/reader'
 import { readTailBytes } from '../log/tail-bytes'
 import { LogWriter } from '../log/writer'
 import type { TableCache } from '../table/table-cache'
+import { decodeUtf8 } from '../util/bytes'
 import { setCurrentFile } from './current-file'
 import { currentFileName, descriptorFileName } from '../filename'
 import { Version, VersionBuilder } from './version'
@@ -284,7 +285,7 @@ export function readManifest (fs: FileSystem, dir: string, tableCache: TableCach
   const currentName = currentFileName(dir)
   let current: string
   try {
-    current = fs.readFile(currentName).toString('latin1')
+    current = decodeUtf8(fs.readFile(currentName))
   } catch (err) {
     throw fromFsError(`reading ${currentName}`, err)
   }
@@ -293,7 +294,7 @@ export function readManifest (fs: FileSystem, dir: string, tableCache: TableCach
   if (!/^MANIFEST-\d+$/.test(manifestName)) throw corruption(`CURRENT names ${JSON.stringify(manifestName)}, not a MANIFEST`)
   const manifestPath = `${dir}/${manifestName}`
   if (!fs.exists(manifestPath)) throw corruption('CURRENT points to a non-existent file')
-  let data: Buffer
+  let data: Uint8Array
   try {
     data = fs.readFile(manifestPath)
   } catch (err) {

@@ -27,6 +27,8 @@ import type { TableCache } from '../table/table-cache'
 import { tableFileName } from '../filename'
 import { MAX_MEM_COMPACT_LEVEL, maxGrandParentOverlapBytes } from '../constants'
 import type { PointRead } from './point-read'
+import { toHex } from '../util/bytes'
+import { getFixed32 } from '../util/coding'
 import { NUM_LEVELS, type FileMetaData, type VersionEdit } from './version-edit'
 
 const NO_FILES: readonly FileMetaData[] = Object.freeze([])
@@ -423,8 +425,9 @@ function firstStartingAfter (files: readonly FileMetaData[], key: Uint8Array, of
 
 /** An internal key as `userkey-hex@sequence:type`, for messages. */
 function hexKey (ikey: Uint8Array): string {
-  if (ikey.length < TAG_BYTES) return Buffer.from(ikey).toString('hex')
+  if (ikey.length < TAG_BYTES) return toHex(ikey)
   const n = ikey.length - TAG_BYTES
-  const tag = Buffer.from(ikey.buffer, ikey.byteOffset + n, TAG_BYTES).readBigUInt64LE(0)
-  return `${Buffer.from(ikey.buffer, ikey.byteOffset, n).toString('hex')}@${tag >> 8n}:${tag & 0xffn}`
+  // The tag as a bigint: a corrupt key's sequence may be beyond 2^53, and the message should show it.
+  const tag = BigInt(getFixed32(ikey, n + 4)) << 32n | BigInt(getFixed32(ikey, n))
+  return `${toHex(ikey.subarray(0, n))}@${tag >> 8n}:${tag & 0xffn}`
 }

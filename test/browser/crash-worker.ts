@@ -4,6 +4,7 @@
 // are still held), reads every entry and posts { type: 'contents', entries }. No tape, no `process`:
 // this is the package as a user's bundle has it.
 import { openOpfs, RoughLevel } from '../../browser'
+import { decodeUtf8 } from '../../engine/util/bytes'
 import { catchEverything, reportError, scope } from './worker-scope'
 import { crashKey, crashValue, CRASH_DB, CRASH_POOL, CRASH_OPTIONS } from './crash-workload'
 
@@ -39,7 +40,7 @@ async function check (): Promise<void> {
   const entries = await db.iterator().all()
   await db.close()
   // The terminated writer's LOG, rotated by this open: what its flushes and compactions did.
-  const log = fs.exists(`${CRASH_DB}/LOG.old`) ? fs.readFile(`${CRASH_DB}/LOG.old`).toString('utf8') : ''
+  const log = fs.exists(`${CRASH_DB}/LOG.old`) ? decodeUtf8(fs.readFile(`${CRASH_DB}/LOG.old`)) : ''
   fs.close()
   const count = (pattern: RegExp): number => log.match(pattern)?.length ?? 0
   scope.postMessage({ type: 'contents', entries, flushes: count(/Level-0 table #\d+: \d+ bytes OK/g), compactions: count(/Compacted /g) })

@@ -65,13 +65,17 @@ window.postToWorker = (id, data) => started[id].postMessage(data)
 /** With a page script (served as /page.js), which logs its own JSON lines, as the facade's test does. */
 const PAGE_WITH_SCRIPT = PAGE + '<script src="/page.js"></script>'
 
-/** Bundles entry (a compiled worker script under dist/) for the browser; returns the bundle's text. */
-export async function bundleWorker (entry: string): Promise<string> {
+/**
+ * Bundles entry (a compiled worker script under dist/) for the browser; returns the bundle's text. With
+ * `globalName`, the bundle declares a global of that name holding the entry's exports.
+ */
+export async function bundleWorker (entry: string, globalName?: string): Promise<string> {
   const result = await build({
     entryPoints: [entry],
     bundle: true,
     platform: 'browser',
     format: 'iife',
+    globalName,
     write: false,
     logLevel: 'silent',
     // tape, which runs the suites in the worker, needs Node's stream and path: it gets the npm `events`

@@ -2,6 +2,7 @@
 // saw ({ type: 'step', name, value }), then { type: 'done' }. Told { step: 'write' | 'forge' | 'reopen' }.
 import { OpfsFileSystem } from '../../engine/fs/opfs-file-system'
 import { installGlobals } from '../../engine/browser/globals'
+import { decodeUtf8 } from '../../engine/util/bytes'
 import { crc32c } from '../../engine/util/crc32c'
 import { catchEverything, reportError, scope } from './worker-scope'
 
@@ -28,7 +29,7 @@ function contents (fs: OpfsFileSystem, dir: string): Record<string, string> {
   for (const name of fs.readdir(dir)) {
     // A directory reads as '' (readFile fails on it as on a missing file).
     try {
-      out[name] = fs.readFile(`${dir}/${name}`).toString('utf8')
+      out[name] = decodeUtf8(fs.readFile(`${dir}/${name}`))
     } catch {
       out[name] = ''
     }

@@ -58,7 +58,7 @@ class CappedFileSystem extends PosixFileSystem {
     await super.syncDirAsync(dir)
   }
 
-  override readFile (file: string): Buffer {
+  override readFile (file: string): Uint8Array {
     this.#count(() => undefined)
     this.open--
     return super.readFile(file)

@@ -206,7 +206,7 @@ class ReadCounter extends PosixFileSystem {
     }
   }
 
-  override readFile (p: string): Buffer {
+  override readFile (p: string): Uint8Array {
     this.files.push(path.basename(p))
     return super.readFile(p)
   }

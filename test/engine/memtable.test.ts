@@ -11,6 +11,11 @@ import { Random } from './helpers/random'
 interface Entry { key: Buffer, sequence: number, type: ValueType, value: Buffer }
 
 /** Reference §7 order: user key ascending (bytewise), then sequence descending (then type descending). */
+/** The value the last successful get() found, as a Buffer over the arena's memory. */
+function foundValue (mem: MemTable): Buffer {
+  return Buffer.from(mem.arena.u8.buffer, mem.valueOff, mem.valueLen)
+}
+
 function compareEntries (a: { key: Buffer, sequence: number, type: number }, b: { key: Buffer, sequence: number, type: number }): number {
   return Buffer.compare(a.key, b.key) || b.sequence - a.sequence || b.type - a.type
 }
@@ -169,7 +174,7 @@ function checkAgainstModel (t: test.Test, mem: MemTable, model: Entry[], rnd: Ra
     let ok: boolean
     if (newest === undefined) ok = result === LookupResult.NotFound
     else if (newest.type === ValueType.Deletion) ok = result === LookupResult.Deleted
-    else ok = result === LookupResult.Found && mem.arena.bytes.subarray(mem.valueOff, mem.valueOff + mem.valueLen).equals(newest.value)
+    else ok = result === LookupResult.Found && foundValue(mem).equals(newest.value)
     if (!ok) getWrong.push(`get ${hex(key)} @${snapshot}: ${result}, model ${newest === undefined ? 'not found' : describe(newest)}`)
   }
   t.same(getWrong.slice(0, 5), [], `${label}: 3000 gets as of random snapshots match the model (${getWrong.length} wrong)`)
@@ -230,9 +235,9 @@ test('values of 0 bytes and of 1 MiB are stored and returned intact; a 0-byte va
 
   const key = (s: string): Buffer => Buffer.from(s)
   t.is(mem.get(key('big'), 0, 3, 12), LookupResult.Found, 'big as of 12: found')
-  t.ok(mem.arena.bytes.subarray(mem.valueOff, mem.valueOff + mem.valueLen).equals(big), '1 MiB value intact')
+  t.ok(foundValue(mem).equals(big), '1 MiB value intact')
   t.is(mem.get(key('big'), 0, 3, 13), LookupResult.Found, 'big as of 13: found')
-  t.is(Buffer.from(mem.arena.bytes.subarray(mem.valueOff, mem.valueOff + mem.valueLen)).toString(), 'small', 'the newer value')
+  t.is(foundValue(mem).toString(), 'small', 'the newer value')
   t.is(mem.get(key('big'), 0, 3, 9), LookupResult.NotFound, 'big as of 9: not yet written')
   t.is(mem.get(key('empty'), 0, 5, 11), LookupResult.Found, 'empty value: Found')
   t.is(mem.valueLen, 0, 'empty value: length 0')
@@ -287,7 +292,7 @@ test('the key index: 60,000 keys, most of them past a full index (found through 
   for (const [k, i] of distinct) {
     const key = Buffer.from(k, 'latin1')
     if (first.get(key, 0, key.length, seq) !== LookupResult.Found ||
-      !first.arena.bytes.subarray(first.valueOff, first.valueOff + first.valueLen).equals(value(i, 0))) wrong++
+      !foundValue(first).equals(value(i, 0))) wrong++
   }
   t.is(wrong, 0, `every one of ${distinct.size} keys reads its newest value`)
 
@@ -316,11 +321,11 @@ test('the key index: 60,000 keys, most of them past a full index (found through 
     const k = keyOf(i)
     const now = second.get(k, 0, k.length, seq)
     const nowOk = i % 2 === 0
-      ? now === LookupResult.Found && second.arena.bytes.subarray(second.valueOff, second.valueOff + second.valueLen).equals(value(i, 2))
+      ? now === LookupResult.Found && foundValue(second).equals(value(i, 2))
       : i % 5 === 0 ? now === LookupResult.Deleted : now === LookupResult.Found
     const then = second.get(k, 0, k.length, snapshot - 1)
     const thenOk = i % 5 === 0 ? then === LookupResult.Deleted
-      : then === LookupResult.Found && second.arena.bytes.subarray(second.valueOff, second.valueOff + second.valueLen).equals(value(i, 1))
+      : then === LookupResult.Found && foundValue(second).equals(value(i, 1))
     if (!nowOk || !thenOk) wrong++
   }
   t.is(wrong, 0, 'newest reads and reads as of an older sequence agree with what was written')
@@ -349,7 +354,7 @@ test('the key index: two keys with the same 32-bit hash stay apart', (t) => {
   mem.add(1, ValueType.Value, pair[0], 0, 7, Buffer.from('first'), 0, 5)
   mem.add(2, ValueType.Value, pair[1], 0, 7, Buffer.from('second'), 0, 6)
   const read = (k: Buffer): string | undefined =>
-    mem.get(k, 0, k.length, 10) === LookupResult.Found ? mem.arena.bytes.toString('latin1', mem.valueOff, mem.valueOff + mem.valueLen) : undefined
+    mem.get(k, 0, k.length, 10) === LookupResult.Found ? foundValue(mem).toString('latin1') : undefined
   t.is(read(pair[0]), 'first', 'the first key reads its own value')
   t.is(read(pair[1]), 'second', 'the second key reads its own value')
   t.end()

@@ -31,7 +31,7 @@ class InterleavingFileSystem extends PosixFileSystem {
     return names
   }
 
-  override readFile (file: string): Buffer {
+  override readFile (file: string): Uint8Array {
     const data = super.readFile(file)
     if (path.basename(file) === 'CURRENT') this.#ran('CURRENT')
     return data

@@ -313,7 +313,7 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
     return super.openRandomAccess(file)
   }
 
-  override readFile (file: string): Buffer {
+  override readFile (file: string): Uint8Array {
     this.#enter({ op: 'readFile', path: file, kind: fileKind(file), mutation: 0 })
     return super.readFile(file)
   }

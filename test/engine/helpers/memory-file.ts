@@ -45,6 +45,13 @@ export class MemoryWritableFile implements WritableFile {
     return this.#length
   }
 
+  /** Reads up to `length` bytes at `position` into buf[offset..] (RandomAccessFile's read); returns the count. */
+  read (buf: Uint8Array, offset: number, length: number, position: number): number {
+    const n = Math.max(0, Math.min(length, this.#length - position))
+    buf.set(this.#data.subarray(position, position + n), offset)
+    return n
+  }
+
   /** A copy of everything appended so far. */
   contents (): Buffer {
     return Buffer.from(this.#data.subarray(0, this.#length))
