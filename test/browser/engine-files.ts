@@ -13,6 +13,8 @@ const TABLE_FILES = 'writes real table files with PosixFileSystem into a tempora
 /** The rest, with what they need of Node. */
 export const NODE_ONLY: Record<string, string> = {
   'background-worker': 'worker_threads: background jobs on Node threads (the browser build runs them inline)',
+  'browser-bundle': 'esbuild and node:vm: bundles the engine for the browser and runs it where there is no Buffer',
+  bytes: 'Node\'s own Buffer: its fast paths are checked beside the portable ones the browser takes',
   'budgeted-file-system': 'node:fs: counts the process\'s own file descriptors',
   compaction: TABLE_FILES,
   'current-file': TEMP_DIR,

@@ -35,15 +35,20 @@ export function fixed64 (v: number | bigint): Buffer {
   return out
 }
 
+// Strings as the WHATWG encoder makes them, which is how Node's Buffer.from(s, 'utf8') encodes too (a lone
+// surrogate becomes U+FFFD): the same model in a browser, where Buffer is the npm polyfill, which encodes a
+// run of lone surrogates short.
+const utf8 = new TextEncoder()
+
 /** varint32 length ‖ bytes. */
 export function lp (data: Uint8Array | string): Buffer {
-  const b = typeof data === 'string' ? Buffer.from(data, 'utf8') : Buffer.from(data)
+  const b = typeof data === 'string' ? Buffer.from(utf8.encode(data)) : Buffer.from(data)
   return Buffer.concat([varint(b.length), b])
 }
 
 /** user key ‖ fixed64((sequence << 8) | type). */
 export function internalKey (userKey: Uint8Array | string, sequence: number | bigint, type: number): Buffer {
-  const k = typeof userKey === 'string' ? Buffer.from(userKey, 'utf8') : Buffer.from(userKey)
+  const k = typeof userKey === 'string' ? Buffer.from(utf8.encode(userKey)) : Buffer.from(userKey)
   return Buffer.concat([k, fixed64((BigInt(sequence) << 8n) | BigInt(type))])
 }
 
