@@ -398,7 +398,6 @@ export class RoughLevel<KDefault = string, VDefault = string>
     const [a, b] = encodeStartEnd(this, start, end, options)
     return [toBytes(a), toBytes(b)]
   }
-
 }
 
 
