@@ -6,10 +6,14 @@
 import { spawn } from 'node:child_process'
 import path = require('node:path')
 import readline = require('node:readline')
+import { POISON_ENV } from '../engine/table/block-memory'
 
 const glob = process.argv[2] ?? 'dist/test/**/*.test.js'
 const tape = path.join(path.dirname(require.resolve('tape/package.json')), 'bin', 'tape')
-const child = spawn(process.execPath, [tape, glob], { stdio: ['ignore', 'pipe', 'inherit'] })
+// Every test runs with released block memory poisoned, so that a read of a block after its release
+// (block-memory.ts) fails where it happens instead of reading whatever block was read into it next.
+const env = { ...process.env, [POISON_ENV]: '1' }
+const child = spawn(process.execPath, [tape, glob], { stdio: ['ignore', 'pipe', 'inherit'], env })
 
 /** Each failure: the test's title, the `not ok` line, and the indented diagnostics block after it. */
 const failures: string[][] = []

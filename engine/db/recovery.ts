@@ -24,8 +24,9 @@ import { LogWriter } from '../log/writer'
 import type { MemTable } from '../memtable/memtable'
 import type { DbOptions } from '../options'
 import type { Block } from '../table/block'
+import { newBlockCache } from '../table/block-cache'
 import { TableCache } from '../table/table-cache'
-import { LruCache } from '../util/lru-cache'
+import type { LruCache } from '../util/lru-cache'
 import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../filename'
 import { VersionEdit } from '../version/version-edit'
 import { VersionSet } from '../version/version-set'
@@ -180,7 +181,7 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
 
 /** The caches a database reads through and its (empty) VersionSet, for a recovery or a read-only open. */
 export function newVersionSet (dir: string, options: DbOptions): { versions: VersionSet, tableCache: TableCache, blockCache: LruCache<Block> | undefined } {
-  const blockCache = options.cacheSize > 0 ? new LruCache<Block>(options.cacheSize, (b) => b.size) : undefined
+  const blockCache = options.cacheSize > 0 ? newBlockCache(options.cacheSize) : undefined
   const tableCache = new TableCache(dir, options.fs, Math.max(MIN_TABLE_CACHE, options.maxOpenFiles - NON_TABLE_CACHE_FILES), blockCache)
   return { versions: new VersionSet(dir, options.fs, tableCache), tableCache, blockCache }
 }

@@ -11,16 +11,23 @@ import { corruption } from '../errors'
 import type { InternalIterator } from '../internal-iterator'
 import { getFixed32 } from '../util/coding'
 import { copyBytes } from '../util/bytes'
-import { ownedBytes } from './block-memory'
+import { ownedBytes, releaseBlockBytes } from './block-memory'
 
 /** Orders keys given as (buffer, offset, length): compareBytes or compareInternalKeys. */
 export type KeyComparator = (
   a: Uint8Array, aOff: number, aLen: number, b: Uint8Array, bOff: number, bLen: number
 ) => number
 
-/** The verified, uncompressed contents of one block, with its restart array located. Immutable. */
+/**
+ * The verified, uncompressed contents of one block, with its restart array located. Immutable.
+ *
+ * Counted references keep its memory (block-memory.ts): the block cache holds one while the block is
+ * cached, each BlockIterator one while it is on the block. When the last is dropped the contents are
+ * released, to be overwritten by a later block, and the block must not be used again (ref() throws). A
+ * block never referenced is never released: its memory is left to the garbage collector.
+ */
 export class Block {
-  /** Replaced only by ownBytes(), with the same bytes: an iterator on the block keeps the view it took. */
+  /** Replaced only by ownBytes(), with the same bytes, while nothing but the cache holds the block. */
   data: Uint8Array
   /** Offset of the restart array, which is also where the entries end. */
   readonly restartsOffset: number
@@ -44,12 +51,28 @@ export class Block {
     this.restartsOffset = size - 4 * (numRestarts + 1)
   }
 
+  #refs = 0
+  #released = false
+
+  ref (): void {
+    if (this.#released) throw new Error(`internal error: a released block of ${this.fileName} at offset ${this.fileOffset} is used again`)
+    this.#refs++
+  }
+
+  /** Drops a reference taken by ref(); the last one releases the contents. */
+  unref (): void {
+    if (--this.#refs > 0) return
+    this.#released = true
+    releaseBlockBytes(this.data)
+  }
+
   /**
    * Moves the contents to memory of their own if they are a view into a larger buffer (a slab of
-   * block-memory.ts), so that keeping this block does not keep the rest of that buffer.
+   * block-memory.ts), so that keeping this block does not keep the rest of that buffer from being reused.
+   * Done only while the caller's is the one reference (an iterator keeps the view it took at reset()).
    */
   ownBytes (): void {
-    this.data = ownedBytes(this.data)
+    if (this.#refs === 1) this.data = ownedBytes(this.data)
   }
 
   /** Bytes this block holds in memory (its charge in a block cache). */
@@ -99,6 +122,8 @@ export class BlockIterator implements InternalIterator {
 
   /** Points the iterator at another block (not positioned until a seek), reusing its key buffer. */
   reset (block: Block): void {
+    block.ref()
+    this.#block?.unref()
     this.#block = block
     this.#data = block.data
     this.valueBuf = block.data
@@ -189,7 +214,12 @@ export class BlockIterator implements InternalIterator {
     }
   }
 
+  /** Leaves the block (dropping this iterator's reference to it); reset() may point it at another. */
   close (): void {
+    this.#block?.unref()
+    this.#block = undefined
+    this.#data = this.valueBuf = EMPTY
+    this.#restarts = this.#numRestarts = 0
     this.#invalidate()
   }
 

@@ -33,7 +33,10 @@ const BLOOM_POLICY = new BloomFilterPolicy(10)
  */
 export interface BlockCache {
   get (cacheId: number, offset: number): Block | undefined
-  /** Offers a block; its charge is block.size bytes. */
+  /**
+   * Offers a block, with a reference taken for the cache (Block.ref): the cache drops it (Block.unref)
+   * when the block leaves, or at once if it does not keep it. Its charge is block.size bytes.
+   */
   insert (cacheId: number, offset: number, block: Block): void
 }
 
@@ -144,11 +147,13 @@ export class Table {
       const it = new BlockIterator(compareBytes, meta)
       const name = encodeUtf8(FILTER_META_KEY)
       it.seek(name, 0, name.length)
+      let handle: BlockHandle | undefined
       if (it.valid() && compareBytes(it.keyBuf, 0, it.keyLen, name, 0, name.length) === 0) {
-        const handle = new BlockHandle()
+        handle = new BlockHandle()
         handle.decodeFrom(it.valueBuf, it.valueOff, it.valueOff + it.valueLen, fileName, metaHandle.offset)
-        filter = new FilterBlockReader(BLOOM_POLICY, ownedBytes(readBlock(file, handle, fileName, limit, verify)))
       }
+      it.close()
+      if (handle !== undefined) filter = new FilterBlockReader(BLOOM_POLICY, ownedBytes(readBlock(file, handle, fileName, limit, verify)))
     }
     return new Table(file, fileSize, fileName, indexBlock, footer.metaindexHandle.offset, filter, options)
   }
@@ -257,7 +262,7 @@ export class Table {
       const cached = cache.get(this.#cacheId, handle.offset)
       if (cached !== undefined) {
         this.stats.blockCacheHits++
-        // Hot: give it memory of its own, so that it does not keep a slab of cold blocks alive.
+        // Hot: give it memory of its own, so that it does not keep a slab of cold blocks from being reused.
         cached.ownBytes()
         return cached
       }
@@ -272,7 +277,11 @@ export class Table {
     }
     this.stats.dataBlockReads++
     const block = new Block(contents, this.fileName, handle.offset)
-    if (cacheable && fillCache) cache.insert(this.#cacheId, handle.offset, block)
+    if (cacheable && fillCache) {
+      // The cache's reference, dropped when the block leaves it (the cache's onRemove).
+      block.ref()
+      cache.insert(this.#cacheId, handle.offset, block)
+    }
     return block
   }
 
@@ -283,6 +292,7 @@ export class Table {
   }
 
   close (): void {
+    this.#data.close()
     this.file.close()
   }
 }

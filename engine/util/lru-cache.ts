@@ -4,6 +4,10 @@
 //
 // Single-threaded (the main thread's reads); values must be immutable, since a cached value is shared by
 // every reader that gets it. An entry whose charge exceeds the whole capacity is not kept.
+//
+// The cache owns what it is given: `onRemove` is called once for each value inserted, when it leaves the
+// cache (evicted, erased, replaced, cleared, or refused for its charge), so that a caller that counts
+// references (blocks: block.ts) can take one for the cache before insert() and have it dropped here.
 
 interface Node<V> {
   id: number
@@ -17,6 +21,7 @@ interface Node<V> {
 export class LruCache<V> {
   readonly capacity: number
   readonly #chargeOf: (value: V) => number
+  readonly #onRemove: ((value: V) => void) | undefined
   readonly #tables = new Map<number, Map<number, Node<V>>>()
   #oldest: Node<V> | undefined
   #newest: Node<V> | undefined
@@ -24,9 +29,10 @@ export class LruCache<V> {
   #size = 0
 
   /** `chargeOf` gives a value's cost against `capacity` (for blocks, their byte length). */
-  constructor (capacity: number, chargeOf: (value: V) => number) {
+  constructor (capacity: number, chargeOf: (value: V) => number, onRemove?: (value: V) => void) {
     this.capacity = capacity
     this.#chargeOf = chargeOf
+    this.#onRemove = onRemove
   }
 
   get totalCharge (): number {
@@ -51,7 +57,10 @@ export class LruCache<V> {
   insert (id: number, offset: number, value: V): void {
     const charge = this.#chargeOf(value)
     this.erase(id, offset)
-    if (charge > this.capacity) return
+    if (charge > this.capacity) {
+      this.#onRemove?.(value)
+      return
+    }
     let table = this.#tables.get(id)
     if (table === undefined) {
       table = new Map()
@@ -78,6 +87,8 @@ export class LruCache<V> {
   }
 
   clear (): void {
+    const onRemove = this.#onRemove
+    if (onRemove !== undefined) for (let node = this.#oldest; node !== undefined; node = node.next) onRemove(node.value)
     this.#tables.clear()
     this.#oldest = this.#newest = undefined
     this.#totalCharge = 0
@@ -93,6 +104,7 @@ export class LruCache<V> {
     }
     this.#totalCharge -= node.charge
     this.#size--
+    this.#onRemove?.(node.value)
   }
 
   #link (node: Node<V>): void {

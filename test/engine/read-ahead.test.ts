@@ -5,7 +5,8 @@ import { BlockHandle } from '../../engine/table/format'
 import type { ReadAhead } from '../../engine/table/read-ahead'
 import { Table } from '../../engine/table/table'
 import { TableBuilder, type TableBuilderOptions } from '../../engine/table/table-builder'
-import { LruCache } from '../../engine/util/lru-cache'
+import type { LruCache } from '../../engine/util/lru-cache'
+import { newBlockCache } from '../../engine/table/block-cache'
 import type { Block } from '../../engine/table/block'
 
 /** A table file in memory that counts the reads made of it and the bytes they asked for. */
@@ -122,7 +123,7 @@ test('readahead: seeks that jump about read one block each, no windows', (t) => 
 
 test('readahead: blocks cached from a scan are copied out of the windows they were read in, and own their memory once hit', (t) => {
   const file = build('none')
-  const cache = new LruCache<Block>(64 * 1024 * 1024, (b) => b.size)
+  const cache = newBlockCache(64 * 1024 * 1024)
   const table = open(file, cache)
   const it = table.iterator(true)
   const windows = new Set<ArrayBufferLike>()

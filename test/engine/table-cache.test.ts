@@ -4,11 +4,10 @@ import fs = require('node:fs')
 import test from 'tape'
 import { ValueType } from '../../engine/internal-key'
 import type { InternalIterator } from '../../engine/internal-iterator'
-import type { Block } from '../../engine/table/block'
 import { TableEntry } from '../../engine/table/table'
 import { TableCache } from '../../engine/table/table-cache'
 import { eventLoopBudget } from '../../engine/util/event-loop-budget'
-import { LruCache } from '../../engine/util/lru-cache'
+import { newBlockCache } from '../../engine/table/block-cache'
 import { sstTableFileName, tableFileName } from '../../engine/filename'
 import type { FileMetaData } from '../../engine/version/version-edit'
 import { CountingFileSystem, type Entry, ikey, removeDir, tempDir, writeTable } from './helpers/table-files'
@@ -197,7 +196,7 @@ test('table cache: close() with an iterator open closes that table when the iter
 
 test('table cache: fillCache decides whether blocks read enter the block cache; each table has its own cache id', (t) => {
   const { dir, fs: cfs, files } = setup('tc-fill', 2)
-  const blocks = new LruCache<Block>(1 << 20, (b) => b.size)
+  const blocks = newBlockCache(1 << 20)
   const cache = new TableCache(dir, cfs, 10, blocks)
 
   t.equal(lookup(cache, files[0], 'k003', false), 'v1-3')

@@ -12,7 +12,7 @@ import { snappyUncompress, zstdCompressionAvailable, zstdUncompress } from '../.
 import { BlockHandle, putBlockTrailer, readBlock, readFooter } from '../../engine/table/format'
 import { type BlockCache, Table, TableEntry } from '../../engine/table/table'
 import { TableBuilder, type TableBuilderOptions } from '../../engine/table/table-builder'
-import { LruCache } from '../../engine/util/lru-cache'
+import { newBlockCache } from '../../engine/table/block-cache'
 import { writeZstdTable, zstdBlock } from '../fixtures/zstd-table'
 
 /** A file in memory, both ends: what TableBuilder writes, Table reads. */
@@ -425,7 +425,7 @@ test('a block cache seam: a second scan reads no block from the file', (t) => {
   const entries: Entry[] = []
   for (let i = 0; i < 1000; i++) entries.push([ikey(`k${String(i).padStart(5, '0')}`, 1), Buffer.alloc(100, 1)])
   const file = buildTable(entries)
-  const cache: BlockCache = new LruCache<Block>(8 * 1024 * 1024, (block) => block.size)
+  const cache: BlockCache = newBlockCache(8 * 1024 * 1024)
   const table = Table.open(file, file.len, file.path, { blockCache: cache, cacheId: 1 })
   const scan = (): number => { let n = 0; const it = table.iterator(); for (it.seekToFirst(); it.valid(); it.next()) n++; return n }
   t.is(scan(), 1000)
@@ -434,7 +434,7 @@ test('a block cache seam: a second scan reads no block from the file', (t) => {
   t.is(scan(), 1000)
   t.is(table.stats.dataBlockReads, reads, 'no more reads')
   t.is(table.stats.blockCacheHits, reads, 'every block from the cache')
-  const small = Table.open(file, file.len, file.path, { blockCache: new LruCache<Block>(8 * 1024, (block) => block.size), cacheId: 2 })
+  const small = Table.open(file, file.len, file.path, { blockCache: newBlockCache(8 * 1024), cacheId: 2 })
   const it = small.iterator()
   for (let pass = 0; pass < 2; pass++) for (it.seekToFirst(); it.valid(); it.next());
   t.is(small.stats.dataBlockReads, 2 * reads, 'a cache smaller than the table: a second scan reads again (LRU)')
