@@ -27,6 +27,8 @@ export class LruCache<V> {
   #newest: Node<V> | undefined
   #totalCharge = 0
   #size = 0
+  /** A removed node, for the next insert to fill. */
+  #spare: Node<V> | undefined
 
   /** `chargeOf` gives a value's cost against `capacity` (for blocks, their byte length). */
   constructor (capacity: number, chargeOf: (value: V) => number, onRemove?: (value: V) => void) {
@@ -61,17 +63,28 @@ export class LruCache<V> {
       this.#onRemove?.(value)
       return
     }
+    // Evicted first, so that a full cache's insert takes the node its eviction freed (#spare) and
+    // allocates nothing: a cache that misses keeps no garbage of its own.
+    while (this.#totalCharge + charge > this.capacity && this.#oldest !== undefined) this.#remove(this.#oldest)
     let table = this.#tables.get(id)
     if (table === undefined) {
       table = new Map()
       this.#tables.set(id, table)
     }
-    const node: Node<V> = { id, offset, value, charge, prev: undefined, next: undefined }
+    let node = this.#spare
+    if (node !== undefined) {
+      this.#spare = undefined
+      node.id = id
+      node.offset = offset
+      node.value = value
+      node.charge = charge
+    } else {
+      node = { id, offset, value, charge, prev: undefined, next: undefined }
+    }
     table.set(offset, node)
     this.#link(node)
     this.#totalCharge += charge
     this.#size++
-    while (this.#totalCharge > this.capacity && this.#oldest !== undefined) this.#remove(this.#oldest)
   }
 
   erase (id: number, offset: number): void {
@@ -104,7 +117,10 @@ export class LruCache<V> {
     }
     this.#totalCharge -= node.charge
     this.#size--
-    this.#onRemove?.(node.value)
+    const value = node.value
+    node.value = undefined as V // hold no value past its removal
+    this.#spare = node
+    this.#onRemove?.(value)
   }
 
   #link (node: Node<V>): void {

@@ -13,6 +13,7 @@ const TABLE_FILES = 'writes real table files with PosixFileSystem into a tempora
 /** The rest, with what they need of Node. */
 export const NODE_ONLY: Record<string, string> = {
   'background-worker': 'worker_threads: background jobs on Node threads (the browser build runs them inline)',
+  'block-memory': 'process.env: released block memory is poisoned where npm test\'s runner sets ROUGH_LEVEL_POISON_RELEASED_BLOCKS',
   'browser-bundle': 'esbuild and node:vm: bundles the engine for the browser and runs it where there is no Buffer',
   bytes: 'Node\'s own Buffer: its fast paths are checked beside the portable ones the browser takes',
   'budgeted-file-system': 'node:fs: counts the process\'s own file descriptors',
