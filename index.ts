@@ -14,7 +14,7 @@ import { repairDb, type RepairReport } from './engine/db/repair'
 import type { DbOptionsInput } from './engine/options'
 import type { Snapshot } from './engine/snapshot-list'
 import type { WriteBatch } from './engine/db/write-batch'
-import { decode, toBytes } from './adapter/bytes'
+import { copyOut, decode, toBytes } from './adapter/bytes'
 import type {
   BatchOperation, ClearOptions, Encoded, IteratorOptions, ReadOptions, SnapshotLike, WriteOptions
 } from './adapter/contract'
@@ -279,7 +279,7 @@ export class RoughLevel<KDefault = string, VDefault = string>
         while (remaining > 0) {
           const keys: Uint8Array[] = []
           while (keys.length < CLEAR_BATCH && remaining > 0 && cursor.next()) {
-            keys.push(Buffer.copyBytesFrom(it.keyBuf, it.keyOff, it.keyLen))
+            keys.push(copyOut(it.keyBuf, it.keyOff, it.keyLen))
             remaining--
           }
           if (keys.length === 0) break

@@ -1,6 +1,6 @@
 // Turning engine bytes into what the Level contract returns, without intermediate copies: strings are
 // decoded straight from the engine's buffer, Buffers and views are one copy.
-import { decodeUtf8, encodeUtf8 } from '../engine/util/bytes'
+import { copyBytes, decodeUtf8, encodeUtf8 } from '../engine/util/bytes'
 import type { Encoded, Format } from './contract'
 
 /**
@@ -9,7 +9,18 @@ import type { Encoded, Format } from './contract'
  */
 export function decode (format: Format, buf: Uint8Array, off: number, len: number): Encoded {
   if (format === 'utf8') return decodeUtf8(buf, off, off + len)
-  return Buffer.copyBytesFrom(buf, off, len)
+  return copyOut(buf, off, len)
+}
+
+/**
+ * A copy of buf[off, off + len) as a Buffer. Small ones are cut from Buffer's shared pool, as Buffer.from
+ * cuts them: Buffer.copyBytesFrom gives each copy an ArrayBuffer of its own, 0.8 us against 0.15 us for a
+ * 100-byte value on Node 20 and 22 (Node 24 narrowed the gap), a sixth of a cached getSync.
+ */
+export function copyOut (buf: Uint8Array, off: number, len: number): Buffer {
+  const out = Buffer.allocUnsafe(len)
+  copyBytes(buf, off, len, out, 0)
+  return out
 }
 
 /** Encodes a key or range bound as bytes (UTF-8 for strings): keys are always compared as bytes. */

@@ -3,20 +3,13 @@
 // page that provides its own keeps it.
 //
 // Buffer is for the adapter, not the engine (whose bytes go through engine/util/bytes.ts): abstract-level's
-// 'buffer' encoding hands out Buffers, so adapter/bytes.ts and index.ts copy keys and values out of the
-// engine into Buffers with Buffer.copyBytesFrom. It is the npm `buffer` package, the one abstract-level
-// itself requires (a bundler must resolve it), plus copyBytesFrom, which that package lacks.
+// 'buffer' encoding hands out Buffers, so adapter/bytes.ts copies keys and values out of the engine into
+// Buffers. It is the npm `buffer` package, the one abstract-level itself requires (a bundler must resolve it).
 //
 // setImmediate is for the engine: a MessageChannel round trip, a macrotask that, unlike setTimeout(0), is
 // not clamped to 4 ms when nested, which the event-loop budget's turns (engine/util/event-loop-budget.ts)
 // would otherwise pay.
 import { Buffer as PolyfillBuffer } from 'buffer'
-
-function copyBytesFrom (view: Uint8Array, offset = 0, length = view.length - offset): PolyfillBuffer {
-  const out = PolyfillBuffer.allocUnsafe(length)
-  out.set(view.subarray(offset, offset + length))
-  return out
-}
 
 function setImmediateShim (): (callback: () => void) => void {
   const channel = new MessageChannel()
@@ -32,9 +25,6 @@ function setImmediateShim (): (callback: () => void) => void {
 
 export function installGlobals (): void {
   const global = globalThis as unknown as Record<string, unknown>
-  if (global.Buffer === undefined) {
-    Object.assign(PolyfillBuffer, { copyBytesFrom })
-    global.Buffer = PolyfillBuffer
-  }
+  if (global.Buffer === undefined) global.Buffer = PolyfillBuffer
   if (global.setImmediate === undefined) global.setImmediate = setImmediateShim()
 }
