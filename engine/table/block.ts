@@ -53,6 +53,8 @@ export class Block {
 
   #refs = 0
   #released = false
+  /** ownBytes() has run: checked first, since a cache hit asks each time. */
+  #own = false
 
   ref (): void {
     if (this.#released) throw new Error(`internal error: a released block of ${this.fileName} at offset ${this.fileOffset} is used again`)
@@ -72,7 +74,9 @@ export class Block {
    * Done only while the caller's is the one reference (an iterator keeps the view it took at reset()).
    */
   ownBytes (): void {
-    if (this.#refs === 1) this.data = ownedBytes(this.data)
+    if (this.#own || this.#refs !== 1) return
+    this.data = ownedBytes(this.data)
+    this.#own = true
   }
 
   /** Bytes this block holds in memory (its charge in a block cache). */
