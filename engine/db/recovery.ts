@@ -217,9 +217,10 @@ export async function replayLogs (
   for (const number of logs) {
     versions.markFileNumberUsed(number)
     const name = logFileName(dir, number)
+    const fs = options.fs
     let data: Uint8Array
     try {
-      data = options.fs.readFile(name)
+      data = fs.readFileAsync !== undefined ? await fs.readFileAsync(name) : fs.readFile(name)
     } catch (err) {
       throw fromFsError(`reading ${name}`, err)
     }

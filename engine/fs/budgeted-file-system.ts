@@ -56,6 +56,13 @@ export class BudgetedFileSystem implements FileSystem {
     return this.#brief(() => this.#inner.readFile(path))
   }
 
+  /** readFileAsync, counted and waiting out a shortage as syncDirAsync does; the inner readFile where it has none. */
+  readFileAsync (path: string): Promise<Uint8Array> {
+    const inner = this.#inner
+    if (inner.readFileAsync === undefined) return Promise.resolve(this.readFile(path))
+    return this.#briefAsync(() => inner.readFileAsync!(path))
+  }
+
   readdir (dir: string): string[] {
     return this.#brief(() => this.#inner.readdir(dir))
   }
@@ -79,14 +86,15 @@ export class BudgetedFileSystem implements FileSystem {
   }
 
   /** An async call holding one descriptor while it runs (its first attempt starts before this returns). */
-  async #briefAsync (call: () => Promise<void>): Promise<void> {
+  async #briefAsync<T> (call: () => Promise<T>): Promise<T> {
     this.#acquire(() => undefined)
     try {
-      const failure = await retryWhileShort(
-        () => call().then(() => undefined, (err: unknown) => ({ err })),
-        (outcome) => outcome !== undefined && isDescriptorShortage(outcome.err),
+      const outcome = await retryWhileShort(
+        () => call().then((value): { value: T } | { err: unknown } => ({ value }), (err: unknown) => ({ err })),
+        (outcome) => 'err' in outcome && isDescriptorShortage(outcome.err),
         { relieve: () => this.#relieve() })
-      if (failure !== undefined) throw failure.err
+      if ('err' in outcome) throw outcome.err
+      return outcome.value
     } finally {
       this.#budget.give()
     }

@@ -85,6 +85,12 @@ export class PosixFileSystem implements FileSystem {
     return fs.readFileSync(path)
   }
 
+  readFileAsync (path: string): Promise<Uint8Array> {
+    return new Promise((resolve, reject) => {
+      fs.readFile(path, (err, data) => { err !== null ? reject(err) : resolve(data) })
+    })
+  }
+
   exists (path: string): boolean {
     return fs.existsSync(path)
   }

@@ -6,6 +6,7 @@ import test from 'tape'
 import fs = require('node:fs')
 import path = require('node:path')
 import { BackgroundWorker } from '../../engine/background/background'
+import { Db } from '../../engine/db/db'
 import { type Level0Output, replayLog, type ReplayReporter } from '../../engine/db/replay'
 import { InfoLog } from '../../engine/info-log'
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
@@ -247,4 +248,37 @@ test('replayLog gives the event loop turns within one batch of many entries', as
   t.is(result.entries, 60000, `one batch of ${(log.length / 1048576).toFixed(1)} MiB replayed in ${ms.toFixed(0)} ms`)
   t.ok(ticks >= 3, `a 1 ms timer ran ${ticks} times during the replay`)
   await h.close()
+})
+
+/** Records which files were read whole, and how: readFile on this thread, or readFileAsync on the thread pool. */
+class ReadRecorder extends PosixFileSystem {
+  readonly reads: string[] = []
+  override readFile (p: string): Uint8Array {
+    this.reads.push(`sync ${path.basename(p)}`)
+    return super.readFile(p)
+  }
+
+  override readFileAsync (p: string): Promise<Uint8Array> {
+    this.reads.push(`async ${path.basename(p)}`)
+    return super.readFileAsync(p)
+  }
+}
+
+test('an open reads the logs it replays on the thread pool, and replays every write', async (t) => {
+  const dir = tempDir('replay-async-read')
+  const db = await Db.open(dir, { writeBufferSize: 64 * 1024 * 1024 })
+  for (let i = 0; i < 3000; i++) await db.put(Buffer.from(`k${String(i).padStart(5, '0')}`), Buffer.from(`v${i}`))
+  await db.close() // the memtable stays in the log, as LevelDB's close leaves it
+  const fsys = new ReadRecorder()
+  const again = await Db.open(dir, { fs: fsys, writeBufferSize: 64 * 1024 * 1024 })
+  const logReads = fsys.reads.filter((r) => r.endsWith('.log'))
+  t.ok(logReads.length > 0 && logReads.every((r) => r.startsWith('async ')), `the log read on the thread pool (${logReads.join(', ')})`)
+  let wrong = 0
+  for (let i = 0; i < 3000; i += 7) {
+    const found = again.get(Buffer.from(`k${String(i).padStart(5, '0')}`), again.lastSequence)
+    if (!found || Buffer.from(again.valueBuf.subarray(again.valueOff, again.valueOff + again.valueLen)).toString() !== `v${i}`) wrong++
+  }
+  t.is(wrong, 0, 'every write of the log is there after the open')
+  await again.close()
+  removeDir(dir)
 })

@@ -318,6 +318,11 @@ export class CrashFileSystem extends PosixFileSystem implements FileSystem {
     return super.readFile(file)
   }
 
+  /** readFile, so that the read is recorded in order with the other calls. */
+  override readFileAsync (file: string): Promise<Uint8Array> {
+    return Promise.resolve(this.readFile(file))
+  }
+
   override exists (file: string): boolean {
     this.#enter({ op: 'exists', path: file, kind: fileKind(file), mutation: 0 })
     return super.exists(file)
