@@ -1,14 +1,14 @@
 // Issue 16's browser build, as a user's project gets it: a consumer (test/fixtures/bundler-consumer) whose
 // worker imports 'rough-level' and whose page imports 'rough-level/client', by name, from the package as npm
-// installs it (consumer-project.ts), bundled by webpack 5 and by rollup (bundlers.ts). Each bundle must come
-// with no error or warning from its bundler and import no Node built-in, and then, in headless Chromium,
-// the worker's RoughLevel on OPFS and the page's RoughLevelClient through it must each read back, before
-// and after a reopen, what a model of the writes says (the workload of test/engine/helpers/round-trip-workload.ts).
+// installs it (consumer-project.ts), bundled by webpack 5, rollup and esbuild (bundlers.ts). Each bundle must
+// come with no error or warning from its bundler and import no Node built-in, and then, in headless Chromium,
+// the worker's RoughLevel on OPFS and the page's RoughLevelClient through it must each read back, before and
+// after a reopen, what a model of the writes says (the workload of test/engine/helpers/round-trip-workload.ts).
 import test from 'tape'
 import fs = require('node:fs')
 import { builtinModules } from 'node:module'
 import { CHROMIUM, INSTALL_HINT, openSession, type WorkerMessage } from './harness'
-import { bundleWithRollup, bundleWithWebpack, type Bundle, type Scope } from './bundlers'
+import { bundleWithEsbuild, bundleWithRollup, bundleWithWebpack, type Bundle, type Scope } from './bundlers'
 import { makeConsumerProject } from './consumer-project'
 import { DELETED_EVERY, ENTRIES, entry, modelEntries, sampleKeys } from '../engine/helpers/round-trip-workload'
 
@@ -86,7 +86,8 @@ async function runInChromium (worker: string, page: string): Promise<{ direct: O
 
 const BUNDLERS: Array<[name: string, bundle: (dir: string, entry: string, scope: Scope) => Promise<Bundle>]> = [
   ['webpack 5', bundleWithWebpack],
-  ['rollup', bundleWithRollup]
+  ['rollup', bundleWithRollup],
+  ['esbuild', bundleWithEsbuild]
 ]
 
 for (const [name, bundle] of BUNDLERS) {

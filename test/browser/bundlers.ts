@@ -1,12 +1,14 @@
 // A consumer project's entry (test/browser/consumer-project.ts) bundled for the browser by the bundlers users
-// reach for besides esbuild (test/browser/harness.ts's bundleWorker): webpack 5, and rollup with the
-// plugins a browser build of CommonJS packages takes (Vite's production build is rollup). Each with the
-// configuration a browser target takes and nothing for rough-level in particular.
+// reach for: webpack 5, rollup with the plugins a browser build of CommonJS packages takes (Vite's production
+// build is rollup), and esbuild. Each with the configuration a browser target takes and nothing for
+// rough-level in particular (harness.ts's bundleWorker, esbuild too, bundles this repository's own test
+// scripts, with the stand-ins tape needs).
 // Everything either bundler says, error or warning, is returned with the bundle: the test fails on any.
 import fs = require('node:fs')
 import path = require('node:path')
 import webpack = require('webpack')
 import { rollup } from 'rollup'
+import { build as esbuild, type BuildFailure } from 'esbuild'
 import nodeResolve from '@rollup/plugin-node-resolve'
 import commonjs from '@rollup/plugin-commonjs'
 
@@ -65,5 +67,24 @@ export async function bundleWithRollup (dir: string, entry: string): Promise<Bun
     return { code: output[0].code, problems }
   } finally {
     await build.close()
+  }
+}
+
+/** `entry` (relative to `dir`) bundled by esbuild as one IIFE, for the browser platform. */
+export async function bundleWithEsbuild (dir: string, entry: string): Promise<Bundle> {
+  try {
+    const result = await esbuild({
+      entryPoints: [path.join(dir, entry)],
+      bundle: true,
+      platform: 'browser',
+      format: 'iife',
+      write: false,
+      logLevel: 'silent'
+    })
+    return { code: result.outputFiles[0].text, problems: result.warnings.map((warning) => warning.text) }
+  } catch (err) {
+    // A failed build throws its errors (esbuild's BuildFailure).
+    if (!(err instanceof Error && 'errors' in err)) throw err
+    return { code: '', problems: (err as BuildFailure).errors.map((error) => error.text) }
   }
 }
