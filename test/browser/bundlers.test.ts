@@ -106,7 +106,7 @@ for (const [name, bundle] of BUNDLERS) {
       // package.json's `browser` field took: OPFS in, the POSIX file system (node:fs) out.
       t.ok(worker.code.includes('createSyncAccessHandle'), 'the worker bundle has the OPFS file system')
       t.notOk(worker.code.includes('class PosixFileSystem'), 'and not the POSIX one')
-      // webpack emits nothing on an error: there is then nothing to run.
+      // A bundler that fails emits nothing (webpack, esbuild): there is then nothing to run.
       if (worker.code === '' || page.code === '') return t.fail('no bundle to run')
       const ran = Date.now()
       const { direct, facade } = await runInChromium(worker.code, page.code)

@@ -3,7 +3,7 @@
 // build is rollup), and esbuild. Each with the configuration a browser target takes and nothing for
 // rough-level in particular (harness.ts's bundleWorker, esbuild too, bundles this repository's own test
 // scripts, with the stand-ins tape needs).
-// Everything either bundler says, error or warning, is returned with the bundle: the test fails on any.
+// Everything each bundler says, error or warning, is returned with the bundle: the test fails on any.
 import fs = require('node:fs')
 import path = require('node:path')
 import webpack = require('webpack')
