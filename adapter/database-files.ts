@@ -2,7 +2,7 @@
 // checkpoint of the database into a fresh directory, read out, then removed), and importDatabase writes such
 // a set into a new directory. In a browser's worker this is how a database leaves OPFS for Node,
 // classic-level or the command-line tool, and comes back; in Node it works on the disk the same way.
-import path = require('node:path')
+import path = require('path')  // Not 'node:', which webpack's `browser` field swap misses
 import { invalidArgument } from '../engine/errors'
 import { defaultFileSystem } from '../engine/fs/default-file-system'
 import { descriptorFileName, FileType, parseFileName } from '../engine/filename'

@@ -1,6 +1,6 @@
 // Names of the files in a database directory (LevelDB db/filename.cc). Logs, tables, manifests and
 // temp files draw numbers from one counter; numbers print zero-padded to at least six digits.
-import path = require('node:path')
+import path = require('path')  // Not 'node:', which webpack's `browser` field swap misses
 
 export const enum FileType {
   Log,

@@ -15,7 +15,7 @@
 // Lines are buffered and written together after a turn of the event loop (or at flushLines/close), with
 // no fsync, as LevelDB does not sync LOG either. Nothing here ever fails the database: a LOG that cannot be
 // created or written is given up silently (LevelDB: "No place suitable for logging").
-import { threadId } from 'node:worker_threads'
+import { threadId } from 'worker_threads'  // Not 'node:', which webpack's `browser` field swap misses
 import type { FileSystem, WritableFile } from './fs/file-system'
 import { infoLogFileName, oldInfoLogFileName } from './filename'
 import { encodeUtf8 } from './util/bytes'

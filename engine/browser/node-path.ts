@@ -1,4 +1,4 @@
-// node:path in the browser build (package.json `browser` maps 'node:path' here): the POSIX functions the
+// node:path in the browser build (package.json `browser` maps 'path' here): the POSIX functions the
 // engine uses on its file names. Paths are those of engine/fs/opfs-file-system.ts, rooted at '/', where
 // there is no working directory: a relative path resolves from the root.
 

@@ -26,7 +26,7 @@
 // concurrent compaction deletes a table before it is linked); writeCheckpoint pins the memtables (an open
 // iterator each) before its first await, until the table is written, so that no flush recycles an arena
 // the worker reads.
-import path = require('node:path')
+import path = require('path')  // Not 'node:', which webpack's `browser` field swap misses
 import type { BackgroundWorker } from '../background/background'
 import { fromFsError, invalidArgument, systemErrorCode } from '../errors'
 import type { FileSystem } from '../fs/file-system'

@@ -26,7 +26,7 @@
 // Differences from LevelDB, all on the side of safety: logs are read with checksums on (LevelDB passes
 // false despite its comment), tables with checksums on; the new MANIFEST takes a fresh number instead of
 // overwriting MANIFEST-000001; nothing already in lost/ is overwritten; the MANIFEST is fsynced.
-import path = require('node:path')
+import path = require('path')  // Not 'node:', which webpack's `browser` field swap misses
 import { BackgroundWorker } from '../background/background'
 import { buildTableOptions, type BuildTableOptions } from '../table/build-table'
 import { replayLog } from './replay'

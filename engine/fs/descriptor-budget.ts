@@ -12,7 +12,7 @@
 // The count may pass the limit: a descriptor a write needs is never refused. Each thread then closes
 // idle descriptors of its own to come back under it (BudgetedFileSystem); the fifth left to the
 // application absorbs the overdraft in the meantime.
-import nodeFs = require('node:fs')
+import nodeFs = require('fs')  // Not 'node:', which webpack's `browser` field swap misses
 import { sharedMemory } from '../util/shared-memory'
 import { systemErrorCode } from '../errors'
 

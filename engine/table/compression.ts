@@ -10,7 +10,7 @@
 // claims); it is compressed only where node:zlib has zstdCompressSync (Node >= 22.15), otherwise asking
 // for it is LEVEL_NOT_SUPPORTED.
 // Every failure to decompress is LEVEL_CORRUPTION naming the file and the block's offset.
-import zlib = require('node:zlib')
+import zlib = require('zlib')  // Not 'node:', which webpack's `browser` field swap misses
 import { Decompress } from 'fzstd'
 import { corruption, notSupported } from '../errors'
 import { blockBytes } from './block-memory'

@@ -9,7 +9,7 @@
 //
 // One budget per thread (the event loop is the thread's, so every database in it shares it): the one piece
 // of process-wide state (the lock keeps none: engine/fs/lock.ts). Worker threads never use it.
-import { performance } from 'node:perf_hooks'
+import { performance } from 'perf_hooks'  // Not 'node:', which webpack's `browser` field swap misses
 
 /** Milliseconds of main-thread work between macrotask turns. */
 export const SLICE_MS = 1

@@ -2,7 +2,7 @@
 // the new contents go to a temp file, which is fsynced and renamed over CURRENT, and then the directory is
 // fsynced so that the rename survives a crash, every fsync on the thread pool. Used by VersionSet (a new
 // database, every open's new MANIFEST), repair, checkpoints and importDatabase (adapter/database-files.ts).
-import path = require('node:path')
+import path = require('path')  // Not 'node:', which webpack's `browser` field swap misses
 import { type EngineError, fromFsError } from '../errors'
 import type { FileSystem, WritableFile } from '../fs/file-system'
 import { currentFileName, descriptorFileName, tempFileName } from '../filename'

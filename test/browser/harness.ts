@@ -1,9 +1,10 @@
 // Runs a script in a dedicated worker of headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core: no browser is downloaded) and relays what it posts back to Node.
 //
-// The script is bundled by esbuild for the browser (the package resolved through its `browser` field, as
-// a user's bundler would), served with a page by a small http server on 127.0.0.1 (a secure context, so
-// OPFS exists), and started by the page as a Worker. Every message the worker posts goes to the page, which
+// The script is a bundle's text: esbuild's of a compiled file under dist/ (bundleWorker: the package resolved
+// through its `browser` field, as a user's bundler would), or another bundler's (test/browser/bundlers.ts).
+// It is served with a page by a small http server on 127.0.0.1 (a secure context, so OPFS exists), and
+// started by the page as a Worker. Every message the worker posts goes to the page, which
 // logs it as one JSON line; Node reads the page's console. The worker posts { type: 'done' } at the end,
 // or { type: 'error' } from its own catch (an unhandled rejection in a worker never reaches onerror).
 import http = require('node:http')
@@ -140,7 +141,10 @@ function processesOf (profileDir: string): number[] {
   return pids
 }
 
-/** Serves the page and the worker's bundle, launches Chromium with a fresh profile and opens the page. */
+/**
+ * Serves the page and the worker's bundle (any bundler's, as text), launches Chromium with a fresh profile and
+ * opens the page.
+ */
 export async function openSession (workerScript: string, onMessage: (message: WorkerMessage & { worker: string }) => void, options: SessionOptions = {}): Promise<Session> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(INSTALL_HINT)
   const { isolated = false, pageScript, onDisk = false } = options

@@ -10,17 +10,13 @@ import path = require('node:path')
 import vm = require('node:vm')
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { bundleWorker } from '../browser/harness'
-import { DELETED_EVERY, ENTRIES, entry, roundTrip, type RoundTrip } from './helpers/round-trip-workload'
+import { modelEntries, roundTrip, sampleKeys, type RoundTrip } from './helpers/round-trip-workload'
 
 /** What roundTrip() reads, from a model of what it writes. */
 function expected (): Omit<RoundTrip, 'tables'> {
-  const model = new Map<string, string>()
-  for (let i = 0; i < ENTRIES; i++) if (i % DELETED_EVERY !== 0) model.set(...entry(i))
-  // Bytewise order of UTF-8 keys; these differ first at an ASCII digit, so UTF-16 order agrees.
-  const scan = [...model].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-  const gets: Array<string | null> = []
-  for (let i = 0; i <= ENTRIES; i += 250) gets.push(model.get(entry(i)[0]) ?? null)
-  return { scans: [scan, scan], gets }
+  const scan = modelEntries()
+  const model = new Map(scan)
+  return { scans: [scan, scan], gets: sampleKeys().map((key) => model.get(key) ?? null) }
 }
 
 /** Runs `code` in a fresh context with `globals` only; resolves with what its workload's roundTrip returns. */

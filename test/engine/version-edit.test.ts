@@ -2,7 +2,7 @@
 // decode(encode(x)) round trips, decode's rejections (LEVEL_CORRUPTION); parseFileName against
 // LevelDB's ParseFileName rules (reference §1).
 import test from 'tape'
-import path = require('node:path')
+import path = require('path')  // Not 'node:': run in the browser too, where package.json's `browser` field swaps 'path'
 import { LogWriter } from '../../engine/log/writer'
 import { VersionEdit, type FileMetaData } from '../../engine/version/version-edit'
 import {

@@ -1,7 +1,9 @@
 // A database's life in brief, for test/engine/browser-bundle.test.ts to run both in Node and bundled for the
-// browser in a context without Buffer (there on a MemoryFileSystem, exported for it): string and byte keys (some beyond ASCII) written
-// in groups and batches through enough memtables to flush tables and compact them, some deleted, then read
-// by get and by a scan before and after a reopen (log replay, MANIFEST and CURRENT read back).
+// browser in a context without Buffer (there on a MemoryFileSystem, exported for it): string and byte keys
+// (some beyond ASCII) written in groups and batches through enough memtables to flush tables and compact
+// them, some deleted, then read by get and by a scan before and after a reopen (log replay, MANIFEST and
+// CURRENT read back). test/browser/bundlers.test.ts has a consumer's bundle write the same entries, and
+// checks what it reads against modelEntries().
 import { Db } from '../../../engine/db/db'
 import type { FileSystem } from '../../../engine/fs/file-system'
 import { decodeUtf8 } from '../../../engine/util/bytes'
@@ -16,10 +18,25 @@ export function entry (i: number): [key: string, value: string] {
   return [`key-${String(i).padStart(5, '0')}-ключ-🔑`, `value ${i} `.repeat(1 + (i % 13)) + 'é'.repeat(i % 5)]
 }
 
+/** What the workload leaves in the database, as [key, value] pairs in key order. */
+export function modelEntries (): Array<[string, string]> {
+  const model = new Map<string, string>()
+  for (let i = 0; i < ENTRIES; i++) if (i % DELETED_EVERY !== 0) model.set(...entry(i))
+  // Bytewise order of UTF-8 keys; these differ first at an ASCII digit, so UTF-16 order agrees.
+  return [...model].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+}
+
+/** The keys the workload reads back one by one: every 250th written, and one never written. */
+export function sampleKeys (): string[] {
+  const keys: string[] = []
+  for (let i = 0; i <= ENTRIES; i += 250) keys.push(entry(i)[0])
+  return keys
+}
+
 export interface RoundTrip {
   /** What a scan read, as [key, value] pairs in order: before the reopen, then after it. */
   scans: Array<Array<[string, string]>>
-  /** get() of every ENTRIES-th key and of one never written, after the reopen: the value or null. */
+  /** get() of each of sampleKeys(), after the reopen: the value or null. */
   gets: Array<string | null>
   /** Tables in the database before the compaction of everything, and after it. */
   tables: [before: number, after: number]
@@ -48,8 +65,8 @@ export async function roundTrip (fs: FileSystem, dir: string): Promise<RoundTrip
   db = await Db.open(dir, options)
   scans.push(scan(db))
   const gets: Array<string | null> = []
-  for (let i = 0; i <= ENTRIES; i += 250) {
-    gets.push(db.get(entry(i)[0], db.lastSequence) ? decodeUtf8(db.valueBuf, db.valueOff, db.valueOff + db.valueLen) : null)
+  for (const key of sampleKeys()) {
+    gets.push(db.get(key, db.lastSequence) ? decodeUtf8(db.valueBuf, db.valueOff, db.valueOff + db.valueLen) : null)
   }
   await db.close()
   return { scans, gets, tables }
