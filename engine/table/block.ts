@@ -63,6 +63,8 @@ export class Block {
 
   /** Drops a reference taken by ref(); the last one releases the contents. */
   unref (): void {
+    // A second release would count the slab's cut off twice and free it under another block's reader.
+    if (this.#released) throw new Error(`internal error: a released block of ${this.fileName} at offset ${this.fileOffset} is released again`)
     if (--this.#refs > 0) return
     this.#released = true
     releaseBlockBytes(this.data)
