@@ -154,6 +154,19 @@ export class Db {
   /** A committed group's batch, cleared, for the next group: taken by #join, given back by #commitOne. */
   #spareBatch: WriteBatch | undefined = new WriteBatch(4096)
   readonly #commitTask = (): void => this.#commit()
+  /**
+   * The flush thread is started once the memtable is half full (#commitOne), after a turn of the event loop
+   * and with the slice then counted as spent: a Worker's first construction holds the main thread for 2-5 ms,
+   * and inside the commit that fills the memtable it made a stretch of 6-8 ms. Not at open: a database that
+   * never fills half a memtable (an application may keep hundreds open) should hold no thread. Reset by
+   * #switchMemtable.
+   */
+  #flushThreadAsked = false
+  readonly #warmFlushThread = (): void => {
+    if (this.#closed) return
+    this.#background.warmUp()
+    eventLoopBudget.exhaust()
+  }
   /** #encodeKey's output (a read's internal lookup key); only it writes them. */
   #keyScratch = allocUnsafe(256)
   #keyLen = 0
@@ -734,6 +747,10 @@ export class Db {
     this.#inserting = undefined
     const batch = group.batch
     this.#versions.lastSequence = inserting.reader.sequence + batch.count - 1
+    if (!this.#flushThreadAsked && this.#mem.approximateMemoryUsage >= this.options.writeBufferSize / 2) {
+      this.#flushThreadAsked = true
+      eventLoopBudget.afterTurn(this.#warmFlushThread)
+    }
     if (batch.buf.length <= KEEP_BATCH_BYTES) {
       batch.clear()
       this.#spareBatch = batch
@@ -907,6 +924,7 @@ export class Db {
     this.#imm = this.#mem
     this.#mem = new MemTable(this.#spareMem ?? memTableCapacity(this.options.writeBufferSize))
     this.#spareMem = undefined
+    this.#flushThreadAsked = false
     this.#flushing = this.#flushImmutable()
   }
 

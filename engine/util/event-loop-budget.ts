@@ -65,6 +65,15 @@ export class EventLoopBudget {
     this.#ticks |= TICKS_PER_CHECK - 1
   }
 
+  /**
+   * Says that the work just done used the slice up (milliseconds in one piece: a thread started), so that
+   * the work that follows in this macrotask waits for a turn instead of opening a slice of its own.
+   */
+  exhaust (): void {
+    if (this.#sliceStart < 0) setImmediate(this.#onTurn)
+    this.#sliceStart = performance.now() - this.sliceMs
+  }
+
   /** Runs resume once the event loop has run a macrotask (in the check phase, after timers and I/O). */
   afterTurn (resume: () => void): void {
     if (this.#sliceStart < 0) {

@@ -61,3 +61,18 @@ test('event-loop budget: tick() reads the clock every few calls, and at the next
   budget.longWork()
   t.ok(budget.tick(), 'the tick after longWork() reads it')
 })
+
+test('event-loop budget: after exhaust() the slice is spent, from inside a resumed waiter too, and the next turn opens a new one', async (t) => {
+  const budget = new EventLoopBudget()
+  t.notOk(budget.spent(), 'a fresh slice')
+  budget.exhaust()
+  t.ok(budget.spent(), 'spent once exhausted')
+  t.ok(await settles(budget.turn()), 'a wait still resumes')
+  let after: boolean | undefined
+  budget.afterTurn(() => { budget.exhaust(); after = budget.spent() })
+  t.ok(await settles(budget.turn()), 'a turn follows a waiter that exhausted the slice it was resumed in')
+  t.is(after, true, 'work after exhaust() in the same macrotask finds the slice spent')
+  t.ok(budget.spent(), 'and so does this continuation, resumed in that macrotask')
+  t.ok(await settles(budget.turn()), 'the turn the exhausting waiter queued comes')
+  t.notOk(budget.spent(), 'the first spent() after it opens a new slice')
+})

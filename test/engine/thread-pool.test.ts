@@ -134,3 +134,29 @@ test('thread pool: a database closed and opened again flushes on the threads it 
     await drain()
   }
 })
+
+test('thread pool: a database starts its flush thread once its memtable is half full, not at open or for a few writes', async (t) => {
+  await drain()
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-level-thread-pool-'))
+  const writeBufferSize = 256 * 1024
+  try {
+    const db = new RoughLevel(dir, { writeBufferSize })
+    await db.open()
+    for (let i = 0; i < 100; i++) await db.put(`k${i}`, 'v'.repeat(100))
+    await new Promise((resolve) => setImmediate(resolve))
+    await db.close()
+    t.is(parkedCount(), 0, 'a few writes: no thread was started, none to park at close')
+    // A new database: reopening the first would replay its log, and a replay starts the thread itself.
+    const again = new RoughLevel(path.join(dir, 'second'), { writeBufferSize })
+    await again.open()
+    // About 60% of the write buffer: past half, short of the switch that would flush.
+    for (let i = 0; i < 1200; i++) await again.put(`k${String(i).padStart(6, '0')}`, 'v'.repeat(100))
+    t.is(again.getProperty('leveldb.num-files-at-level0'), '0', 'nothing flushed yet')
+    await new Promise((resolve) => setImmediate(resolve))
+    await again.close()
+    t.is(parkedCount(), 1, 'past half a memtable: the flush thread was started, and its close parked it')
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+    await drain()
+  }
+})
