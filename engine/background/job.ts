@@ -7,6 +7,7 @@ import type { FileMetaData } from '../version/version-edit'
 import type { BuildTableOptions } from '../table/build-table'
 import type { CompactionSpec } from '../compaction/compaction'
 import type { CompactionOutputOptions } from '../compaction/run-compaction'
+import type { TableParts } from '../table/table-parts'
 
 /** Write a sealed memtable as table `fileNumber`. */
 export interface FlushJob {
@@ -50,8 +51,12 @@ export interface CompactionJob {
 
 export type Job = FlushJob | MemTablesAsOfJob | CompactionJob
 
-/** `log`: lines for the info log, stamped in the worker; only the main thread writes LOG. */
+/**
+ * `log`: lines for the info log, stamped in the worker; only the main thread writes LOG. `parts`, beside
+ * `files` one for one: what a reader keeps of each table (table-parts.ts), moved, not copied; none for a
+ * table written into another database (a checkpoint's).
+ */
 export type JobResult =
-  | { id: number, ok: true, files: FileMetaData[], log?: InfoLine[] }
+  | { id: number, ok: true, files: FileMetaData[], parts?: TableParts[], log?: InfoLine[] }
   /** `code` is the error's Level code; `errno` the platform's code behind it (EMFILE, ENOSPC), if any. */
   | { id: number, ok: false, message: string, code?: string, errno?: string, log?: InfoLine[] }

@@ -11,6 +11,7 @@ import { TableCache } from '../table/table-cache'
 import { buildTable } from '../table/build-table'
 import { Compaction } from '../compaction/compaction'
 import type { Job, JobResult } from './job'
+import { transferables } from '../table/table-parts'
 import { runCompaction } from '../compaction/run-compaction'
 import { lowerThisThreadsPriority } from './thread-priority'
 
@@ -31,11 +32,13 @@ port.on('message', (job: Job) => {
     const fs = fileSystemFrom(job.fs)
     if (job.kind === 'flush') {
       const mem = new MemTable(job.memtable)
-      const file = buildTable(fs, job.dir, job.fileNumber, mem.iterator(), job.options)
-      result = { id: job.id, ok: true, files: file.fileSize > 0 ? [file] : [] }
+      const built = buildTable(fs, job.dir, job.fileNumber, mem.iterator(), job.options)
+      result = built === undefined
+        ? { id: job.id, ok: true, files: [] }
+        : { id: job.id, ok: true, files: [built.file], parts: built.parts === undefined ? undefined : [built.parts] }
     } else if (job.kind === 'memtables-as-of') {
-      const file = buildTable(fs, job.dir, job.fileNumber, memTablesAsOf(job.memtables.map((shape) => new MemTable(shape)), job.sequence), job.options)
-      result = { id: job.id, ok: true, files: file.fileSize > 0 ? [file] : [] }
+      const built = buildTable(fs, job.dir, job.fileNumber, memTablesAsOf(job.memtables.map((shape) => new MemTable(shape)), job.sequence), job.options)
+      result = { id: job.id, ok: true, files: built === undefined ? [] : [built.file] }
     } else {
       const tableCache = new TableCache(job.dir, fs, COMPACTION_TABLE_CACHE)
       try {
@@ -50,7 +53,7 @@ port.on('message', (job: Job) => {
           cancelled: () => Atomics.load(cancel, 0) !== 0,
           log: (message) => log.push(infoLine(message))
         })
-        result = { id: job.id, ok: true, files: out.outputs, log }
+        result = { id: job.id, ok: true, files: out.outputs, parts: out.parts, log }
       } finally {
         tableCache.close()
       }
@@ -59,5 +62,5 @@ port.on('message', (job: Job) => {
     const e = err as Error & { code?: string }
     result = { id: job.id, ok: false, message: e.message, code: e.code, errno: systemErrorCode(err), log }
   }
-  port.postMessage(result)
+  port.postMessage(result, result.ok ? transferables(result.parts ?? []) : [])
 })

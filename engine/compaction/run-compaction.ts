@@ -26,6 +26,7 @@ import { LevelIterator } from '../version/level-iterator'
 import { MergingIterator } from '../iterators/merging-iterator'
 import { TableBuilder } from '../table/table-builder'
 import type { TableCache } from '../table/table-cache'
+import type { TableParts } from '../table/table-parts'
 import { tableFileName } from '../filename'
 import { VersionEdit, type FileMetaData } from '../version/version-edit'
 import type { BuildTableOptions } from '../table/build-table'
@@ -74,6 +75,8 @@ export interface CompactionRunStats {
 export interface CompactionResult {
   /** The new tables, in key order (each written, fsynced, closed, and opened once to check it). */
   outputs: FileMetaData[]
+  /** What a reader keeps of each output, beside outputs one for one (table-parts.ts). */
+  parts: TableParts[]
   /** The level they belong to: c.level + 1. */
   level: number
   stats: CompactionRunStats
@@ -106,6 +109,7 @@ export function runCompaction (c: Compaction, env: RunCompactionEnv): Compaction
   c.resetCursors()
 
   const outputs: FileMetaData[] = []
+  const parts: TableParts[] = []
   /** Every output number opened, finished or not: all of them go on failure. */
   const created: number[] = []
   let file: WritableFile | undefined
@@ -150,6 +154,7 @@ export function runCompaction (c: Compaction, env: RunCompactionEnv): Compaction
   const finishOutput = (): void => {
     if (builder === undefined || file === undefined || outSmallest === undefined) throw new Error('no output open')
     const fileSize = builder.finish()
+    const kept = builder.parts!
     builder = undefined
     const out = file
     try {
@@ -166,6 +171,7 @@ export function runCompaction (c: Compaction, env: RunCompactionEnv): Compaction
     // Check that the table opens (footer, index and filter read and verified), as LevelDB does.
     tableCache.iterator(outNumber, fileSize, false).close()
     outputs.push({ number: outNumber, fileSize, smallest: outSmallest, largest: lastKey.slice(0, lastKeyLen) })
+    parts.push(kept)
     bytesWritten += fileSize
     log?.(`Generated table #${outNumber}@${c.level}: ${entriesWritten - outEntriesBefore} keys, ${fileSize} bytes`)
   }
@@ -229,6 +235,7 @@ export function runCompaction (c: Compaction, env: RunCompactionEnv): Compaction
 
   return {
     outputs,
+    parts,
     level: c.level + 1,
     stats: { entriesRead, entriesWritten, bytesRead: c.totalInputBytes, bytesWritten }
   }

@@ -23,7 +23,7 @@
 // logs' records are memtables read after the others; every write fails with LEVEL_READONLY. refresh()
 // catches up with the writer; iterators and snapshots keep the view they started on (Follower.pin).
 import { BackgroundWorker, resultError } from '../background/background'
-import { buildTableOptions } from '../table/build-table'
+import { buildTableOptions, type BuiltTable } from '../table/build-table'
 import { Compaction, compactRange, pickCompaction } from '../compaction/compaction'
 import { L0_SLOWDOWN_WRITES_TRIGGER, L0_STOP_WRITES_TRIGGER } from '../constants'
 import { applyCompaction, maxOutputFiles, runCompaction, trivialMoveEdit } from '../compaction/run-compaction'
@@ -44,6 +44,7 @@ import { SnapshotList, type Snapshot } from '../snapshot-list'
 import type { Block } from '../table/block'
 import { checkCompressionSupported, CompressionType } from '../table/compression'
 import { TableCache } from '../table/table-cache'
+import type { TableParts } from '../table/table-parts'
 import { allocUnsafe, encodeUtf8Into } from '../util/bytes'
 import { eventLoopBudget } from '../util/event-loop-budget'
 import { LruCache } from '../util/lru-cache'
@@ -230,9 +231,10 @@ export class Db {
    * Tables a flush or compaction installed that the main thread has not opened yet: queued by #warm, opened
    * into the table cache one per turn of the event loop by #warmTables. LevelDB opens every table it builds
    * into its table cache (BuildTable's and FinishCompactionOutputFile's check); ours are built by a worker, and
-   * a get that met several unopened tables would open them all in one synchronous call (0.2-1 ms each).
+   * a get that met several unopened tables would open them all in one synchronous call (0.2-1 ms each). With
+   * the builder's parts (table-parts.ts) an open here reads nothing: the file is opened, the rest handed over.
    */
-  readonly #toWarm: FileMetaData[] = []
+  readonly #toWarm: Array<{ file: FileMetaData, parts: TableParts | undefined }> = []
   /** The #warmTables loop, while it runs; close() waits for it. */
   #warming: Promise<void> | undefined
   /** A commit found the memtable full while a flush ran (#stall); the flush's end commits it (#resumeStalled). */
@@ -934,8 +936,8 @@ export class Db {
     const imm = this.#imm!
     this.#pendingOutputs.add(number)
     try {
-      const file = await writeMemTable(this.#background, this.dir, this.options, number, imm, this.#info)
-      await this.#installFlush(file, recovered)
+      const table = await writeMemTable(this.#background, this.dir, this.options, number, imm, this.#info)
+      await this.#installFlush(table, recovered)
     } catch (err) {
       this.#backgroundError(fromFsError(`flushing the memtable to ${tableFileName(this.dir, number)}`, err))
     } finally {
@@ -951,7 +953,8 @@ export class Db {
    * compaction starts until the edit is applied (#installingFlush): the table's level is chosen against the
    * current version, and a compaction picked before the edit could write over that level's range.
    */
-  async #installFlush (file: FileMetaData | undefined, recovered: boolean): Promise<void> {
+  async #installFlush (table: BuiltTable | undefined, recovered: boolean): Promise<void> {
+    const file = table?.file
     const edit = new VersionEdit()
     if (file !== undefined) {
       // While a compaction runs, its outputs are not in the version yet: a table placed deeper than
@@ -972,7 +975,7 @@ export class Db {
     } finally {
       this.#installingFlush = false
     }
-    if (file !== undefined) this.#warm([file])
+    if (table !== undefined) this.#warm([table.file], table.parts === undefined ? undefined : [table.parts])
     const imm = this.#imm
     this.#imm = undefined
     if (imm !== undefined && imm.openIterators === 0) this.#spareMem = imm
@@ -982,11 +985,14 @@ export class Db {
     await this.#removeObsoleteFiles()
   }
 
-  /** Queues new tables for #warmTables, and starts it if it is not running. */
-  #warm (files: readonly FileMetaData[]): void {
+  /**
+   * Queues new tables for #warmTables, and starts it if it is not running; `parts`, beside `files` one for
+   * one, are what their builder kept for a reader (table-parts.ts).
+   */
+  #warm (files: readonly FileMetaData[], parts?: readonly TableParts[]): void {
     // Nothing to open: no loop, whose body would then run to its finally before #warming is even set.
     if (files.length === 0) return
-    for (const f of files) this.#toWarm.push(f)
+    for (let i = 0; i < files.length; i++) this.#toWarm.push({ file: files[i], parts: parts?.[i] })
     this.#warming ??= this.#warmTables()
   }
 
@@ -997,10 +1003,10 @@ export class Db {
         await eventLoopBudget.turn()
         // Checked in the same run of the loop as the open: close() cannot slip in between.
         if (this.#closed) return
-        const f = this.#toWarm.shift()!
+        const { file: f, parts } = this.#toWarm.shift()!
         if (!this.#versions.current.files.some((level) => level.includes(f))) continue // compacted away
         try {
-          this.#tableCache.open(f.number, f.fileSize)
+          this.#tableCache.open(f.number, f.fileSize, parts)
         } catch {
           // Not this loop's to report: the first read of the table meets the same error and reports it.
         }
@@ -1090,6 +1096,7 @@ export class Db {
     const options = { ...buildTableOptions(this.options), maxFileSize: this.options.maxFileSize }
     try {
       let outputs: FileMetaData[]
+      let parts: TableParts[] | undefined
       const description = workerFileSystem(this.options)
       if (description !== undefined) {
         const result = await this.#compactionWorker.run({
@@ -1107,15 +1114,17 @@ export class Db {
           throw err
         }
         outputs = result.files
+        parts = result.parts
       } else {
         await undefined
+        // Its check of each output opened it in this thread's table cache: nothing is left to warm from parts.
         outputs = runCompaction(c, {
           fs: this.fs, dir: this.dir, tableCache: this.#tableCache, options, smallestSnapshot, fileNumbers: numbers, cancelled: () => this.#closed, log: (m) => info.log(m)
         }).outputs
       }
       if (this.#bgError !== undefined || this.#closed) return
       await versions.logAndApply(applyCompaction(c, outputs))
-      this.#warm(outputs)
+      this.#warm(outputs, parts)
       let written = 0
       for (const f of outputs) written += f.fileSize
       info.log(`Compacted ${inputs} => ${written} bytes (read ${c.totalInputBytes} bytes, ${Math.round(performance.now() - start)} ms)`)

@@ -5,7 +5,7 @@
 import { BackgroundWorker, resultError } from '../background/background'
 import type { JobResult } from '../background/job'
 import { memTablesAsOf } from '../iterators/as-of-iterator'
-import { buildTable, buildTableOptions } from '../table/build-table'
+import { buildTable, buildTableOptions, type BuiltTable } from '../table/build-table'
 import type { InfoLog } from '../info-log'
 import type { MemTable } from '../memtable/memtable'
 import type { FileSystemDescription } from '../fs/file-system'
@@ -18,18 +18,18 @@ export function workerFileSystem (options: DbOptions): FileSystemDescription | u
 }
 
 /**
- * Writes mem as table `number` in dir; resolves with its metadata, or undefined when mem held nothing
- * (then no file is left). Always completes after a turn of the microtask queue at least, as a worker would.
+ * Writes mem as table `number` in dir; resolves with it (its metadata, and what a reader keeps of it), or
+ * undefined when mem held nothing (then no file is left). Always completes after a turn of the microtask queue at least, as a worker would.
  * Its start and end go to `info` as LevelDB's WriteLevel0Table logs them.
  */
 export async function writeMemTable (
   worker: BackgroundWorker, dir: string, options: DbOptions, number: number, mem: MemTable, info: InfoLog
-): Promise<FileMetaData | undefined> {
+): Promise<BuiltTable | undefined> {
   info.log(`Level-0 table #${number}: started`)
   const start = performance.now()
   try {
     const table = await buildMemTable(worker, dir, options, number, mem)
-    info.log(`Level-0 table #${number}: ${table?.fileSize ?? 0} bytes OK ` +
+    info.log(`Level-0 table #${number}: ${table?.file.fileSize ?? 0} bytes OK ` +
       `(${mem.entries} entries, ${mem.approximateMemoryUsage} bytes in memory, ${Math.round(performance.now() - start)} ms)`)
     return table
   } catch (err) {
@@ -40,17 +40,16 @@ export async function writeMemTable (
 
 async function buildMemTable (
   worker: BackgroundWorker, dir: string, options: DbOptions, number: number, mem: MemTable
-): Promise<FileMetaData | undefined> {
+): Promise<BuiltTable | undefined> {
   const tableOptions = buildTableOptions(options)
   const fs = workerFileSystem(options)
   if (fs !== undefined) {
-    return builtTable(await worker.run({
-      kind: 'flush', fs, dir, fileNumber: number, memtable: mem.shape(), options: tableOptions
-    }))
+    const result = await worker.run({ kind: 'flush', fs, dir, fileNumber: number, memtable: mem.shape(), options: tableOptions })
+    const file = builtTable(result)
+    return file === undefined ? undefined : { file, parts: result.ok ? result.parts?.[0] : undefined }
   }
   await undefined
-  const built = buildTable(options.fs, dir, number, mem.iterator(), tableOptions)
-  return built.fileSize > 0 ? built : undefined
+  return buildTable(options.fs, dir, number, mem.iterator(), tableOptions)
 }
 
 /**
@@ -71,8 +70,7 @@ export async function writeMemTablesAsOf (
   await undefined
   const iterator = memTablesAsOf(mems, sequence)
   try {
-    const built = buildTable(options.fs, dir, number, iterator, tableOptions)
-    return built.fileSize > 0 ? built : undefined
+    return buildTable(options.fs, dir, number, iterator, tableOptions)?.file
   } finally {
     iterator.close()
   }

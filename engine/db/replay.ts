@@ -123,7 +123,8 @@ async function emit (out: ReplayOutput, mem: MemTable): Promise<void> {
   const number = out.newFileNumber()
   let table: FileMetaData | undefined
   try {
-    table = await writeMemTable(out.worker, out.dir, out.options, number, mem, out.info)
+    // What a reader would keep of it is dropped: nothing reads these tables until the open is done.
+    table = (await writeMemTable(out.worker, out.dir, out.options, number, mem, out.info))?.file
   } catch (err) {
     throw fromFsError(`writing ${tableFileName(out.dir, number)}`, err)
   }

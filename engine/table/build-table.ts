@@ -7,7 +7,9 @@
 import type { FileSystem } from '../fs/file-system'
 import type { InternalIterator } from '../internal-iterator'
 import type { Compression, DbOptions } from '../options'
+import { Table } from './table'
 import { TableBuilder } from './table-builder'
+import type { TableParts } from './table-parts'
 import { tableFileName } from '../filename'
 import type { FileMetaData } from '../version/version-edit'
 
@@ -18,15 +20,21 @@ export interface BuildTableOptions {
   bloomBitsPerKey: number
 }
 
+/** A table just written: its metadata (for the MANIFEST) and what a reader keeps of it (for Table.open). */
+export interface BuiltTable {
+  file: FileMetaData
+  parts: TableParts | undefined
+}
+
 /**
- * Builds table `number` in dir from iter. Returns its metadata, or a fileSize of 0 when iter is empty
- * (then no file is left behind). On failure the partial file is deleted and the error thrown.
+ * Builds table `number` in dir from iter. Returns it, or undefined when iter is empty (then no file is
+ * left behind). On failure the partial file is deleted and the error thrown.
  */
 export function buildTable (
   fs: FileSystem, dir: string, number: number, iter: InternalIterator, options: BuildTableOptions
-): FileMetaData {
+): BuiltTable | undefined {
   iter.seekToFirst()
-  if (!iter.valid()) return { number, fileSize: 0, smallest: new Uint8Array(0), largest: new Uint8Array(0) }
+  if (!iter.valid()) return undefined
   const path = tableFileName(dir, number)
   const file = fs.openWritable(path)
   let builder: TableBuilder | undefined
@@ -47,11 +55,23 @@ export function buildTable (
     const fileSize = builder.finish()
     file.sync()
     file.close()
-    return { number, fileSize, smallest, largest }
+    verifyTable(fs, path, fileSize)
+    return { file: { number, fileSize, smallest, largest }, parts: builder.parts }
   } catch (err) {
     builder?.abandon()
     try { file.close() } catch {}
     try { fs.unlink(path) } catch {}
+    throw err
+  }
+}
+
+/** Opens the table at path as a reader would (LEVEL_CORRUPTION if it does not), and closes it. */
+function verifyTable (fs: FileSystem, path: string, fileSize: number): void {
+  const file = fs.openRandomAccess(path)
+  try {
+    Table.open(file, fileSize, path).close()
+  } catch (err) {
+    try { file.close() } catch {}
     throw err
   }
 }

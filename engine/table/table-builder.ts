@@ -26,6 +26,7 @@ import { checkCompressionSupported, compressBlock, CompressionType, DEFAULT_ZSTD
 import { BloomFilterPolicy, FILTER_META_KEY } from './bloom'
 import { FilterBlockBuilder } from './filter-block'
 import { BLOCK_TRAILER_SIZE, BlockHandle, Footer, MAX_BLOCK_HANDLE_LENGTH, putBlockTrailer } from './format'
+import type { TableParts } from './table-parts'
 
 export interface TableBuilderOptions {
   /** Uncompressed data block size at which a block is cut (LevelDB default 4096). */
@@ -62,6 +63,8 @@ export class TableBuilder {
   #offset = 0
   #numEntries = 0
   #closed = false
+  /** Set by finish(). */
+  #parts: TableParts | undefined
   #lastKey = new Uint8Array(256)
   #lastKeyLen = 0
   // The index entry of the last written data block waits for the next block's first key.
@@ -116,7 +119,10 @@ export class TableBuilder {
     this.#filter?.startBlock(this.#offset)
   }
 
-  /** Writes the rest of the table and its footer; returns the file size. The file is not synced. */
+  /**
+   * Writes the rest of the table and its footer; returns the file size. The file is not synced. Keeps
+   * copies of the index and filter blocks for `parts`.
+   */
   finish (): number {
     this.flush()
     this.#closed = true
@@ -124,9 +130,12 @@ export class TableBuilder {
     const indexHandle = new BlockHandle()
 
     const metaindex = new BlockBuilder(this.#restartInterval)
+    let filter: Uint8Array | undefined
     if (this.#filter !== undefined) {
       const filterHandle = new BlockHandle()
-      this.#writeRawBlock(this.#filter.finish(), CompressionType.None, filterHandle)
+      const contents = this.#filter.finish()
+      filter = contents.slice() // memory of its own: the builder's array is larger
+      this.#writeRawBlock(contents, CompressionType.None, filterHandle)
       const name = encodeUtf8(FILTER_META_KEY)
       const value = filterHandle.encode()
       metaindex.add(name, 0, name.length, value, 0, value.length)
@@ -136,12 +145,18 @@ export class TableBuilder {
     if (this.#pendingIndexEntry) {
       this.#addIndexEntry(internalShortSuccessor(this.#lastKey, 0, this.#lastKeyLen))
     }
-    this.#writeBlock(this.#indexBlock, indexHandle)
+    const index = this.#writeBlock(this.#indexBlock, indexHandle, true)!
 
     const footer = new Footer(metaindexHandle, indexHandle).encode()
     this.#stage(footer, footer.length)
     this.#appendStaged()
+    this.#parts = { index, indexOffset: indexHandle.offset, filter, metaindexOffset: metaindexHandle.offset }
     return this.#offset
+  }
+
+  /** After finish(): what a reader of the table keeps in memory, for Table.open (table-parts.ts). */
+  get parts (): TableParts | undefined {
+    return this.#parts
   }
 
   /** Gives up on the table: nothing more is written (the caller deletes the file). */
@@ -175,13 +190,18 @@ export class TableBuilder {
     this.#lastKeyLen = len
   }
 
-  /** Finishes `block`, compresses it if that pays, writes it with its trailer, and resets it. */
-  #writeBlock (block: BlockBuilder, handle: BlockHandle): void {
+  /**
+   * Finishes `block`, compresses it if that pays, writes it with its trailer, and resets it; with `keep`,
+   * returns a copy of its uncompressed contents in memory of their own.
+   */
+  #writeBlock (block: BlockBuilder, handle: BlockHandle, keep = false): Uint8Array | undefined {
     const raw = block.finish()
+    const kept = keep ? raw.slice() : undefined
     const compressed = compressBlock(this.#compression, raw, this.#zstdLevel)
     if (compressed === undefined) this.#writeRawBlock(raw, CompressionType.None, handle)
     else this.#writeRawBlock(compressed, this.#compression, handle)
     block.reset()
+    return kept
   }
 
   #writeRawBlock (data: Uint8Array, type: CompressionType, handle: BlockHandle): void {

@@ -22,6 +22,7 @@ import { RecencyList, type RecencyLinks } from '../util/recency-list'
 import { sstTableFileName, tableFileName } from '../filename'
 import type { Block } from './block'
 import { Table, type TableEntry, type TableStats } from './table'
+import type { TableParts } from './table-parts'
 
 export interface TableCacheOptions {
   /** Verify every block's crc32c (default true). */
@@ -107,9 +108,12 @@ export class TableCache {
     })
   }
 
-  /** Opens table `fileNumber` now if it is not open (a read-only open checks that its tables exist). */
-  open (fileNumber: number, fileSize: number): void {
-    this.#find(fileNumber, fileSize)
+  /**
+   * Opens table `fileNumber` now if it is not open (a read-only open checks that its tables exist), from
+   * `parts` when its builder's are given (table-parts.ts): then only the file itself is opened.
+   */
+  open (fileNumber: number, fileSize: number, parts?: TableParts): void {
+    this.#find(fileNumber, fileSize, parts)
   }
 
   /**
@@ -159,7 +163,7 @@ export class TableCache {
   }
 
   /** The cached entry for fileNumber, opening the table if needed; marks it most recently used. */
-  #find (fileNumber: number, fileSize: number): Entry {
+  #find (fileNumber: number, fileSize: number, parts?: TableParts): Entry {
     let entry = this.#byNumber.get(fileNumber)
     if (entry !== undefined) {
       if (entry.inIdleList) this.#idle.touch(entry)
@@ -168,7 +172,7 @@ export class TableCache {
     if (this.#closed) throw new Error('TableCache used after close()')
     // A new id per open, so that a reopened (or reused) file number never meets stale blocks.
     const cacheId = this.#nextCacheId++
-    const table = this.#openTable(fileNumber, fileSize, cacheId)
+    const table = this.#openTable(fileNumber, fileSize, cacheId, parts)
     // Make room first, so that the table just opened is never the one trimmed.
     this.#trim(this.capacity - 1)
     entry = { number: fileNumber, table, cacheId, pins: 0, cached: true, older: undefined, newer: undefined, inIdleList: false }
@@ -230,7 +234,7 @@ export class TableCache {
   }
 
   /** Opens and parses table fileNumber; on any failure closes what it opened and throws. */
-  #openTable (fileNumber: number, fileSize: number, cacheId: number): Table {
+  #openTable (fileNumber: number, fileSize: number, cacheId: number, parts: TableParts | undefined): Table {
     const ldb = tableFileName(this.dir, fileNumber)
     let file: RandomAccessFile
     let name = ldb
@@ -262,9 +266,9 @@ export class TableCache {
         useFilter: this.#options.useFilter,
         blockCache: this.#blockCache,
         cacheId
-      })
+      }, parts)
       this.#tablesOpened++
-      eventLoopBudget.longWork()
+      if (parts === undefined) eventLoopBudget.longWork()
       return table
     } catch (err) {
       try { file.close() } catch {}

@@ -22,6 +22,7 @@ import { BloomFilterPolicy, FILTER_META_KEY } from './bloom'
 import { FilterBlockReader } from './filter-block'
 import { BlockHandle, checkBlockHandle, decodeBlock, FOOTER_SIZE, readBlock, readFooter } from './format'
 import { ReadAhead } from './read-ahead'
+import type { TableParts } from './table-parts'
 
 /** Reads any bloom filter under the built-in name: k comes from each filter, so bitsPerKey is unused. */
 const BLOOM_POLICY = new BloomFilterPolicy(10)
@@ -130,9 +131,17 @@ export class Table {
   /**
    * Opens the table of `fileSize` bytes (the size the MANIFEST records) in `file`. Throws
    * LEVEL_CORRUPTION when the footer, index, metaindex or filter block is damaged. On failure the file
-   * is left open for the caller to close.
+   * is left open for the caller to close. With `parts` (what the table's builder kept: table-parts.ts),
+   * nothing is read: the index and filter are taken from them, and they belong to the table from then on.
    */
-  static open (file: RandomAccessFile, fileSize: number, fileName: string, options: TableOptions = {}): Table {
+  static open (file: RandomAccessFile, fileSize: number, fileName: string, options: TableOptions = {}, parts?: TableParts): Table {
+    if (parts !== undefined) {
+      const filter = (options.useFilter ?? true) && parts.filter !== undefined
+        ? new FilterBlockReader(BLOOM_POLICY, ownedBytes(parts.filter))
+        : undefined
+      const index = new Block(ownedBytes(parts.index), fileName, parts.indexOffset)
+      return new Table(file, fileSize, fileName, index, parts.metaindexOffset, filter, options)
+    }
     const verify = options.verifyChecksums ?? true
     const footer = readFooter(file, fileSize, fileName)
     const limit = fileSize - FOOTER_SIZE

@@ -17,6 +17,7 @@ export const NODE_ONLY: Record<string, string> = {
   'browser-bundle': 'esbuild and node:vm: bundles the engine for the browser and runs it where there is no Buffer',
   bytes: 'Node\'s own Buffer: its fast paths are checked beside the portable ones the browser takes',
   'budgeted-file-system': 'node:fs: counts the process\'s own file descriptors',
+  'build-table': TEMP_DIR,
   compaction: TABLE_FILES,
   'current-file': TEMP_DIR,
   'db-descriptors': 'node:fs: counts the process\'s own file descriptors',

@@ -1,7 +1,8 @@
 // Tables a flush or compaction installs are opened into the main thread's table cache soon after, a table per
-// turn of the event loop (engine/db/db.ts, #warmTables), so that no get has to open several at once. The
+// turn of the event loop (engine/db/db.ts, #warmTables), so that no get has to open several at once, and
+// from what the worker that built them kept (engine/table/table-parts.ts): the open reads nothing. The
 // expectation: the live tables named by the MANIFEST ('leveldb.sstables') against the tables the main
-// thread's FileSystem was asked to open, with no read made at all.
+// thread's FileSystem was asked to open, and the reads made of them, with no get made at all.
 import test from 'tape'
 import crypto = require('node:crypto')
 import fs = require('node:fs')
@@ -14,13 +15,26 @@ import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rough-warm-'))
 test.onFinish(() => fs.rmSync(root, { recursive: true, force: true }))
 
-/** Records the table numbers this (main-thread) FileSystem opened for reading. */
+/** Records the table numbers this (main-thread) FileSystem opened for reading, and the reads of each. */
 class RecordingFileSystem extends PosixFileSystem {
   readonly opened = new Set<number>()
+  readonly reads = new Map<number, number>()
   override openRandomAccess (p: string): RandomAccessFile {
+    const file = super.openRandomAccess(p)
     const m = /(\d+)\.(ldb|sst)$/.exec(p)
-    if (m !== null) this.opened.add(Number(m[1]))
-    return super.openRandomAccess(p)
+    if (m === null) return file
+    const number = Number(m[1])
+    this.opened.add(number)
+    const reads = this.reads
+    return {
+      path: file.path,
+      read (buf, offset, length, position) {
+        reads.set(number, (reads.get(number) ?? 0) + 1)
+        return file.read(buf, offset, length, position)
+      },
+      size: () => file.size(),
+      close: () => file.close()
+    }
   }
 }
 
@@ -43,10 +57,23 @@ test('new tables from flushes and compactions are opened by the main thread with
   let live = liveTables(db)
   t.ok(live.length >= 2, `after the writes' flushes and compactions: ${live.length} live tables`)
   t.same(live.filter((n) => !fsys.opened.has(n)), [], 'every live table is open in the main thread\'s table cache')
+  t.same(live.filter((n) => fsys.reads.has(n)), [], 'and was opened without a read (from its builder\'s parts)')
   await db.compactRange() // every table rewritten by compactions, on the worker
   await turns(200)
   live = liveTables(db)
   t.ok(live.length >= 2, `after compactRange: ${live.length} live tables`)
   t.same(live.filter((n) => !fsys.opened.has(n)), [], 'every live table is open in the main thread\'s table cache')
+  t.same(live.filter((n) => fsys.reads.has(n)), [], 'and was opened without a read (from its builder\'s parts)')
+  // Tables opened from parts answer as tables opened from their files would: every key and its value, and
+  // misses (through the filter and index handed over) for keys beside them.
+  const wrong: string[] = []
+  for (let i = 0; i < 24000; i += 7) {
+    const key = `key-${String((i * 7919) % 24000).padStart(6, '0')}`
+    const value = pool.subarray(i % 60000, i % 60000 + 200)
+    if (!db.get(Buffer.from(key), db.lastSequence, true) || !value.equals(db.valueBuf.subarray(db.valueOff, db.valueOff + db.valueLen))) wrong.push(key)
+    if (db.get(Buffer.from(key + 'x'), db.lastSequence, true)) wrong.push(key + 'x')
+  }
+  t.same(wrong, [], 'every 7th key is found with its value, and the key after it is not')
+  t.ok(live.some((n) => fsys.reads.has(n)), 'the gets read data blocks of those tables')
   await db.close()
 })

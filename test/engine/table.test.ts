@@ -421,6 +421,49 @@ test('approximateOffsetOf grows with the key and ends near the file size', (t) =
   t.end()
 })
 
+test('a table opened from its builder\'s parts reads nothing and answers as one opened from its file', (t) => {
+  const rnd = rng(77)
+  const entries: Entry[] = []
+  for (let i = 0; i < 6000; i++) {
+    const value = Buffer.alloc(20 + rnd(300))
+    for (let j = 0; j < value.length; j++) value[j] = rnd(4) === 0 ? rnd(256) : 0x61 + rnd(3)
+    entries.push([ikey(`key-${String(rnd(1e6)).padStart(7, '0')}`, 1 + rnd(1000), rnd(10) === 0 ? ValueType.Deletion : ValueType.Value), value])
+  }
+  entries.sort(cmpEntries)
+  const model = entries.filter((e, i) => i === 0 || cmpEntries(e, entries[i - 1]) !== 0)
+  const probes: Buffer[] = []
+  for (let i = 0; i < 2000; i++) {
+    const [k] = model[rnd(model.length)]
+    probes.push(k, ikey(userKey(k), MAX_SEQUENCE), ikey(`key-${String(rnd(1e6)).padStart(7, '0')}x`, MAX_SEQUENCE))
+  }
+  probes.push(ikey('zzz', 1)) // past the last key: approximateOffsetOf answers with the metaindex's offset
+  for (const compression of ['none', 'snappy'] as const) {
+    for (const bloomBitsPerKey of [10, 0]) {
+      const label = `${compression}, bloom bits ${bloomBitsPerKey}`
+      const file = new MemFile('000009.ldb')
+      const builder = new TableBuilder({ ...OPTIONS, compression, bloomBitsPerKey }, file)
+      for (const [k, v] of model) builder.add(k, 0, k.length, v, 0, v.length)
+      t.is(builder.parts, undefined, `${label}: no parts before finish()`)
+      builder.finish()
+      const parts = builder.parts!
+      const own = (b: Uint8Array | undefined): boolean => b === undefined || (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength)
+      t.ok(own(parts.index) && own(parts.filter), `${label}: index and filter in memory of their own (they can be moved between threads)`)
+      t.is(parts.filter === undefined, bloomBitsPerKey === 0, `${label}: a filter exactly when the table has one`)
+      const fromFile = Table.open(file, file.len, file.path)
+      let reads = 0
+      const counted: RandomAccessFile = { path: file.path, size: () => file.size(), close: () => {}, read: (b, o, l, p) => { reads++; return file.read(b, o, l, p) } }
+      const fromParts = Table.open(counted, file.len, file.path, {}, parts)
+      t.is(reads, 0, `${label}: the open read nothing`)
+      t.same(checkTable(fromParts, model, probes).slice(0, 5), [], `${label}: scans, seeks and gets match the model`)
+      t.is(fromParts.hasFilter, fromFile.hasFilter, `${label}: the filter is there exactly when the file's is`)
+      t.is(fromParts.stats.filterRejects, (checkTable(fromFile, model, probes), fromFile.stats.filterRejects), `${label}: the filter rejects what the file's rejects (${fromParts.stats.filterRejects})`)
+      const offsets = (table: Table): number[] => probes.map((k) => table.approximateOffsetOf(k, 0, k.length))
+      t.same(offsets(fromParts), offsets(fromFile), `${label}: approximateOffsetOf agrees, past the last key too`)
+    }
+  }
+  t.end()
+})
+
 test('a block cache seam: a second scan reads no block from the file', (t) => {
   const entries: Entry[] = []
   for (let i = 0; i < 1000; i++) entries.push([ikey(`k${String(i).padStart(5, '0')}`, 1), Buffer.alloc(100, 1)])
