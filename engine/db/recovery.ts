@@ -102,7 +102,7 @@ export async function recover (dir: string, options: DbOptions, worker: Backgrou
   } else if (options.errorIfExists) {
     throw invalidArgument(`${dir}: exists (error_if_exists is true)`)
   }
-  versions.recover()
+  await versions.recover()
 
   let names: string[]
   try {

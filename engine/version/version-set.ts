@@ -47,6 +47,7 @@ import { readTailBytes } from '../log/tail-bytes'
 import { LogWriter } from '../log/writer'
 import type { TableCache } from '../table/table-cache'
 import { decodeUtf8 } from '../util/bytes'
+import { eventLoopBudget } from '../util/event-loop-budget'
 import { setCurrentFile } from './current-file'
 import { currentFileName, descriptorFileName } from '../filename'
 import { Version, VersionBuilder } from './version'
@@ -103,9 +104,13 @@ export class VersionSet {
     await installNewManifest(this.fs, this.dir, 1, edit)
   }
 
-  /** Reads CURRENT and replays the MANIFEST it names, returning what it read. Changes nothing on disk. */
-  recover (): ManifestState {
-    const state = readManifest(this.fs, this.dir, this.current.tableCache, COMPARATOR_NAME)
+  /**
+   * Reads CURRENT and replays the MANIFEST it names, returning what it read. Changes nothing on disk. The
+   * MANIFEST is read on the thread pool where the file system can, and its edits applied in slices of the
+   * event loop's budget: a large one (every flush and compaction since the last open) is thousands of edits.
+   */
+  async recover (): Promise<ManifestState> {
+    const state = await readManifestAsync(this.fs, this.dir, this.current.tableCache, COMPARATOR_NAME)
     this.compactPointers = state.compactPointers
     this.#install(state.version)
 
@@ -282,6 +287,38 @@ export interface ManifestState {
  * edit naming another one fails with LEVEL_INVALID_ARGUMENT, as LevelDB's open does.
  */
 export function readManifest (fs: FileSystem, dir: string, tableCache: TableCache, comparator?: string): ManifestState {
+  const manifestPath = currentManifest(fs, dir)
+  let data: Uint8Array
+  try {
+    data = fs.readFile(manifestPath)
+  } catch (err) {
+    throw fromFsError(`reading ${manifestPath}`, err)
+  }
+  return finish(manifestSteps(data, 0, newManifestFields(manifestPath, tableCache), comparator))
+}
+
+/**
+ * readManifest for the main thread: the MANIFEST read on the thread pool where the file system can, and its
+ * records applied in slices of the event loop's budget (engine/util/event-loop-budget.ts).
+ */
+export async function readManifestAsync (fs: FileSystem, dir: string, tableCache: TableCache, comparator?: string): Promise<ManifestState> {
+  const manifestPath = currentManifest(fs, dir)
+  let data: Uint8Array
+  try {
+    data = fs.readFileAsync !== undefined ? await fs.readFileAsync(manifestPath) : fs.readFile(manifestPath)
+  } catch (err) {
+    throw fromFsError(`reading ${manifestPath}`, err)
+  }
+  const steps = manifestSteps(data, 0, newManifestFields(manifestPath, tableCache), comparator)
+  for (;;) {
+    const step = steps.next()
+    if (step.done === true) return step.value
+    if (eventLoopBudget.tick()) await eventLoopBudget.turn()
+  }
+}
+
+/** The path of the MANIFEST that CURRENT names; LEVEL_CORRUPTION as LevelDB's when CURRENT is bad or names no file. */
+function currentManifest (fs: FileSystem, dir: string): string {
   const currentName = currentFileName(dir)
   let current: string
   try {
@@ -294,15 +331,14 @@ export function readManifest (fs: FileSystem, dir: string, tableCache: TableCach
   if (!/^MANIFEST-\d+$/.test(manifestName)) throw corruption(`CURRENT names ${JSON.stringify(manifestName)}, not a MANIFEST`)
   const manifestPath = `${dir}/${manifestName}`
   if (!fs.exists(manifestPath)) throw corruption('CURRENT points to a non-existent file')
-  let data: Uint8Array
-  try {
-    data = fs.readFile(manifestPath)
-  } catch (err) {
-    throw fromFsError(`reading ${manifestPath}`, err)
-  }
-  return applyManifestRecords(data, 0, {
+  return manifestPath
+}
+
+/** Nothing set yet: what a MANIFEST's first record starts from. */
+function newManifestFields (manifestPath: string, tableCache: TableCache): ManifestFields {
+  return {
     manifestPath,
-    manifestNumber: Number(manifestName.slice(9)),
+    manifestNumber: Number(manifestPath.slice(manifestPath.lastIndexOf('MANIFEST-') + 9)),
     comparator: undefined,
     logNumber: undefined,
     prevLogNumber: undefined,
@@ -311,7 +347,7 @@ export function readManifest (fs: FileSystem, dir: string, tableCache: TableCach
     compactPointers: new Array<Uint8Array | undefined>(NUM_LEVELS).fill(undefined),
     version: new Version(tableCache),
     edits: 0
-  }, comparator)
+  }
 }
 
 /**
@@ -323,7 +359,7 @@ export function readManifest (fs: FileSystem, dir: string, tableCache: TableCach
 export function readManifestTail (fs: FileSystem, state: ManifestState, comparator?: string): ManifestState {
   const data = readTailBytes(fs, state.manifestPath, state.end, state.bytes)
   if (data === undefined) return state
-  return applyManifestRecords(data, state.end, { ...state, compactPointers: [...state.compactPointers] }, comparator)
+  return finish(manifestSteps(data, state.end, { ...state, compactPointers: [...state.compactPointers] }, comparator))
 }
 
 /** The numbers a MANIFEST's edits have set so far (undefined: not yet set). */
@@ -340,8 +376,19 @@ interface ManifestFields {
   edits: number
 }
 
-/** Applies the MANIFEST records of `data` from `start` to `fields` (changed in place) and checks the result is whole. */
-function applyManifestRecords (data: Uint8Array, start: number, fields: ManifestFields, comparator: string | undefined): ManifestState {
+/** Runs steps to their end, without a pause. */
+function finish<T> (steps: Generator<void, T, void>): T {
+  for (;;) {
+    const step = steps.next()
+    if (step.done === true) return step.value
+  }
+}
+
+/**
+ * Applies the MANIFEST records of `data` from `start` to `fields` (changed in place) and checks the result
+ * is whole; yields after each record, where an async reader may give the event loop a turn.
+ */
+function * manifestSteps (data: Uint8Array, start: number, fields: ManifestFields, comparator: string | undefined): Generator<void, ManifestState, void> {
   const { manifestPath } = fields
   const reader = new LogReader(data, manifestPath, undefined, start)
   const builder = new VersionBuilder(fields.version)
@@ -360,6 +407,7 @@ function applyManifestRecords (data: Uint8Array, start: number, fields: Manifest
     if (edit.prevLogNumber !== undefined) fields.prevLogNumber = edit.prevLogNumber
     if (edit.nextFileNumber !== undefined) fields.nextFileNumber = edit.nextFileNumber
     if (edit.lastSequence !== undefined) fields.lastSequence = edit.lastSequence
+    yield
   }
   const { nextFileNumber, logNumber, lastSequence } = fields
   if (nextFileNumber === undefined) throw corruption(`no meta-nextfile entry in descriptor ${manifestPath}`)

@@ -306,6 +306,9 @@ export class VersionBuilder {
     for (const [level, number] of edit.deletedFiles) {
       checkLevel(level)
       this.#deleted[level].add(number)
+      // A file an earlier edit of this build added cannot be in the result: forget it now, so that replaying
+      // a MANIFEST (every table added since its snapshot, most of them deleted again) holds only live files.
+      this.#added[level].delete(number)
     }
     for (const { level, file } of edit.newFiles) {
       checkLevel(level)

@@ -54,7 +54,7 @@ test('MANIFEST recovery rebuilds files, numbers and the last sequence from every
   const dir = tempDir()
   const a = open(dir)
   await a.create()
-  a.recover()
+  await a.recover()
   const file = (number: number, lo: string, hi: string, seq: number) => ({
     number, fileSize: 1000 + number, smallest: internalKey(lo, seq, 1), largest: internalKey(hi, seq, 1)
   })
@@ -73,7 +73,7 @@ test('MANIFEST recovery rebuilds files, numbers and the last sequence from every
   a.close()
 
   const b = open(dir)
-  b.recover()
+  await b.recover()
   t.same(b.current.files.map((level) => level.map((f) => f.number)), expected, 'same files per level')
   t.is(b.lastSequence, 12, 'last sequence')
   t.is(b.logNumber, e1.logNumber, 'log number')
@@ -98,7 +98,7 @@ test('recovery refuses what LevelDB refuses, with LevelDB\'s messages', async (t
     await vs.create()
     damage(dir)
     try {
-      open(dir).recover()
+      await open(dir).recover()
       t.fail(`${name}: recovered`)
     } catch (err: any) {
       t.ok(message.test(err.message), `${name}: ${err.message}`)
@@ -118,3 +118,57 @@ function writeManifest (dir: string, fill: (edit: VersionEdit) => void): void {
   new LogWriter(file).addRecord(record, 0, record.length)
   file.close()
 }
+
+test('a MANIFEST of 40,000 edits is applied between turns of the event loop, to the state its edits make', async (t) => {
+  const dir = tempDir()
+  await open(dir).create()
+  // Every edit adds a table at level 1-3 and deletes the one the edit before it added: one table left.
+  const posix = new PosixFileSystem()
+  const file = posix.openWritable(path.join(dir, 'MANIFEST-000001'))
+  const writer = new LogWriter(file)
+  const first = new VersionEdit()
+  first.comparator = 'leveldb.BytewiseComparator'
+  first.logNumber = 0
+  first.nextFileNumber = 2
+  first.lastSequence = 0
+  const records = [first.encode()]
+  const n = 40000
+  const levelOf = (i: number): number => 1 + (i % 3)
+  for (let i = 0; i < n; i++) {
+    const edit = new VersionEdit()
+    edit.addFile(levelOf(i), { number: 100 + i, fileSize: 1000 + i, smallest: internalKey(`a${i}`, i + 1, 1), largest: internalKey(`z${i}`, i + 1, 1) })
+    if (i > 0) edit.deleteFile(levelOf(i - 1), 100 + i - 1)
+    edit.nextFileNumber = 100 + i + 1
+    edit.lastSequence = i + 1
+    records.push(edit.encode())
+  }
+  for (const r of records) writer.addRecord(r, 0, r.length)
+  file.close()
+
+  // The longest stretch without a turn, as a chain of setImmediate sees it.
+  let recovering = true
+  let last = performance.now()
+  let longest = 0
+  const tick = (): void => {
+    const now = performance.now()
+    longest = Math.max(longest, now - last)
+    last = now
+    if (recovering) setImmediate(tick)
+  }
+  setImmediate(tick)
+  const vs = open(dir)
+  const start = performance.now()
+  const state = await vs.recover()
+  const end = performance.now()
+  const ms = end - start
+  longest = Math.max(longest, end - last) // the stretch that ended the call
+  recovering = false
+  t.is(state.edits, n + 1, `${n + 1} edits read`)
+  t.same(vs.current.files.map((level) => level.map((f) => f.number)), [[], [], [], []].map((_, l) => l === levelOf(n - 1) ? [100 + n - 1] : []).concat([[], [], []]),
+    'one table left, at the level the last edit put it')
+  t.is(vs.lastSequence, n, 'the last edit\'s sequence')
+  // Unsliced, the apply is one wait of most of the call; sliced, a wait is a slice or a collection.
+  t.ok(longest < ms / 4, `the event loop turned while the edits were applied: its longest wait ${longest.toFixed(1)} ms of ${ms.toFixed(0)} ms`)
+  vs.close()
+  fs.rmSync(dir, { recursive: true, force: true })
+})
