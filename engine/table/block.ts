@@ -11,50 +11,79 @@ import { corruption } from '../errors'
 import type { InternalIterator } from '../internal-iterator'
 import { getFixed32 } from '../util/coding'
 import { copyBytes } from '../util/bytes'
-import { ownedBytes, releaseBlockBytes } from './block-memory'
+import { blockMemory, releaseBlockMemory } from './block-memory'
 
 /** Orders keys given as (buffer, offset, length): compareBytes or compareInternalKeys. */
 export type KeyComparator = (
   a: Uint8Array, aOff: number, aLen: number, b: Uint8Array, bOff: number, bLen: number
 ) => number
 
+/** Released Blocks kept for reuse by Block.take (their memory goes back to block-memory.ts apart). */
+const SPARE_BLOCKS = 1024
+
 /**
- * The verified, uncompressed contents of one block, with its restart array located. Immutable.
+ * The verified, uncompressed contents of one block, with its restart array located: data[0, size).
+ * Immutable while anything refers to it.
  *
- * Counted references keep its memory (block-memory.ts): the block cache holds one while the block is
- * cached, each BlockIterator one while it is on the block. When the last is dropped the contents are
- * released, to be overwritten by a later block, and the block must not be used again (ref() throws). A
- * block never referenced is never released: its memory is left to the garbage collector.
+ * Counted references keep its memory: the block cache holds one while the block is cached, each
+ * BlockIterator one while it is on the block. A block read from a table's data (Block.take) gives its
+ * memory back to block-memory.ts when the last is dropped, and the Block itself is kept to be taken again
+ * for another block: after the release nothing may use it (ref() throws until it is taken again). A block
+ * made with `new` (an index, a filter's metaindex) never gives its memory back: the garbage collector takes it.
  */
 export class Block {
-  /** Replaced only by ownBytes(), with the same bytes, while nothing but the cache holds the block. */
+  /** The contents at [0, size); longer than size when taken from block memory (its capacity). */
   data: Uint8Array
+  size = 0
   /** Offset of the restart array, which is also where the entries end. */
-  readonly restartsOffset: number
-  readonly numRestarts: number
+  restartsOffset = 0
+  numRestarts = 0
   /** Where this block came from, for error messages. */
-  readonly fileName: string
-  readonly fileOffset: number
+  fileName = 'block'
+  fileOffset = 0
+  /** Taken from the pool: its memory goes back when released. Set by take() only. */
+  #pooled = false
+  #refs = 0
+  #released = false
 
-  /** Throws LEVEL_CORRUPTION when the block is too short for its restart count. */
+  /** A block over `data` (all of it), parsed now: throws LEVEL_CORRUPTION when it is too short for its restart count. */
   constructor (data: Uint8Array, fileName = 'block', fileOffset = 0) {
     this.data = data
+    this.init(data.length, fileName, fileOffset)
+  }
+
+  /**
+   * A block with memory for `n` bytes of contents, for the caller to fill at data[0, n) and then init(): a
+   * released one when there is one. If the caller gives up on it (the contents do not decode), discard().
+   */
+  static take (n: number): Block {
+    const block = spareBlocks.pop() ?? new Block(EMPTY_BLOCK)
+    block.data = blockMemory(n)
+    block.#pooled = true
+    block.#refs = 0
+    block.#released = false
+    return block
+  }
+
+  /** Locates the restart array of the contents at data[0, size); throws LEVEL_CORRUPTION when it does not fit. */
+  init (size: number, fileName: string, fileOffset: number): this {
+    this.size = size
     this.fileName = fileName
     this.fileOffset = fileOffset
-    const size = data.length
     if (size < 4) throw corruption(`bad block contents (${size} bytes) in ${fileName} at offset ${fileOffset}`)
-    const numRestarts = getFixed32(data, size - 4)
+    const numRestarts = getFixed32(this.data, size - 4)
     if (numRestarts > (size - 4) / 4) {
       throw corruption(`bad block contents (${numRestarts} restarts in ${size} bytes) in ${fileName} at offset ${fileOffset}`)
     }
     this.numRestarts = numRestarts
     this.restartsOffset = size - 4 * (numRestarts + 1)
+    return this
   }
 
-  #refs = 0
-  #released = false
-  /** ownBytes() has run: checked first, since a cache hit asks each time. */
-  #own = false
+  /** Gives back a block from take() that was never referenced (its contents did not decode). */
+  discard (): void {
+    if (this.#refs === 0 && !this.#released) this.#release()
+  }
 
   ref (): void {
     if (this.#released) throw new Error(`internal error: a released block of ${this.fileName} at offset ${this.fileOffset} is used again`)
@@ -63,27 +92,19 @@ export class Block {
 
   /** Drops a reference taken by ref(); the last one releases the contents. */
   unref (): void {
-    // A second release would count the slab's cut off twice and free it under another block's reader.
+    // A second release would give the memory back twice, and to two later blocks at once.
     if (this.#released) throw new Error(`internal error: a released block of ${this.fileName} at offset ${this.fileOffset} is released again`)
     if (--this.#refs > 0) return
+    this.#release()
+  }
+
+  #release (): void {
     this.#released = true
-    releaseBlockBytes(this.data)
-  }
-
-  /**
-   * Moves the contents to memory of their own if they are a view into a larger buffer (a slab of
-   * block-memory.ts), so that keeping this block does not keep the rest of that buffer from being reused.
-   * Done only while the caller's is the one reference (an iterator keeps the view it took at reset()).
-   */
-  ownBytes (): void {
-    if (this.#own || this.#refs !== 1) return
-    this.data = ownedBytes(this.data)
-    this.#own = true
-  }
-
-  /** Bytes this block holds in memory (its charge in a block cache). */
-  get size (): number {
-    return this.data.length
+    if (!this.#pooled) return
+    releaseBlockMemory(this.data)
+    this.data = EMPTY
+    this.#pooled = false
+    if (spareBlocks.length < SPARE_BLOCKS) spareBlocks.push(this)
   }
 
   /** The error for a damaged entry at `at` (an offset within the block). */
@@ -92,7 +113,12 @@ export class Block {
   }
 }
 
+/** Blocks released from the pool, to be taken again. */
+const spareBlocks: Block[] = []
+
 const EMPTY = new Uint8Array(0)
+/** The smallest valid block (no entries, no restarts): what a Block made for the pool starts from. */
+const EMPTY_BLOCK = new Uint8Array(4)
 
 /**
  * Iterates a Block in `comparator` order (internal keys for data and index blocks, bytewise for the
@@ -135,6 +161,8 @@ export class BlockIterator implements InternalIterator {
     this.valueBuf = block.data
     this.#restarts = block.restartsOffset
     this.#numRestarts = block.numRestarts
+    // prev()'s saved run is of the block it was on: a Block is reused for other contents (Block.take).
+    this.#run.block = undefined
     this.#invalidate()
   }
 

@@ -13,7 +13,7 @@
 import zlib = require('zlib')  // Not 'node:', which webpack's `browser` field swap misses
 import { Decompress } from 'fzstd'
 import { corruption, notSupported } from '../errors'
-import { blockBytes } from './block-memory'
+import { allocUnsafeOwn } from '../util/bytes'
 import * as snappy from './snappy'
 
 export const enum CompressionType {
@@ -89,10 +89,31 @@ export function compressBlock (type: CompressionType, raw: Uint8Array, zstdLevel
  * itself; otherwise a new array. `fileName` and `offset` name the block in errors.
  */
 export function uncompressBlock (type: number, data: Uint8Array, fileName: string, offset: number): Uint8Array {
+  if (type === CompressionType.None) return data
+  const out = allocUnsafeOwn(contentLength(type, data, fileName, offset))
+  uncompressInto(type, data, out, fileName, offset)
+  return out
+}
+
+/**
+ * How many bytes of contents the block stored as `data` with trailer type `type` holds: its length for
+ * type None, else what the compressed form's header declares (checked against what it could expand to).
+ */
+export function contentLength (type: number, data: Uint8Array, fileName: string, offset: number): number {
   switch (type) {
-    case CompressionType.None: return data
-    case CompressionType.Snappy: return snappyUncompress(data, fileName, offset)
-    case CompressionType.Zstd: return zstdUncompress(data, fileName, offset)
+    case CompressionType.None: return data.length
+    case CompressionType.Snappy: return snappy.uncompressedLength(data, fileName, offset)
+    case CompressionType.Zstd: return zstdContentSize(data, fileName, offset)
+    default: throw corruption(`bad block type ${type} in ${fileName} at offset ${offset}`)
+  }
+}
+
+/** Writes the contents of the block stored as `data` into out[0, contentLength(...)). Requires: out holds that many bytes. */
+export function uncompressInto (type: number, data: Uint8Array, out: Uint8Array, fileName: string, offset: number): void {
+  switch (type) {
+    case CompressionType.None: out.set(data); return
+    case CompressionType.Snappy: snappy.uncompressInto(data, out, fileName, offset); return
+    case CompressionType.Zstd: zstdUncompressInto(data, out, fileName, offset); return
     default: throw corruption(`bad block type ${type} in ${fileName} at offset ${offset}`)
   }
 }
@@ -149,8 +170,14 @@ class ZstdOverrun extends Error {}
 
 /** Decodes one zstd frame (whose header must declare its content size) and checks the size produced. */
 export function zstdUncompress (src: Uint8Array, fileName = 'block', offset = 0): Uint8Array {
+  const out = allocUnsafeOwn(zstdContentSize(src, fileName, offset))
+  zstdUncompressInto(src, out, fileName, offset)
+  return out
+}
+
+/** zstdUncompress into out[0, the declared size). Requires: out holds that many bytes. */
+function zstdUncompressInto (src: Uint8Array, out: Uint8Array, fileName: string, offset: number): void {
   const size = zstdContentSize(src, fileName, offset)
-  const out = blockBytes(size)
   let op = 0
   const decoder = new Decompress((chunk) => {
     if (chunk.length > size - op) throw new ZstdOverrun()
@@ -164,5 +191,4 @@ export function zstdUncompress (src: Uint8Array, fileName = 'block', offset = 0)
     throw badZstd(fileName, offset, err instanceof Error ? err.message : String(err))
   }
   if (op !== size) throw badZstd(fileName, offset, `${op} bytes decoded, ${size} declared`)
-  return out
 }

@@ -13,8 +13,8 @@ import type { RandomAccessFile } from '../fs/file-system'
 import { allocUnsafeOwn } from '../util/bytes'
 import { getFixed32, MAX_VARINT64_BYTES, putFixed32, putVarint64 } from '../util/coding'
 import { crc32c, mask, unmask } from '../util/crc32c'
-import { blockBytes } from './block-memory'
-import { uncompressBlock } from './compression'
+import { Block } from './block'
+import { contentLength, uncompressBlock, uncompressInto } from './compression'
 
 /** Bytes after every block: the compression type and the masked crc32c. */
 export const BLOCK_TRAILER_SIZE = 5
@@ -166,12 +166,17 @@ function readFully (file: RandomAccessFile, buf: Uint8Array, len: number, positi
 export function readBlock (
   file: RandomAccessFile, handle: BlockHandle, fileName: string, limit: number = file.size(), verifyChecksums = true
 ): Uint8Array {
+  return decodeBlock(readStored(file, handle, fileName, limit), handle, fileName, verifyChecksums, true)
+}
+
+/** The block at `handle` and its trailer, read into the scratch buffer (valid until the next read). */
+function readStored (file: RandomAccessFile, handle: BlockHandle, fileName: string, limit: number): Uint8Array {
   checkBlockHandle(handle, fileName, limit)
   const n = handle.size + BLOCK_TRAILER_SIZE
   if (readScratch.length < n) readScratch = allocUnsafeOwn(Math.max(n, 2 * readScratch.length))
   const buf = readScratch
   if (readFully(file, buf, n, handle.offset, fileName) < n) throw corruption(`truncated block read in ${fileName} at offset ${handle.offset}`)
-  return decodeBlock(buf.subarray(0, n), handle, fileName, verifyChecksums, true)
+  return buf.subarray(0, n)
 }
 
 // Where readBlock reads: a block's stored bytes are needed only until decodeBlock has made its contents
@@ -194,17 +199,48 @@ export function checkBlockHandle (handle: BlockHandle, fileName: string, limit: 
 export function decodeBlock (
   stored: Uint8Array, handle: BlockHandle, fileName: string, verifyChecksums: boolean, shared: boolean
 ): Uint8Array {
+  const data = verifiedData(stored, handle, fileName, verifyChecksums)
+  const contents = uncompressBlock(stored[handle.size], data, fileName, handle.offset)
+  if (!shared || contents !== data) return contents
+  const copy = allocUnsafeOwn(data.length)
+  copy.set(data)
+  return copy
+}
+
+/**
+ * readBlock for a data block: the contents decoded into a Block taken from block memory (Block.take), which
+ * the caller owns (ref it, and the last unref gives the memory back for the next block read).
+ */
+export function readDataBlock (
+  file: RandomAccessFile, handle: BlockHandle, fileName: string, limit: number, verifyChecksums: boolean
+): Block {
+  return decodeDataBlock(readStored(file, handle, fileName, limit), handle, fileName, verifyChecksums)
+}
+
+/** decodeBlock for a data block, into a Block taken from block memory: see readDataBlock. */
+export function decodeDataBlock (stored: Uint8Array, handle: BlockHandle, fileName: string, verifyChecksums: boolean): Block {
+  const data = verifiedData(stored, handle, fileName, verifyChecksums)
+  const type = stored[handle.size]
+  const n = contentLength(type, data, fileName, handle.offset)
+  const block = Block.take(n)
+  try {
+    uncompressInto(type, data, block.data, fileName, handle.offset)
+    return block.init(n, fileName, handle.offset)
+  } catch (err) {
+    block.discard()
+    throw err
+  }
+}
+
+/** The stored bytes of the block at `handle` (and their trailer), checksum verified unless verifyChecksums is false. */
+function verifiedData (stored: Uint8Array, handle: BlockHandle, fileName: string, verifyChecksums: boolean): Uint8Array {
   const { offset, size } = handle
   const data = stored.subarray(0, size)
-  const type = stored[size]
   if (verifyChecksums) {
+    const type = stored[size]
     const storedCrc = unmask(getFixed32(stored, size + 1))
     const actual = crc32c(TYPE_BYTES[type] ?? Uint8Array.of(type), crc32c(data, 0))
     if (storedCrc !== actual) throw corruption(`block checksum mismatch in ${fileName} at offset ${offset}`)
   }
-  const contents = uncompressBlock(type, data, fileName, offset)
-  if (!shared || contents !== data) return contents
-  const copy = blockBytes(data.length)
-  copy.set(data)
-  return copy
+  return data
 }

@@ -15,7 +15,7 @@
 // ahead faster through input that does not match), so it compresses as well as other snappy encoders;
 // any valid encoding decodes the same, in LevelDB's and every other reader.
 import { corruption } from '../errors'
-import { blockBytes } from './block-memory'
+import { allocUnsafeOwn } from '../util/bytes'
 
 /** Input is compressed in fragments of this size: copy offsets then fit in 16 bits. */
 const FRAGMENT = 1 << 16
@@ -172,11 +172,26 @@ function bad (fileName: string, offset: number, why: string): Error {
   return corruption(`corrupted compressed block contents (snappy: ${why}) in ${fileName} at offset ${offset}`)
 }
 
-/**
- * Decodes a raw snappy block into a new buffer, checking every element against its input and the
- * claimed length; damage is LEVEL_CORRUPTION naming `fileName` and the block's `offset`.
- */
+/** Decodes a raw snappy block into new memory of its own; see uncompressInto. */
 export function uncompress (src: Uint8Array, fileName = 'block', offset = 0): Uint8Array {
+  const length = uncompressedLength(src, fileName, offset)
+  const out = allocUnsafeOwn(length)
+  uncompressInto(src, out, fileName, offset)
+  return out
+}
+
+/**
+ * The length a raw snappy block says it decodes to (its varint32 header), checked against what its bytes
+ * could expand to, so that a damaged header cannot make us allocate gigabytes.
+ */
+export function uncompressedLength (src: Uint8Array, fileName = 'block', offset = 0): number {
+  return readHeader(src, fileName, offset) % HEADER_SPLIT
+}
+
+/** The header's length and its size in bytes, as length + bytes * HEADER_SPLIT. */
+const HEADER_SPLIT = 2 ** 33
+
+function readHeader (src: Uint8Array, fileName: string, offset: number): number {
   const n = src.length
   let ip = 0
   let length = 0
@@ -186,13 +201,24 @@ export function uncompress (src: Uint8Array, fileName = 'block', offset = 0): Ui
     length += (b & 0x7f) * (shift < 28 ? 1 << shift : 0x10000000)
     if (b < 128) break
   }
-  // Bounded by what the input could expand to, so a damaged header cannot make us allocate gigabytes.
   if (length > 0xffffffff || length > (n - ip) * MAX_EXPANSION) {
     throw bad(fileName, offset, `claimed length ${length} cannot come from ${n} bytes`)
   }
-  const out = blockBytes(length)
+  return length + ip * HEADER_SPLIT
+}
+
+/**
+ * Decodes a raw snappy block into out[0, uncompressedLength(src)), checking every element against its
+ * input and the claimed length; damage is LEVEL_CORRUPTION naming `fileName` and the block's `offset`.
+ * Requires: out holds at least that many bytes.
+ */
+export function uncompressInto (src: Uint8Array, out: Uint8Array, fileName = 'block', offset = 0): void {
+  const n = src.length
+  const header = readHeader(src, fileName, offset)
+  const length = header % HEADER_SPLIT
+  let ip = Math.floor(header / HEADER_SPLIT)
   // Short literals and copies move a word at a time through views of the whole underlying buffers (kept
-  // while the buffers stay the same: the read scratch, a slab of block memory): a subarray() per literal
+  // while the buffers stay the same: the read scratch, a window of readahead): a subarray() per literal
   // was ~35 allocations per 4 KiB block (3.4 KB of garbage per table read) and slower than this loop.
   // The views reach past src and out: every copy's bounds are checked against them before it runs.
   if (srcView.buffer !== src.buffer) srcView = new DataView(src.buffer)
@@ -259,5 +285,4 @@ export function uncompress (src: Uint8Array, fileName = 'block', offset = 0): Ui
     op += len
   }
   if (op !== length) throw bad(fileName, offset, `${op} bytes decoded, ${length} claimed`)
-  return out
 }

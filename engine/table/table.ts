@@ -17,10 +17,9 @@ import type { InternalIterator } from '../internal-iterator'
 import { compareBytes, compareInternalKeys, TAG_BYTES } from '../internal-key'
 import { encodeUtf8 } from '../util/bytes'
 import { Block, BlockIterator } from './block'
-import { ownedBytes } from './block-memory'
 import { BloomFilterPolicy, FILTER_META_KEY } from './bloom'
 import { FilterBlockReader } from './filter-block'
-import { BlockHandle, checkBlockHandle, decodeBlock, FOOTER_SIZE, readBlock, readFooter } from './format'
+import { BlockHandle, checkBlockHandle, decodeDataBlock, FOOTER_SIZE, readBlock, readDataBlock, readFooter } from './format'
 import { ReadAhead } from './read-ahead'
 import type { TableParts } from './table-parts'
 
@@ -39,6 +38,8 @@ export interface BlockCache {
    * when the block leaves, or at once if it does not keep it. Its charge is block.size bytes.
    */
   insert (cacheId: number, offset: number, block: Block): void
+  /** The most bytes it keeps: a larger block is not offered (the cache would drop it, released, at once). */
+  readonly capacity: number
 }
 
 export interface TableOptions {
@@ -137,17 +138,17 @@ export class Table {
   static open (file: RandomAccessFile, fileSize: number, fileName: string, options: TableOptions = {}, parts?: TableParts): Table {
     if (parts !== undefined) {
       const filter = (options.useFilter ?? true) && parts.filter !== undefined
-        ? new FilterBlockReader(BLOOM_POLICY, ownedBytes(parts.filter))
+        ? new FilterBlockReader(BLOOM_POLICY, parts.filter)
         : undefined
-      const index = new Block(ownedBytes(parts.index), fileName, parts.indexOffset)
+      const index = new Block(parts.index, fileName, parts.indexOffset)
       return new Table(file, fileSize, fileName, index, parts.metaindexOffset, filter, options)
     }
     const verify = options.verifyChecksums ?? true
     const footer = readFooter(file, fileSize, fileName)
     const limit = fileSize - FOOTER_SIZE
     const indexHandle = footer.indexHandle
-    // The index and filter live as long as the table is open: in memory of their own (block-memory.ts).
-    const indexBlock = new Block(ownedBytes(readBlock(file, indexHandle, fileName, limit, verify)), fileName, indexHandle.offset)
+    // The index and filter live as long as the table is open: readBlock's are in memory of their own.
+    const indexBlock = new Block(readBlock(file, indexHandle, fileName, limit, verify), fileName, indexHandle.offset)
 
     let filter: FilterBlockReader | undefined
     if (options.useFilter ?? true) {
@@ -162,7 +163,7 @@ export class Table {
         handle.decodeFrom(it.valueBuf, it.valueOff, it.valueOff + it.valueLen, fileName, metaHandle.offset)
       }
       it.close()
-      if (handle !== undefined) filter = new FilterBlockReader(BLOOM_POLICY, ownedBytes(readBlock(file, handle, fileName, limit, verify)))
+      if (handle !== undefined) filter = new FilterBlockReader(BLOOM_POLICY, readBlock(file, handle, fileName, limit, verify))
     }
     return new Table(file, fileSize, fileName, indexBlock, footer.metaindexHandle.offset, filter, options)
   }
@@ -271,22 +272,19 @@ export class Table {
       const cached = cache.get(this.#cacheId, handle.offset)
       if (cached !== undefined) {
         this.stats.blockCacheHits++
-        // Hot: give it memory of its own, so that it does not keep a slab of cold blocks from being reused.
-        cached.ownBytes()
         return cached
       }
     }
     const limit = this.fileSize - FOOTER_SIZE
-    let contents: Uint8Array
+    let block: Block
     if (readAhead === undefined) {
-      contents = readBlock(this.file, handle, this.fileName, limit, this.#verifyChecksums)
+      block = readDataBlock(this.file, handle, this.fileName, limit, this.#verifyChecksums)
     } else {
       checkBlockHandle(handle, this.fileName, limit)
-      contents = decodeBlock(readAhead.stored(handle), handle, this.fileName, this.#verifyChecksums, true)
+      block = decodeDataBlock(readAhead.stored(handle), handle, this.fileName, this.#verifyChecksums)
     }
     this.stats.dataBlockReads++
-    const block = new Block(contents, this.fileName, handle.offset)
-    if (cacheable && fillCache) {
+    if (cacheable && fillCache && block.size <= cache.capacity) {
       // The cache's reference, dropped when the block leaves it (the cache's onRemove).
       block.ref()
       cache.insert(this.#cacheId, handle.offset, block)

@@ -1,13 +1,13 @@
-// Block memory is reused once released (engine/table/block-memory.ts), and released only when its last
-// reference goes (engine/table/block.ts): the block cache's and each iterator's. Reads are checked against
-// the entries the table was built from; npm test's runner poisons released memory (POISON_ENV), so a block
-// read after its release fails here even before its memory is cut again.
+// Block memory, and Blocks, are reused once released (engine/table/block-memory.ts, Block.take), and released
+// only when their last reference goes (engine/table/block.ts): the block cache's and each iterator's. Reads
+// are checked against the entries the table was built from; npm test's runner poisons released memory
+// (POISON_ENV), so a block read after its release fails here even before its memory is used again.
 import test from 'tape'
 import type { RandomAccessFile } from '../../engine/fs/file-system'
 import { compareInternalKeys, putTag, TAG_BYTES, ValueType } from '../../engine/internal-key'
 import { Block, BlockIterator } from '../../engine/table/block'
 import { newBlockCache } from '../../engine/table/block-cache'
-import { blockBytes, blockMemoryStats, POISON_ENV, releaseBlockBytes } from '../../engine/table/block-memory'
+import { blockMemory, blockMemoryStats, POISON_ENV, releaseBlockMemory } from '../../engine/table/block-memory'
 import { Table, TableEntry } from '../../engine/table/table'
 import { TableBuilder } from '../../engine/table/table-builder'
 import { LruCache } from '../../engine/util/lru-cache'
@@ -66,24 +66,33 @@ test('block memory: the runner poisons released blocks, so these tests see a rea
   t.end()
 })
 
-test('block memory: cuts released are cut again from the same slabs, not from new ones', (t) => {
-  const cuts: Uint8Array[] = []
-  for (let i = 0; i < 200; i++) cuts.push(blockBytes(4096)) // about three 256 KiB slabs
-  const before = blockMemoryStats().slabsCreated
-  for (const cut of cuts) releaseBlockBytes(cut)
-  t.ok(blockMemoryStats().spareSlabs >= 2, `the emptied slabs are kept (${blockMemoryStats().spareSlabs} spare)`)
+test('block memory: buffers released are handed out again, not made anew', (t) => {
+  const taken: Uint8Array[] = []
+  for (let i = 0; i < 100; i++) taken.push(blockMemory(3700 + i)) // 3,700-3,799 bytes: the 4,096-byte class
+  t.ok(taken.every((b) => b.length === 4096 && b.byteOffset === 0 && b.buffer.byteLength === 4096), 'each a buffer of its own, its size rounded up to its class')
+  const before = blockMemoryStats().buffersCreated
+  for (const b of taken) releaseBlockMemory(b)
+  t.ok(blockMemoryStats().spareBytes >= 100 * 4096, `released: ${blockMemoryStats().spareBytes} bytes kept`)
   const again: Uint8Array[] = []
-  for (let i = 0; i < 200; i++) again.push(blockBytes(4096))
-  t.is(blockMemoryStats().slabsCreated, before, 'no slab made for as many cuts again')
-  for (const cut of again) releaseBlockBytes(cut)
+  for (let i = 0; i < 100; i++) again.push(blockMemory(3600 + i))
+  t.is(blockMemoryStats().buffersCreated, before, 'none made for as many blocks of the class again')
+  t.ok(again.every((b) => taken.includes(b)), 'the released buffers themselves')
+  t.ok(again.every((b) => b[0] === 0xdb && b[4095] === 0xdb), 'poisoned while they were released (POISON_ENV)')
+  const bigger = blockMemory(5000)
+  t.ok(!taken.includes(bigger) && bigger.length === 5120, 'a larger block takes a buffer of its own class')
+  for (const b of again) releaseBlockMemory(b)
+  releaseBlockMemory(bigger)
   t.end()
 })
 
-test('block memory: random gets through a small block cache reuse slabs, and every value read is right', (t) => {
+test('block memory: random gets through a small block cache reuse memory and Blocks, and every value read is right', (t) => {
   const tbl = openTable(64 * 1024, 1)
   const random = new Random(7)
   const out = new TableEntry()
-  const before = blockMemoryStats().slabsCreated
+  // Fill the cache first: from then on each block read replaces one that leaves it.
+  for (let n = 0; n < 2000; n++) { const k = ikey(random.int(ENTRIES)); tbl.get(k, 0, k.length, out) }
+  const before = blockMemoryStats().buffersCreated
+  const readsBefore = tbl.stats.dataBlockReads
   let wrong = 0
   const reads = 20000
   for (let n = 0; n < reads; n++) {
@@ -91,11 +100,25 @@ test('block memory: random gets through a small block cache reuse slabs, and eve
     const k = ikey(i)
     if (!tbl.get(k, 0, k.length, out) || !isEntry(out, i)) wrong++
   }
-  const made = blockMemoryStats().slabsCreated - before
+  const made = blockMemoryStats().buffersCreated - before
+  const blockReads = tbl.stats.dataBlockReads - readsBefore
   t.is(wrong, 0, `${reads} random gets, each finding its entry's value`)
-  t.ok(tbl.stats.dataBlockReads > reads / 2, `most gets read their block from the table (${tbl.stats.dataBlockReads})`)
-  // Without reuse each 256 KiB slab holds about 60 blocks read: several hundred slabs for these reads.
-  t.ok(made <= 12, `${made} slabs made for ${tbl.stats.dataBlockReads} blocks read (${Math.ceil(tbl.stats.dataBlockReads / 60)} without reuse)`)
+  t.ok(blockReads > reads / 2, `most gets read their block from the table (${blockReads})`)
+  // Without reuse every block read is a new buffer.
+  t.ok(made <= 8, `${made} buffers made for ${blockReads} blocks read`)
+  tbl.close()
+  t.end()
+})
+
+test('block memory: a cache smaller than a block keeps none, and the block read is still right', (t) => {
+  const tbl = openTable(1024, 3)
+  const out = new TableEntry()
+  let wrong = 0
+  for (let i = 0; i < ENTRIES; i += 61) {
+    const k = ikey(i)
+    if (!tbl.get(k, 0, k.length, out) || !isEntry(out, i)) wrong++
+  }
+  t.is(wrong, 0, 'every key read through a 1 KiB cache')
   tbl.close()
   t.end()
 })
@@ -156,9 +179,9 @@ test('block memory: the block cache drops its reference when a block leaves, how
 })
 
 test('block memory: a block whose last reference went cannot be used again', (t) => {
-  const bytes = blockBytes(16)
-  bytes.fill(0)
-  const block = new Block(bytes, 'test.ldb', 0)
+  const block = Block.take(16)
+  block.data.fill(0, 0, 16)
+  block.init(16, 'test.ldb', 0)
   const it = new BlockIterator(compareInternalKeys, block, 0)
   it.close()
   t.throws(() => new BlockIterator(compareInternalKeys, block, 0), /released block of test\.ldb at offset 0 is used again/, 'ref() after the last unref() throws')
