@@ -118,11 +118,6 @@ export function uncompressInto (type: number, data: Uint8Array, out: Uint8Array,
   }
 }
 
-/** Decodes a raw snappy block (engine/table/snappy.ts). */
-export function snappyUncompress (src: Uint8Array, fileName = 'block', offset = 0): Uint8Array {
-  return snappy.uncompress(src, fileName, offset)
-}
-
 function badZstd (fileName: string, offset: number, why: string): Error {
   return corruption(`corrupted compressed block contents (zstd: ${why}) in ${fileName} at offset ${offset}`)
 }
@@ -168,14 +163,10 @@ function zstdContentSize (src: Uint8Array, fileName: string, offset: number): nu
 /** Thrown from fzstd's output callback to stop a frame that produces more than it declared. */
 class ZstdOverrun extends Error {}
 
-/** Decodes one zstd frame (whose header must declare its content size) and checks the size produced. */
-export function zstdUncompress (src: Uint8Array, fileName = 'block', offset = 0): Uint8Array {
-  const out = allocUnsafeOwn(zstdContentSize(src, fileName, offset))
-  zstdUncompressInto(src, out, fileName, offset)
-  return out
-}
-
-/** zstdUncompress into out[0, the declared size). Requires: out holds that many bytes. */
+/**
+ * Decodes one zstd frame (whose header must declare its content size) into out[0, that size) and checks the
+ * size produced. Requires: out holds that many bytes.
+ */
 function zstdUncompressInto (src: Uint8Array, out: Uint8Array, fileName: string, offset: number): void {
   const size = zstdContentSize(src, fileName, offset)
   let op = 0

@@ -218,8 +218,9 @@ export function uncompressInto (src: Uint8Array, out: Uint8Array, fileName = 'bl
   const length = header % HEADER_SPLIT
   let ip = Math.floor(header / HEADER_SPLIT)
   // Short literals and copies move a word at a time through views of the whole underlying buffers (kept
-  // while the buffers stay the same: the read scratch, a window of readahead): a subarray() per literal
-  // was ~35 allocations per 4 KiB block (3.4 KB of garbage per table read) and slower than this loop.
+  // while a buffer stays the same: src is the read scratch or a window of readahead; out is a block's own
+  // memory, so its view is made once per block): a subarray() per literal was ~35 allocations per 4 KiB
+  // block (3.4 KB of garbage per table read) and slower than this loop.
   // The views reach past src and out: every copy's bounds are checked against them before it runs.
   if (srcView.buffer !== src.buffer) srcView = new DataView(src.buffer)
   if (outView.buffer !== out.buffer) outView = new DataView(out.buffer)

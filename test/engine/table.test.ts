@@ -8,7 +8,7 @@ import type { RandomAccessFile, WritableFile } from '../../engine/fs/file-system
 import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { compareInternalKeys, MAX_SEQUENCE, putTag, tagSequence, tagType, ValueType } from '../../engine/internal-key'
 import { Block, BlockIterator } from '../../engine/table/block'
-import { snappyUncompress, zstdCompressionAvailable, zstdUncompress } from '../../engine/table/compression'
+import { CompressionType, uncompressBlock, zstdCompressionAvailable } from '../../engine/table/compression'
 import { BlockHandle, putBlockTrailer, readBlock, readFooter } from '../../engine/table/format'
 import { type BlockCache, Table, TableEntry } from '../../engine/table/table'
 import { TableBuilder, type TableBuilderOptions } from '../../engine/table/table-builder'
@@ -289,7 +289,7 @@ test('zstd: writing is LEVEL_NOT_SUPPORTED without a compressor; reading works o
   }
 
   const { entries, raw, frame } = zstdBlock()
-  t.ok(Buffer.from(zstdUncompress(frame)).equals(raw), 'fzstd decodes the frame to the block')
+  t.ok(Buffer.from(uncompressBlock(CompressionType.Zstd, frame, 'z.ldb', 0)).equals(raw), 'fzstd decodes the frame to the block')
   const file = new MemFile('zstd.ldb')
   writeZstdTable(file)
   const table = Table.open(file, file.len, file.path)
@@ -297,10 +297,10 @@ test('zstd: writing is LEVEL_NOT_SUPPORTED without a compressor; reading works o
 
   const bad = Buffer.from(frame)
   bad[5] = 0xff // content size no longer matches what the frame produces
-  t.throws(() => zstdUncompress(bad, 'z.ldb', 9), isCorruption('z.ldb'), 'wrong content size: corruption')
-  t.throws(() => zstdUncompress(frame.subarray(0, 100), 'z.ldb', 9), isCorruption('z.ldb'), 'truncated frame: corruption')
+  t.throws(() => uncompressBlock(CompressionType.Zstd, bad, 'z.ldb', 9), isCorruption('z.ldb'), 'wrong content size: corruption')
+  t.throws(() => uncompressBlock(CompressionType.Zstd, frame.subarray(0, 100), 'z.ldb', 9), isCorruption('z.ldb'), 'truncated frame: corruption')
   const huge = Buffer.from('28b52ffd' + 'e0' + 'ffffffffffffff7f' + '010000', 'hex') // claims 2^63 bytes
-  t.throws(() => zstdUncompress(huge, 'z.ldb', 9), isCorruption('z.ldb'), 'absurd content size: corruption, nothing allocated')
+  t.throws(() => uncompressBlock(CompressionType.Zstd, huge, 'z.ldb', 9), isCorruption('z.ldb'), 'absurd content size: corruption, nothing allocated')
   t.end()
 })
 
@@ -308,7 +308,7 @@ test('snappy decoding is strict: damaged streams are LEVEL_CORRUPTION, claimed l
   const text = Buffer.from('hello hello hello hello hello hello hello world '.repeat(50))
   const snappy: { compress (b: Uint8Array): Uint8Array } = require('snappyjs')
   const packed = Buffer.from(snappy.compress(text))
-  t.ok(Buffer.from(snappyUncompress(packed)).equals(text), 'round trip')
+  t.ok(Buffer.from(uncompressBlock(CompressionType.Snappy, packed, 's.ldb', 0)).equals(text), 'round trip')
   const cases: Array<[string, Buffer]> = [
     ['claimed length past what the input can produce', Buffer.from('ffffffff0f00', 'hex')],
     ['claimed length larger than produced', Buffer.concat([Buffer.from([packed[0] + 1]), packed.subarray(1)])],
@@ -317,7 +317,7 @@ test('snappy decoding is strict: damaged streams are LEVEL_CORRUPTION, claimed l
     ['literal past the input', Buffer.from('0a2461', 'hex')],
     ['empty input', Buffer.alloc(0)]
   ]
-  for (const [what, bytes] of cases) t.throws(() => snappyUncompress(bytes, 's.ldb', 3), isCorruption('s.ldb'), what)
+  for (const [what, bytes] of cases) t.throws(() => uncompressBlock(CompressionType.Snappy, bytes, 's.ldb', 3), isCorruption('s.ldb'), what)
   t.end()
 })
 
