@@ -334,8 +334,12 @@ export class Db {
     db.#recoverySkipped = r.skipped
     info.start()
     if (r.kept !== undefined) db.#flushRecovered(r.kept)
-    await db.#removeObsoleteFiles()
+    // Before the first await: the kept memtable's flush could otherwise reach its install meanwhile
+    // (#installingFlush), and the compaction the open needs would wait for it, while writes made right after
+    // the open met a deep level 0 with no compaction running, so neither slowed nor stopped. The compaction's
+    // outputs are pending (#pendingOutputs) before the obsolete files are listed.
     db.#maybeScheduleCompaction()
+    await db.#removeObsoleteFiles()
     return db
   }
 
