@@ -5,9 +5,10 @@
 // so the figures hold on a loaded machine, where wall-clock gaps mostly measure the load. The report ranks the
 // gaps by run time and names the functions that ran in those over the threshold.
 //
-//   node dist/bench/loop-gaps.js fill|gets|open [--n=1000000] [--reads=100000] [--over=2] [--show=4]
+//   node dist/bench/loop-gaps.js fill|puts|gets|open [--n=1000000] [--reads=100000] [--over=2] [--show=4]
 //
 // fill: n random 16-byte keys with 100-byte db_bench values, in awaited batches of 100 (the scale set's fill).
+// puts: n awaited puts of those keys and values into the memtable (the small set's put, n=30000).
 // gets: that fill, then `reads` awaited random gets at once, while its compactions run (the scale set's get@fill).
 // open: that fill, a close that leaves a log to replay, and the open timed (the scale set's open).
 import { Session } from 'node:inspector'
@@ -80,12 +81,19 @@ async function run (workload: string, dir: string, session: Session): Promise<{ 
   }
   try {
     if (workload === 'fill') return await profile(async () => await fill(db, n))
+    if (workload === 'puts') {
+      // The small set's put: awaited puts into the memtable, after the bench's warm-up of 2,000 calls.
+      const value = values.value(0)
+      for (let i = 0; i < 2000; i++) await db.put(`warm-${i}`, value)
+      const keys = Array.from({ length: n }, () => keyOf(Math.floor(random() * n * 10)))
+      return await profile(async () => { for (let i = 0; i < n; i++) await db.put(keys[i], values.value(i)) })
+    }
     const drawn = await fill(db, n)
     if (workload === 'gets') {
       const reads = arg('reads', 100_000)
       return await profile(async () => { for (let i = 0; i < reads; i++) await db.get(drawn[(i * 7919) % drawn.length]) })
     }
-    if (workload !== 'open') throw new Error(`unknown workload ${workload}: fill, gets or open`)
+    if (workload !== 'open') throw new Error(`unknown workload ${workload}: fill, puts, gets or open`)
     await db.close()
     db = new RoughLevel<string, string>(dir)
     return await profile(async () => await db.open())

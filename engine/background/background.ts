@@ -19,7 +19,7 @@ import type { Worker } from 'node:worker_threads'
 import { EngineError, ioError } from '../errors'
 import { isDescriptorShortage, retryWhileShort } from '../fs/descriptor-budget'
 import type { Job, JobResult } from './job'
-import { acquire, release } from './thread-pool'
+import { acquire, prepareStart, release } from './thread-pool'
 
 /** Omit over each member of a union (plain Omit would merge the members). */
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never
@@ -82,6 +82,15 @@ export class BackgroundWorker {
    */
   warmUp (): void {
     if (!this.#closed) this.#thread ??= this.#start()
+  }
+
+  /**
+   * Before a warmUp: does one part of the thread's start that can run in a turn of its own (thread-pool's
+   * prepareStart) and says whether it did one; call again after a turn until false, then warmUp. False at
+   * once when this handle has its thread, or the process has started one before.
+   */
+  prepare (): boolean {
+    return this.#thread === undefined && !this.#closed && prepareStart()
   }
 
   /**

@@ -15,6 +15,10 @@ export class BackgroundWorker {
 
   warmUp (): void {}
 
+  prepare (): boolean {
+    return false
+  }
+
   async close (): Promise<void> {}
 }
 

@@ -165,6 +165,12 @@ export class Db {
   #flushThreadAsked = false
   readonly #warmFlushThread = (): void => {
     if (this.#closed) return
+    // The first thread of a process starts over several turns: see thread-pool's prepareStart.
+    if (this.#background.prepare()) {
+      eventLoopBudget.exhaust()
+      eventLoopBudget.afterTurn(this.#warmFlushThread)
+      return
+    }
     this.#background.warmUp()
     eventLoopBudget.exhaust()
   }

@@ -26,6 +26,7 @@ import type { DbOptions } from '../options'
 import type { Block } from '../table/block'
 import { newBlockCache } from '../table/block-cache'
 import { TableCache } from '../table/table-cache'
+import { eventLoopBudget } from '../util/event-loop-budget'
 import type { LruCache } from '../util/lru-cache'
 import { currentFileName, FileType, logFileName, parseFileName, tableFileName } from '../filename'
 import { VersionEdit } from '../version/version-edit'
@@ -225,7 +226,10 @@ export async function replayLogs (
       throw fromFsError(`reading ${name}`, err)
     }
     // Records to replay mean a table to write: let the worker start while this thread replays.
-    if (data.length > 0 && 'worker' in out && workerFileSystem(options) !== undefined) out.worker.warmUp()
+    if (data.length > 0 && 'worker' in out && workerFileSystem(options) !== undefined) {
+      while (out.worker.prepare()) await eventLoopBudget.turn() // the first thread of a process: in turns
+      out.worker.warmUp()
+    }
     hooks.info?.log(`Recovering log #${number}`)
     const replay = await replayLog(data, name, out, hooks.reporter?.(name))
     if (replay.tornAt >= 0) hooks.info?.log(`${name}: dropping ${data.length - replay.tornAt} bytes of a torn tail at offset ${replay.tornAt}`)

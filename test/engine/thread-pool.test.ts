@@ -7,6 +7,7 @@ import test from 'tape'
 import fs = require('node:fs')
 import os = require('node:os')
 import path = require('node:path')
+import { spawnSync } from 'node:child_process'
 import { BackgroundWorker, IDLE_RELEASE_MS } from '../../engine/background/background'
 import type { JobResult } from '../../engine/background/job'
 import { drain, IDLE_MS, MAX_PARKED, parkedCount, WORKER_YOUNG_GENERATION_MB } from '../../engine/background/thread-pool'
@@ -159,4 +160,38 @@ test('thread pool: a database starts its flush thread once its memtable is half 
     fs.rmSync(dir, { recursive: true, force: true })
     await drain()
   }
+})
+
+test('thread pool: a process\'s first thread starts over turns: prepareStart\'s steps, then the Worker; none after one is made', async (t) => {
+  // Fresh processes: this one has made Workers already (prepareStart would say false at once here).
+  const pool = JSON.stringify(path.join(__dirname, '..', '..', 'engine', 'background', 'thread-pool.js'))
+  const entry = JSON.stringify(ENTRY)
+  const run = (script: string): { out: string, status: number | null } => {
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 })
+    return { out: r.stdout.trim() + r.stderr.trim(), status: r.status }
+  }
+  // The steps, one per turn, then a Worker that runs a job; the process must then end by itself (the
+  // steps' MessageChannel is closed, the thread parked unref'ed).
+  const stepped = run(`
+    const pool = require(${pool})
+    const { BackgroundWorker } = require(${JSON.stringify(path.join(__dirname, '..', '..', 'engine', 'background', 'background.js'))})
+    let steps = 0
+    const next = () => {
+      if (pool.prepareStart()) { steps++; setImmediate(next); return }
+      const w = new BackgroundWorker(undefined, ${entry})
+      w.run({ kind: 'flush', fs: { kind: 'posix' }, dir: 'ok' }).then((r) => {
+        console.log(JSON.stringify({ steps, ok: r.ok, after: pool.prepareStart() }))
+        return w.close()
+      })
+    }
+    next()`)
+  t.is(stepped.status, 0, 'the process ended by itself')
+  t.same(JSON.parse(stepped.out), { steps: 3, ok: true, after: false }, 'three steps, then the thread ran a job; no step after it')
+  // A Worker made first (a pool thread started directly): the steps are moot and none runs.
+  const direct = run(`
+    const pool = require(${pool})
+    const w = pool.acquire(${entry})
+    console.log(JSON.stringify({ first: pool.prepareStart() }))
+    w.terminate()`)
+  t.same(JSON.parse(direct.out), { first: false }, 'prepareStart says false once a Worker was made')
 })
