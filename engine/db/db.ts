@@ -693,7 +693,7 @@ export class Db {
    * group keeps collecting writes meanwhile.
    */
   #scheduleCommit (): void {
-    if (this.#compacting !== undefined && this.#versions.current.numFiles(0) >= L0_SLOWDOWN_WRITES_TRIGGER) {
+    if (this.#level0At(L0_SLOWDOWN_WRITES_TRIGGER)) {
       // LevelDB's slowdown: each group waits 1 ms while level 0 is deep, giving the compaction room
       // before writes would have to stop. Logged once per compaction it waits for.
       if (!this.#slowdownLogged) this.#logSlowdown()
@@ -787,7 +787,7 @@ export class Db {
     }
     // A batch written in parts that is not filled yet: writeInParts commits once it is.
     if (!group.ready) return CommitStep.Waiting
-    if (this.#compacting !== undefined && this.#versions.current.numFiles(0) >= L0_STOP_WRITES_TRIGGER) {
+    if (this.#level0At(L0_STOP_WRITES_TRIGGER)) {
       // Level 0 is too deep for reads to stay fast: wait for the compaction (LevelDB's stop trigger).
       this.#stall('Too many L0 files; waiting...')
       return CommitStep.Waiting
@@ -954,8 +954,9 @@ export class Db {
       this.#pendingOutputs.delete(number)
       if (this.#flushSerial === serial) this.#flushing = undefined
     }
-    this.#resumeStalled()
+    // Scheduled first: a write resumed here must meet the compaction it would stop for (#level0At).
     this.#maybeScheduleCompaction()
+    this.#resumeStalled()
   }
 
   /**
@@ -985,6 +986,9 @@ export class Db {
     } finally {
       this.#installingFlush = false
     }
+    // The compaction the new table calls for starts now, not after the obsolete files are gone (a few turns):
+    // writes meanwhile would meet a deep level 0 with none running. Its outputs are pending before the listing.
+    this.#maybeScheduleCompaction()
     if (table !== undefined) this.#warm([table.file], table.parts === undefined ? undefined : [table.parts])
     const imm = this.#imm
     this.#imm = undefined
@@ -1058,6 +1062,16 @@ export class Db {
     if (c !== undefined) this.#startCompaction(c)
   }
 
+  /**
+   * LevelDB's condition for its slowdown and stop: level 0 holds `trigger` tables or more, and a compaction
+   * runs or is about to (a flush's install schedules one as soon as its edit is applied). LevelDB waits on
+   * the level alone, a compaction being always scheduled then; here a write does not wait where none will
+   * come (the database closing, or in its error state), as it could never resume.
+   */
+  #level0At (trigger: number): boolean {
+    return (this.#compacting !== undefined || this.#installingFlush) && this.#versions.current.numFiles(0) >= trigger
+  }
+
   /** LevelDB logs no slowdown; rough-level does, once per compaction the writes wait for (#slowdownLogged). */
   #logSlowdown (): void {
     this.#slowdownLogged = true
@@ -1068,8 +1082,8 @@ export class Db {
     const running = this.#compacting = this.#runCompaction(c).finally(() => {
       if (this.#compacting === running) this.#compacting = undefined
       this.#slowdownLogged = false
+      this.#maybeScheduleCompaction() // before the resume, as in #flushImmutable
       this.#resumeStalled()
-      this.#maybeScheduleCompaction()
     })
     return running
   }
@@ -1196,7 +1210,6 @@ export class Db {
     return this.#keyScratch
   }
 
-  /** Deletes files no longer needed (LevelDB's RemoveObsoleteFiles); errors are ignored. */
   /**
    * Deletes the files no live version, pending output or live log needs (LevelDB's RemoveObsoleteFiles).
    * The unlinks run on the thread pool (deleting a large table frees its extents in the kernel); the promise
