@@ -45,6 +45,7 @@ import {
 import { VersionEdit, type FileMetaData } from '../version/version-edit'
 import { COMPARATOR_NAME, installNewManifest } from '../version/version-set'
 import { eventLoopBudget } from '../util/event-loop-budget'
+import { runSteps } from '../util/steps'
 
 /** What happened to one log. */
 export interface RepairedLog {
@@ -306,7 +307,7 @@ class Repairer {
     try {
       const scan = new TableScan()
       try {
-        await walk(table, scan)
+        await runSteps(table.walk(scan)) // a turn between blocks once the slice is spent
       } catch (err) {
         if (!isDamage(err)) throw err
         archiveBoth(message(err))
@@ -347,7 +348,7 @@ class Repairer {
         builder.add(key, keyOff, keyLen, value, valueOff, valueLen)
       })
       try {
-        await walk(table, scan)
+        await runSteps(table.walk(scan)) // a turn between blocks once the slice is spent
         fileSize = builder.finish()
         out.sync()
       } catch (err) {
@@ -426,14 +427,6 @@ class Repairer {
 
 function safeSize (file: RandomAccessFile): number {
   try { return file.size() } catch { return 0 }
-}
-
-/** Walks table into scan, giving the event loop a turn between blocks once its slice is spent. */
-async function walk (table: Table, scan: TableScan): Promise<void> {
-  const blocks = table.walk(scan)
-  while (blocks.next().done !== true) {
-    if (eventLoopBudget.spent()) await eventLoopBudget.turn()
-  }
 }
 
 type EntryVisitor = (key: Uint8Array, keyOff: number, keyLen: number, value: Uint8Array, valueOff: number, valueLen: number) => void

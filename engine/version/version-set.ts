@@ -47,7 +47,7 @@ import { readTailBytes } from '../log/tail-bytes'
 import { LogWriter } from '../log/writer'
 import type { TableCache } from '../table/table-cache'
 import { decodeUtf8 } from '../util/bytes'
-import { eventLoopBudget } from '../util/event-loop-budget'
+import { finishSteps, runSteps } from '../util/steps'
 import { setCurrentFile } from './current-file'
 import { currentFileName, descriptorFileName } from '../filename'
 import { Version, VersionBuilder } from './version'
@@ -294,7 +294,7 @@ export function readManifest (fs: FileSystem, dir: string, tableCache: TableCach
   } catch (err) {
     throw fromFsError(`reading ${manifestPath}`, err)
   }
-  return finish(manifestSteps(data, 0, newManifestFields(manifestPath, tableCache), comparator))
+  return finishSteps(manifestSteps(data, 0, newManifestFields(manifestPath, tableCache), comparator))
 }
 
 /**
@@ -309,12 +309,7 @@ export async function readManifestAsync (fs: FileSystem, dir: string, tableCache
   } catch (err) {
     throw fromFsError(`reading ${manifestPath}`, err)
   }
-  const steps = manifestSteps(data, 0, newManifestFields(manifestPath, tableCache), comparator)
-  for (;;) {
-    const step = steps.next()
-    if (step.done === true) return step.value
-    if (eventLoopBudget.tick()) await eventLoopBudget.turn()
-  }
+  return await runSteps(manifestSteps(data, 0, newManifestFields(manifestPath, tableCache), comparator))
 }
 
 /** The path of the MANIFEST that CURRENT names; LEVEL_CORRUPTION as LevelDB's when CURRENT is bad or names no file. */
@@ -359,7 +354,7 @@ function newManifestFields (manifestPath: string, tableCache: TableCache): Manif
 export function readManifestTail (fs: FileSystem, state: ManifestState, comparator?: string): ManifestState {
   const data = readTailBytes(fs, state.manifestPath, state.end, state.bytes)
   if (data === undefined) return state
-  return finish(manifestSteps(data, state.end, { ...state, compactPointers: [...state.compactPointers] }, comparator))
+  return finishSteps(manifestSteps(data, state.end, { ...state, compactPointers: [...state.compactPointers] }, comparator))
 }
 
 /** The numbers a MANIFEST's edits have set so far (undefined: not yet set). */
@@ -374,14 +369,6 @@ interface ManifestFields {
   compactPointers: Array<Uint8Array | undefined>
   version: Version
   edits: number
-}
-
-/** Runs steps to their end, without a pause. */
-function finish<T> (steps: Generator<void, T, void>): T {
-  for (;;) {
-    const step = steps.next()
-    if (step.done === true) return step.value
-  }
 }
 
 /**

@@ -76,3 +76,42 @@ test('event-loop budget: after exhaust() the slice is spent, from inside a resum
   t.ok(await settles(budget.turn()), 'the turn the exhausting waiter queued comes')
   t.notOk(budget.spent(), 'the first spent() after it opens a new slice')
 })
+
+test('steps: runSteps gives the event loop turns while it drives a generator, finishSteps none; both return its result', async (t) => {
+  const { runSteps, finishSteps } = await import('../../engine/util/steps')
+  // 1,000 steps of 20 us each: 20 ms of work, 20 slices of the real budget's 1 ms.
+  function * work (): Generator<void, number, void> {
+    let sum = 0
+    for (let i = 0; i < 1000; i++) {
+      const until = performance.now() + 0.02
+      while (performance.now() < until) sum++
+      yield
+    }
+    return sum > 0 ? 1000 : -1
+  }
+  const watch = (): { stop: () => { turns: number, longest: number } } => {
+    let turns = 0
+    let longest = 0
+    let last = performance.now()
+    let on = true
+    const next = (): void => {
+      if (!on) return
+      const now = performance.now()
+      longest = Math.max(longest, now - last)
+      last = now
+      turns++
+      setImmediate(next)
+    }
+    setImmediate(next)
+    return { stop: () => { on = false; longest = Math.max(longest, performance.now() - last); return { turns, longest } } }
+  }
+  let w = watch()
+  t.is(await runSteps(work()), 1000, 'runSteps returns the result')
+  const stepped = w.stop()
+  t.ok(stepped.turns >= 5, `the event loop turned ${stepped.turns} times during 20 ms of steps`)
+  t.ok(stepped.longest < 15, `its longest wait was ${stepped.longest.toFixed(1)} ms (a generous bound: the slice is 1 ms)`)
+  w = watch()
+  t.is(finishSteps(work()), 1000, 'finishSteps returns the same result')
+  const finished = w.stop()
+  t.is(finished.turns, 0, 'without a turn')
+})
