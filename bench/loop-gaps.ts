@@ -5,10 +5,11 @@
 // so the figures hold on a loaded machine, where wall-clock gaps mostly measure the load. The report ranks the
 // gaps by run time and names the functions that ran in those over the threshold.
 //
-//   node dist/bench/loop-gaps.js fill|puts|gets|open [--n=1000000] [--reads=100000] [--over=2] [--show=4]
+//   node dist/bench/loop-gaps.js fill|puts|nextv|gets|open [--n=1000000] [--reads=100000] [--over=2] [--show=4]
 //
 // fill: n random 16-byte keys with 100-byte db_bench values, in awaited batches of 100 (the scale set's fill).
 // puts: n awaited puts of those keys and values into the memtable (the small set's put, n=30000).
+// nextv: n such puts, then three full passes of nextv(1000) (the small set's nextv-1000-forward, n=30000).
 // gets: that fill, then `reads` awaited random gets at once, while its compactions run (the scale set's get@fill).
 // open: that fill, a close that leaves a log to replay, and the open timed (the scale set's open).
 import { Session } from 'node:inspector'
@@ -81,6 +82,17 @@ async function run (workload: string, dir: string, session: Session): Promise<{ 
   }
   try {
     if (workload === 'fill') return await profile(async () => await fill(db, n))
+    if (workload === 'nextv') {
+      // The small set's nextv-1000-forward: n entries in the memtable, read three times by nextv(1000).
+      for (let i = 0; i < n; i++) await db.put(keyOf(Math.floor(random() * n * 10)), values.value(i))
+      return await profile(async () => {
+        for (let pass = 0; pass < 3; pass++) {
+          const it = db.iterator()
+          while ((await it.nextv(1000)).length > 0);
+          await it.close()
+        }
+      })
+    }
     if (workload === 'puts') {
       // The small set's put: awaited puts into the memtable, after the bench's warm-up of 2,000 calls.
       const value = values.value(0)
@@ -93,7 +105,7 @@ async function run (workload: string, dir: string, session: Session): Promise<{ 
       const reads = arg('reads', 100_000)
       return await profile(async () => { for (let i = 0; i < reads; i++) await db.get(drawn[(i * 7919) % drawn.length]) })
     }
-    if (workload !== 'open') throw new Error(`unknown workload ${workload}: fill, puts, gets or open`)
+    if (workload !== 'open') throw new Error(`unknown workload ${workload}: fill, puts, nextv, gets or open`)
     await db.close()
     db = new RoughLevel<string, string>(dir)
     return await profile(async () => await db.open())
