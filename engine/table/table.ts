@@ -16,6 +16,7 @@ import type { RandomAccessFile } from '../fs/file-system'
 import type { InternalIterator } from '../internal-iterator'
 import { compareBytes, compareInternalKeys, TAG_BYTES } from '../internal-key'
 import { encodeUtf8 } from '../util/bytes'
+import { eventLoopBudget } from '../util/event-loop-budget'
 import { Block, BlockIterator } from './block'
 import { BloomFilterPolicy, FILTER_META_KEY } from './bloom'
 import { FilterBlockReader } from './filter-block'
@@ -284,6 +285,9 @@ export class Table {
       block = decodeDataBlock(readAhead.stored(handle), handle, this.fileName, this.#verifyChecksums)
     }
     this.stats.dataBlockReads++
+    // A read, a checksum and a decompression: tens of us from the page cache, a disk's latency beyond it,
+    // where the event loop's tick() assumes a few us per call; its next call looks at the clock.
+    eventLoopBudget.longWork()
     if (cacheable && fillCache && block.size <= cache.capacity) {
       // The cache's reference, dropped when the block leaves it (the cache's onRemove).
       block.ref()

@@ -58,8 +58,10 @@ export class EventLoopBudget {
 
   /**
    * Says that a piece of work took far longer than tick() assumes (a table opened: its index decompressed and
-   * its filter read, 0.2-1 ms, where an awaited get takes a few microseconds): the next tick() reads the clock,
-   * so that a run of gets that each open a table cannot go TICKS_PER_CHECK pieces without a look at it.
+   * its filter read, 0.2-1 ms; a data block read: tens of microseconds, or a disk's latency when the page
+   * cache misses; where an awaited get from memory takes a few microseconds): the next tick() reads the clock,
+   * so that a run of gets that each open a table or read a block cannot go TICKS_PER_CHECK pieces without a
+   * look at it.
    */
   longWork (): void {
     this.#ticks |= TICKS_PER_CHECK - 1

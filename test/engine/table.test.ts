@@ -13,6 +13,7 @@ import { BlockHandle, putBlockTrailer, readBlock, readFooter } from '../../engin
 import { type BlockCache, Table, TableEntry } from '../../engine/table/table'
 import { TableBuilder, type TableBuilderOptions } from '../../engine/table/table-builder'
 import { newBlockCache } from '../../engine/table/block-cache'
+import { eventLoopBudget } from '../../engine/util/event-loop-budget'
 import { writeZstdTable, zstdBlock } from '../fixtures/zstd-table'
 
 /** A file in memory, both ends: what TableBuilder writes, Table reads. */
@@ -481,6 +482,39 @@ test('a block cache seam: a second scan reads no block from the file', (t) => {
   const it = small.iterator()
   for (let pass = 0; pass < 2; pass++) for (it.seekToFirst(); it.valid(); it.next());
   t.is(small.stats.dataBlockReads, 2 * reads, 'a cache smaller than the table: a second scan reads again (LRU)')
+  t.end()
+})
+
+test('a data block read makes the event loop budget\'s next tick() look at the clock; a block from the cache does not', (t) => {
+  // tick() reads the clock every few calls, for gets of a few us; a read that went to the file (tens of us,
+  // a disk's latency when the page cache misses) must not let several more pass unchecked.
+  const entries: Entry[] = []
+  for (let i = 0; i < 1000; i++) entries.push([ikey(`k${String(i).padStart(5, '0')}`, 1), Buffer.alloc(100, 1)])
+  const file = buildTable(entries)
+  const table = Table.open(file, file.len, file.path, { blockCache: newBlockCache(8 * 1024 * 1024), cacheId: 1 })
+  const out = new TableEntry()
+  const get = (i: number): void => {
+    const k = ikey(`k${String(i).padStart(5, '0')}`, MAX_SEQUENCE)
+    if (!table.get(k, 0, k.length, out)) t.fail(`k${i} not found`)
+  }
+  const sliceMs = eventLoopBudget.sliceMs
+  eventLoopBudget.sliceMs = 0 // every look at the clock finds the slice spent
+  try {
+    // After a tick that looked (true), the next ones do not until the count comes round again.
+    const afterLook = (): boolean => {
+      while (!eventLoopBudget.tick());
+      return eventLoopBudget.tick()
+    }
+    get(0)
+    t.is(afterLook(), false, 'without a read, the tick after a look does not look again')
+    get(500) // a block not read yet
+    t.is(eventLoopBudget.tick(), true, 'after a block read, the next tick looks at the clock')
+    afterLook()
+    get(501) // the same block, from the cache
+    t.is(eventLoopBudget.tick(), false, 'after a cache hit it does not')
+  } finally {
+    eventLoopBudget.sliceMs = sliceMs
+  }
   t.end()
 })
 
