@@ -9,6 +9,7 @@ import { fromFsError, invalidArgument } from '../engine/errors'
 import { PosixFileSystem } from '../engine/fs/posix-file-system'
 import { TableCache } from '../engine/table/table-cache'
 import { currentFileName, FileType, parseFileName } from '../engine/filename'
+import { readCurrentFile } from '../engine/version/current-file'
 import { readManifest, type ManifestState } from '../engine/version/version-set'
 
 const ATTEMPTS = 5
@@ -41,21 +42,22 @@ export function readDbState (dir: string): DbState {
     throw invalidArgument(`${dir}: not a LevelDB database (no CURRENT file${hasDbFiles(dir) ? '; `rough-level repair` can rebuild one from its tables and logs' : ''})`)
   }
   for (let attempt = 1; ; attempt++) {
-    const before = readCurrent(dir)
+    const before = readCurrent(fileSystem, dir)
     try {
       const manifest = readManifest(fileSystem, dir, tableCache)
       const names = listDir(dir)
       return { dir, manifest, liveLogs: liveLogs(names, manifest), tableFiles: tableFiles(dir, names) }
     } catch (err) {
-      if (attempt < ATTEMPTS && readCurrent(dir) !== before) continue
+      if (attempt < ATTEMPTS && readCurrent(fileSystem, dir) !== before) continue
       throw err
     }
   }
 }
 
-function readCurrent (dir: string): string {
+/** CURRENT's contents, '' when it cannot be read: only compared, to see whether a writer switched it. */
+function readCurrent (fileSystem: PosixFileSystem, dir: string): string {
   try {
-    return fs.readFileSync(currentFileName(dir), 'latin1')
+    return readCurrentFile(fileSystem, dir) ?? ''
   } catch {
     return ''
   }

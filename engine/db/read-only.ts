@@ -81,10 +81,10 @@ import type { MemTable } from '../memtable/memtable'
 import type { DbOptions } from '../options'
 import type { Block } from '../table/block'
 import type { TableCache } from '../table/table-cache'
-import { decodeUtf8 } from '../util/bytes'
 import { eventLoopBudget } from '../util/event-loop-budget'
 import type { LruCache } from '../util/lru-cache'
-import { currentFileName, logFileName } from '../filename'
+import { logFileName } from '../filename'
+import { readCurrentFile } from '../version/current-file'
 import type { Version } from '../version/version'
 import { COMPARATOR_NAME, type ManifestState, readManifest, readManifestTail, type VersionSet } from '../version/version-set'
 import { LogTail } from './log-tail'
@@ -173,7 +173,7 @@ export class Follower {
   static async open (dir: string, options: DbOptions): Promise<Follower> {
     const f = new Follower(dir, options)
     try {
-      if (readCurrent(f.fs, dir) === undefined) throw invalidArgument(`${dir}: does not exist (no CURRENT file; a read-only open creates nothing)`)
+      if (readCurrentFile(f.fs, dir) === undefined) throw invalidArgument(`${dir}: does not exist (no CURRENT file; a read-only open creates nothing)`)
       f.openRetries = await new CatchUpRun(f.#catchUp()).finish()
       // The open's reads are sure to come: ordered now, with turns of the event loop, not by the first read.
       await new CatchUpRun(f.#orderSteps()).finish()
@@ -328,7 +328,7 @@ export class Follower {
     } catch (err) {
       throw fromFsError(`listing ${dir}`, err)
     }
-    seen.current = readCurrent(fs, dir)
+    seen.current = readCurrentFile(fs, dir)
     if (seen.current === undefined) throw ioError(`${dir}: CURRENT is gone (was the database destroyed?)`)
     const before = this.#manifest
     const manifest = before !== undefined && `${dir}/${seen.current.slice(0, -1)}` === before.manifestPath
@@ -477,7 +477,7 @@ export class Follower {
     if (seen.current === undefined) return false
     let now: string | undefined
     try {
-      now = readCurrent(this.fs, this.dir)
+      now = readCurrentFile(this.fs, this.dir)
     } catch {
       return false
     }
@@ -498,16 +498,6 @@ export class Follower {
 }
 
 /** CURRENT's content, or undefined when there is none. */
-function readCurrent (fs: FileSystem, dir: string): string | undefined {
-  const name = currentFileName(dir)
-  try {
-    return decodeUtf8(fs.readFile(name))
-  } catch (err) {
-    if (systemErrorCode(err) === 'ENOENT') return undefined
-    throw fromFsError(`reading ${name}`, err)
-  }
-}
-
 function sameList<T> (a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
 }

@@ -46,10 +46,9 @@ import { LogReader } from '../log/reader'
 import { readTailBytes } from '../log/tail-bytes'
 import { LogWriter } from '../log/writer'
 import type { TableCache } from '../table/table-cache'
-import { decodeUtf8 } from '../util/bytes'
 import { finishSteps, runSteps } from '../util/steps'
-import { setCurrentFile } from './current-file'
-import { currentFileName, descriptorFileName } from '../filename'
+import { currentManifestPath, setCurrentFile } from './current-file'
+import { descriptorFileName } from '../filename'
 import { Version, VersionBuilder } from './version'
 import { NUM_LEVELS, VersionEdit } from './version-edit'
 
@@ -287,7 +286,7 @@ export interface ManifestState {
  * edit naming another one fails with LEVEL_INVALID_ARGUMENT, as LevelDB's open does.
  */
 export function readManifest (fs: FileSystem, dir: string, tableCache: TableCache, comparator?: string): ManifestState {
-  const manifestPath = currentManifest(fs, dir)
+  const manifestPath = currentManifestPath(fs, dir)
   let data: Uint8Array
   try {
     data = fs.readFile(manifestPath)
@@ -302,7 +301,7 @@ export function readManifest (fs: FileSystem, dir: string, tableCache: TableCach
  * records applied in slices of the event loop's budget (engine/util/event-loop-budget.ts).
  */
 export async function readManifestAsync (fs: FileSystem, dir: string, tableCache: TableCache, comparator?: string): Promise<ManifestState> {
-  const manifestPath = currentManifest(fs, dir)
+  const manifestPath = currentManifestPath(fs, dir)
   let data: Uint8Array
   try {
     data = fs.readFileAsync !== undefined ? await fs.readFileAsync(manifestPath) : fs.readFile(manifestPath)
@@ -310,23 +309,6 @@ export async function readManifestAsync (fs: FileSystem, dir: string, tableCache
     throw fromFsError(`reading ${manifestPath}`, err)
   }
   return await runSteps(manifestSteps(data, 0, newManifestFields(manifestPath, tableCache), comparator))
-}
-
-/** The path of the MANIFEST that CURRENT names; LEVEL_CORRUPTION as LevelDB's when CURRENT is bad or names no file. */
-function currentManifest (fs: FileSystem, dir: string): string {
-  const currentName = currentFileName(dir)
-  let current: string
-  try {
-    current = decodeUtf8(fs.readFile(currentName))
-  } catch (err) {
-    throw fromFsError(`reading ${currentName}`, err)
-  }
-  if (current.length === 0 || !current.endsWith('\n')) throw corruption('CURRENT file does not end with newline')
-  const manifestName = current.slice(0, -1)
-  if (!/^MANIFEST-\d+$/.test(manifestName)) throw corruption(`CURRENT names ${JSON.stringify(manifestName)}, not a MANIFEST`)
-  const manifestPath = `${dir}/${manifestName}`
-  if (!fs.exists(manifestPath)) throw corruption('CURRENT points to a non-existent file')
-  return manifestPath
 }
 
 /** Nothing set yet: what a MANIFEST's first record starts from. */

@@ -6,8 +6,9 @@ import fs = require('node:fs')
 import os = require('node:os')
 import path = require('node:path')
 import type { EngineError } from '../../engine/errors'
+import { PosixFileSystem } from '../../engine/fs/posix-file-system'
 import { LogReader } from '../../engine/log/reader'
-import { setCurrentFile } from '../../engine/version/current-file'
+import { currentManifestPath, readCurrentFile, setCurrentFile } from '../../engine/version/current-file'
 import { VersionEdit } from '../../engine/version/version-edit'
 import { installNewManifest } from '../../engine/version/version-set'
 import { CrashFileSystem, type FsCall } from './helpers/crash-file-system'
@@ -116,3 +117,41 @@ test('installNewManifest: a failure before CURRENT changes removes the new MANIF
   t.ok(err?.code === 'LEVEL_IO_ERROR' && err.committed === true, `the directory fsync after CURRENT's rename: committed (${err?.message})`)
   t.same(fs.readdirSync(dir).sort(), ['CURRENT', 'MANIFEST-000007'], 'the MANIFEST CURRENT names is kept')
 })
+
+test('readCurrentFile and currentManifestPath: no CURRENT, an unreadable one, bad contents and a good one', (t) => {
+  const posix = new PosixFileSystem()
+  const dir = newDir()
+  t.is(readCurrentFile(posix, dir), undefined, 'no CURRENT: undefined (a follower retries, the tool says "no database")')
+  const missing = attempt(() => currentManifestPath(posix, dir))
+  t.is(missing?.code, 'LEVEL_IO_ERROR', 'no CURRENT: currentManifestPath is LEVEL_IO_ERROR')
+  // A read that fails for another reason than a missing file is the file system's error, never "no CURRENT".
+  const failing = Object.create(posix) as PosixFileSystem
+  failing.readFile = () => { throw Object.assign(new Error('EIO: i/o error, read'), { code: 'EIO' }) }
+  const unreadable = attempt(() => readCurrentFile(failing, dir))
+  t.is(unreadable?.code, 'LEVEL_IO_ERROR', 'EIO: LEVEL_IO_ERROR')
+  t.ok(unreadable?.message.includes('CURRENT'), `naming the file (${unreadable?.message})`)
+  const cases: Array<[string, RegExp]> = [
+    ['MANIFEST-000001', /does not end with newline/],
+    ['', /does not end with newline/],
+    ['LOG\n', /CURRENT names "LOG", not a MANIFEST/],
+    ['MANIFEST-000009\n', /CURRENT points to a non-existent file/]
+  ]
+  for (const [contents, message] of cases) {
+    fs.writeFileSync(path.join(dir, 'CURRENT'), contents)
+    t.is(readCurrentFile(posix, dir), contents, `readCurrentFile gives ${JSON.stringify(contents)} as it is`)
+    const err = attempt(() => currentManifestPath(posix, dir))
+    t.ok(err?.code === 'LEVEL_CORRUPTION' && message.test(err.message), `${JSON.stringify(contents)}: LEVEL_CORRUPTION, ${err?.message}`)
+  }
+  fs.writeFileSync(path.join(dir, 'MANIFEST-000009'), '')
+  t.is(currentManifestPath(posix, dir), `${dir}/MANIFEST-000009`, 'a good CURRENT: the MANIFEST\'s path')
+  t.end()
+})
+
+function attempt (fn: () => unknown): (EngineError & { code?: string }) | undefined {
+  try {
+    fn()
+  } catch (err) {
+    return err as EngineError
+  }
+  return undefined
+}
