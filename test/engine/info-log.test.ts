@@ -112,6 +112,26 @@ async function deepLevel0 (dir: string, buffer: number, tables: number): Promise
   await writer.close() // the memtable stays in the log: close writes no table
 }
 
+test('info log: the compaction a flush calls for starts when its edit is applied, before that flush\'s obsolete files go', async (t) => {
+  // Until the compaction starts, writes meet the deeper level 0 with none running, so that neither the slowdown
+  // nor the stop applies (both wait for a compaction). The obsolete files' removal after a flush takes turns
+  // of the event loop (the unlinks run on the thread pool); the compaction must not wait for it.
+  const dir = newDir()
+  const db = await Db.open(dir, { writeBufferSize: 64 * 1024 })
+  // Scattered keys: every memtable's table overlaps the others, so each stays at level 0 until the fourth.
+  for (let i = 0; i < 5000; i++) await db.put('k' + String((i * 7919) % 100000).padStart(6, '0'), 'v'.repeat(100))
+  await db.close()
+  const log = messages(dir)
+  const compacting = log.findIndex((m) => /^Compacting \d+@0 \+ \d+@1 files$/.test(m))
+  t.ok(compacting > 0, `level 0's fourth table started a compaction (${log[compacting] ?? log.join(' | ')})`)
+  let flush = compacting - 1
+  while (flush >= 0 && !/^Level-0 table #\d+: \d+ bytes OK/.test(log[flush])) flush--
+  t.ok(flush >= 0, `after a flush (${log[flush]})`)
+  const between = log.slice(flush + 1, compacting)
+  t.notOk(between.some((m) => m.startsWith('Delete ')), `with no deletion between them (${between.join(' | ') || 'nothing'})`)
+  t.ok(log.slice(compacting + 1).some((m) => m.startsWith('Delete type=0 ')), 'the flushed memtable\'s log is deleted after it')
+})
+
 test('info log: writes at level 0\'s slowdown trigger (8 files) and stop trigger (12) log both, once, and wait for the compaction', async (t) => {
   const dir = newDir()
   const buffer = 256 * 1024
