@@ -497,7 +497,6 @@ export class Follower {
   }
 }
 
-/** CURRENT's content, or undefined when there is none. */
 function sameList<T> (a: readonly T[], b: readonly T[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i])
 }

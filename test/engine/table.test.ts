@@ -510,7 +510,9 @@ test('a data block read makes the event loop budget\'s next tick() look at the c
     get(500) // a block not read yet
     t.is(eventLoopBudget.tick(), true, 'after a block read, the next tick looks at the clock')
     afterLook()
+    const reads = table.stats.dataBlockReads
     get(501) // the same block, from the cache
+    t.is(table.stats.dataBlockReads, reads, 'k501 is in the block just read: a cache hit')
     t.is(eventLoopBudget.tick(), false, 'after a cache hit it does not')
   } finally {
     eventLoopBudget.sliceMs = sliceMs
