@@ -1,9 +1,11 @@
 // The main thread's time budget (engine/util/event-loop-budget.ts): every wait for a turn of the event loop
 // ends, after a macrotask, however the waits are made: from a fresh slice, from an open one, from inside a
 // resumed waiter, many in a chain. A wait that never resumed would hang whatever awaited it (an open's replay,
-// a commit): each check here races a timer, so such a wait fails instead of hanging the test.
+// a commit): each check here races a timer, so such a wait fails instead of hanging the test. Also the two
+// drivers of work cut into steps (engine/util/steps.ts), which run on the thread's budget.
 import test from 'tape'
 import { EventLoopBudget } from '../../engine/util/event-loop-budget'
+import { finishSteps, runSteps } from '../../engine/util/steps'
 
 /** True if p settles within ms. */
 async function settles (p: Promise<unknown>, ms = 2000): Promise<boolean> {
@@ -78,7 +80,6 @@ test('event-loop budget: after exhaust() the slice is spent, from inside a resum
 })
 
 test('steps: runSteps gives the event loop turns while it drives a generator, finishSteps none; both return its result', async (t) => {
-  const { runSteps, finishSteps } = await import('../../engine/util/steps')
   // 1,000 steps of 20 us each: 20 ms of work, 20 slices of the real budget's 1 ms.
   function * work (): Generator<void, number, void> {
     let sum = 0
